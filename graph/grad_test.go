@@ -1,0 +1,112 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"dcim/models"
+
+	"gorgonia.org/tensor"
+)
+
+// tinyBatch returns a deterministic batch of grey-level images and labels.
+func tinyBatch(n int, in models.Shape, classes int, seed uint64) ([]float32, []uint8) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	img := make([]float32, n*in.Size())
+	for i := range img {
+		img[i] = float32(rng.Float64())
+	}
+	lab := make([]uint8, n)
+	for i := range lab {
+		lab[i] = uint8(rng.IntN(classes))
+	}
+	return img, lab
+}
+
+// randomize gives every parameter (biases and a⁰ included) a random value
+// so that no gradient is trivially zero.
+func randomize(p *Params, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	for _, t := range p.Tensors() {
+		fill(t, func() float64 { return rng.Float64() - 0.5 })
+	}
+}
+
+func TestGradientCheck(t *testing.T) {
+	archs := []struct {
+		name, arch string
+		in         models.Shape
+	}{
+		{"dense", "(5),(4),(3)", models.Shape{C: 1, H: 4, W: 3}},
+		{"conv", "(3,1,2),(3,2,3),(4),(3)", models.Shape{C: 1, H: 7, W: 7}},
+		{"conv-only", "(2,2,2),(3)", models.Shape{C: 2, H: 4, W: 6}},
+	}
+	for _, a := range archs {
+		for _, enc := range []Encoding{Binary, Spin} {
+			for _, obj := range []Objective{Discriminative, Generative, GenerativeSampled} {
+				t.Run(fmt.Sprintf("%s/%v/%v", a.name, enc, obj), func(t *testing.T) {
+					arch, err := models.Parse(a.arch)
+					if err != nil {
+						t.Fatal(err)
+					}
+					p, err := NewParams(arch, a.in, 3, enc, tensor.Float64, 1)
+					if err != nil {
+						t.Fatal(err)
+					}
+					randomize(p, 3)
+					net, err := New(p, Config{Objective: obj, Lambda: 0.7, Batch: 3, Grad: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer net.Close()
+					img, lab := tinyBatch(3, a.in, 3, 4)
+					if err := net.SetBatch(img, lab); err != nil {
+						t.Fatal(err)
+					}
+					net.DrawNoise(rand.New(rand.NewPCG(5, 6)))
+					if err := net.Run(); err != nil {
+						t.Fatal(err)
+					}
+					var analytic [][]float64
+					for i, gnode := range net.Grads {
+						if gnode == nil {
+							analytic = append(analytic, make([]float64, p.Tensors()[i].Len()))
+							continue
+						}
+						analytic = append(analytic, append([]float64(nil), gnode.Value().Data().([]float64)...))
+					}
+					loss := func() float64 {
+						if err := net.Run(); err != nil {
+							t.Fatal(err)
+						}
+						return Scalar(net.Loss)
+					}
+					const eps = 1e-6
+					worst, where := 0.0, ""
+					for i, pt := range p.Tensors() {
+						d := pt.Data().([]float64)
+						for j := range d {
+							old := d[j]
+							d[j] = old + eps
+							up := loss()
+							d[j] = old - eps
+							down := loss()
+							d[j] = old
+							num := (up - down) / (2 * eps)
+							an := analytic[i][j]
+							scale := math.Max(math.Max(math.Abs(num), math.Abs(an)), 1e-6)
+							if r := math.Abs(num-an) / scale; r > worst {
+								worst, where = r, fmt.Sprintf("%s[%d]: analytic %g numeric %g", p.Names()[i], j, an, num)
+							}
+						}
+					}
+					if worst > 1e-5 {
+						t.Errorf("max relative error %.3g at %s", worst, where)
+					}
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// activation is a unit's mean-field nonlinearity: the logistic sigmoid for
+// {0,1} units (eq. 7), tanh for ±1 units (eq. 9), or none (class logits).
+type activation int
+
+const (
+	actIdentity activation = iota
+	actSigmoid
+	actTanh
+)
+
+var actNames = [...]string{"id", "sigmoid", "tanh"}
+
+func sigmoid(t float64) float64 {
+	if t >= 0 {
+		return 1 / (1 + math.Exp(-t))
+	}
+	e := math.Exp(t)
+	return e / (1 + e)
+}
+
+// softplus is log(1+eᵗ), computed without overflow.
+func softplus(t float64) float64 { return max(t, 0) + math.Log1p(math.Exp(-math.Abs(t))) }
+
+func activate[T Float](act activation, v []T) {
+	switch act {
+	case actSigmoid:
+		for i, t := range v {
+			v[i] = T(sigmoid(float64(t)))
+		}
+	case actTanh:
+		for i, t := range v {
+			v[i] = T(math.Tanh(float64(t)))
+		}
+	}
+}
+
+// biasActOp computes y = act(z + b), the bias broadcast over the batch and
+// over whatever follows it: z is N×B×S for a bias of B values (S = H·W for a
+// convolutional layer's per-channel bias, S = 1 for a dense layer or the
+// per-pixel image bias a⁰).
+type biasActOp struct {
+	opBase
+	act   activation
+	zDims int
+	bDims int
+	out   output
+}
+
+func biasAct(z, b *G.Node, act activation) (*G.Node, error) {
+	return G.ApplyOp(&biasActOp{act: act, zDims: z.Dims(), bDims: b.Dims()}, z, b)
+}
+
+func (op *biasActOp) Arity() int { return 2 }
+func (op *biasActOp) Type() hm.Type {
+	return fnType(tensorType(op.zDims), tensorType(op.bDims), tensorType(op.zDims))
+}
+
+func (op *biasActOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	if err := checkArity(op, len(ds)); err != nil {
+		return nil, err
+	}
+	z, err := shapeOf(ds[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := shapeOf(ds[1])
+	if err != nil {
+		return nil, err
+	}
+	if c := cols(z); c%b.TotalSize() != 0 {
+		return nil, fmt.Errorf("%v: bias %v does not broadcast over %v", op, b, z)
+	}
+	return z.Clone(), nil
+}
+
+func (op *biasActOp) Do(in ...G.Value) (G.Value, error) {
+	if err := checkArity(op, len(in)); err != nil {
+		return nil, err
+	}
+	out := op.out.get(in[0].Dtype(), in[0].Shape())
+	switch y := out.Data().(type) {
+	case []float32:
+		addBiasAct(op.act, in[0].Data().([]float32), in[1].Data().([]float32), y, rows(in[0].Shape()))
+	case []float64:
+		addBiasAct(op.act, in[0].Data().([]float64), in[1].Data().([]float64), y, rows(in[0].Shape()))
+	}
+	return out, nil
+}
+
+// addBiasAct writes y = act(z + b) for z of n rows of B×S values.
+func addBiasAct[T Float](act activation, z, b, y []T, n int) {
+	sp := len(z) / n / len(b)
+	for i := 0; i < len(z); i += sp {
+		c := b[(i/sp)%len(b)]
+		for j := i; j < i+sp; j++ {
+			y[j] = z[j] + c
+		}
+	}
+	activate(act, y)
+}
+
+func (op *biasActOp) String() string {
+	return fmt.Sprintf("BiasAct{%s,%d,%d}", actNames[op.act], op.zDims, op.bDims)
+}
+func (op *biasActOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *biasActOp) Hashcode() uint32      { return hashOf(op) }
+func (op *biasActOp) DiffWRT(int) []bool    { return []bool{true, true} }
+
+// SymDiff: dz = dy ⊙ act'(z+b), read off the output y; db sums dz over the
+// axes the bias was broadcast along.
+func (op *biasActOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	dz := grad
+	if op.act != actIdentity {
+		var err error
+		if dz, err = G.ApplyOp(&actBackOp{act: op.act, dims: op.zDims}, out, grad); err != nil {
+			return nil, err
+		}
+	}
+	db, err := G.ApplyOp(&biasSumOp{zDims: op.zDims, bShape: in[1].Shape().Clone()}, dz)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dz, db}, nil
+}
+
+// actBackOp computes dz = dy ⊙ act'(z) from the activation's output y:
+// y(1−y) for the sigmoid, 1−y² for tanh.
+type actBackOp struct {
+	opBase
+	act  activation
+	dims int
+	out  output
+}
+
+func (op *actBackOp) Arity() int { return 2 }
+func (op *actBackOp) Type() hm.Type {
+	t := tensorType(op.dims)
+	return fnType(t, t, t)
+}
+func (op *actBackOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(ds[0])
+	return s.Clone(), err
+}
+func (op *actBackOp) Do(in ...G.Value) (G.Value, error) {
+	out := op.out.get(in[0].Dtype(), in[0].Shape())
+	switch o := out.Data().(type) {
+	case []float32:
+		actBack(op.act, in[0].Data().([]float32), in[1].Data().([]float32), o)
+	case []float64:
+		actBack(op.act, in[0].Data().([]float64), in[1].Data().([]float64), o)
+	}
+	return out, nil
+}
+
+func actBack[T Float](act activation, y, dy, dz []T) {
+	if act == actSigmoid {
+		for i, v := range y {
+			dz[i] = dy[i] * v * (1 - v)
+		}
+		return
+	}
+	for i, v := range y {
+		dz[i] = dy[i] * (1 - v*v)
+	}
+}
+
+func (op *actBackOp) String() string                                     { return fmt.Sprintf("ActBack{%s,%d}", actNames[op.act], op.dims) }
+func (op *actBackOp) WriteHash(h hash.Hash)                              { writeHash(h, op) }
+func (op *actBackOp) Hashcode() uint32                                   { return hashOf(op) }
+func (op *actBackOp) DiffWRT(n int) []bool                               { return noDiff(n) }
+func (op *actBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) { return nil, errNoDiff(op) }
+
+// biasSumOp sums a gradient over the axes a bias was broadcast along.
+type biasSumOp struct {
+	opBase
+	zDims  int
+	bShape tensor.Shape
+	out    output
+}
+
+func (op *biasSumOp) Arity() int { return 1 }
+func (op *biasSumOp) Type() hm.Type {
+	return fnType(tensorType(op.zDims), tensorType(len(op.bShape)))
+}
+func (op *biasSumOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.bShape.Clone(), nil }
+func (op *biasSumOp) Do(in ...G.Value) (G.Value, error) {
+	out := op.out.get(in[0].Dtype(), op.bShape)
+	switch o := out.Data().(type) {
+	case []float32:
+		biasSum(in[0].Data().([]float32), o, rows(in[0].Shape()))
+	case []float64:
+		biasSum(in[0].Data().([]float64), o, rows(in[0].Shape()))
+	}
+	return out, nil
+}
+
+// biasSum sums dz (N×B×S, n rows) over N and S into db (B values).
+func biasSum[T Float](dz, db []T, n int) {
+	clear(db)
+	per := len(dz) / n
+	sp := per / len(db)
+	for r := 0; r < n; r++ {
+		row := dz[r*per : (r+1)*per]
+		for c := range db {
+			var acc T
+			for _, v := range row[c*sp : (c+1)*sp] {
+				acc += v
+			}
+			db[c] += acc
+		}
+	}
+}
+
+func (op *biasSumOp) String() string                                     { return fmt.Sprintf("BiasSum{%d,%v}", op.zDims, op.bShape) }
+func (op *biasSumOp) WriteHash(h hash.Hash)                              { writeHash(h, op) }
+func (op *biasSumOp) Hashcode() uint32                                   { return hashOf(op) }
+func (op *biasSumOp) DiffWRT(n int) []bool                               { return noDiff(n) }
+func (op *biasSumOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) { return nil, errNoDiff(op) }

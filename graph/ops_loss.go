@@ -1,0 +1,353 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// softmaxOp turns class logits (N×K) into the class posterior
+// p(x^d | x^0) of eq. (15) for a categorical class unit.
+type softmaxOp struct {
+	opBase
+	out output
+}
+
+func (op *softmaxOp) Arity() int    { return 1 }
+func (op *softmaxOp) Type() hm.Type { return fnType(tensorType(2), tensorType(2)) }
+func (op *softmaxOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(ds[0])
+	return s.Clone(), err
+}
+func (op *softmaxOp) Do(in ...G.Value) (G.Value, error) {
+	out := op.out.get(in[0].Dtype(), in[0].Shape())
+	k := cols(in[0].Shape())
+	switch o := out.Data().(type) {
+	case []float32:
+		softmaxRows(in[0].Data().([]float32), o, k)
+	case []float64:
+		softmaxRows(in[0].Data().([]float64), o, k)
+	}
+	return out, nil
+}
+
+func softmaxRows[T Float](z, p []T, k int) {
+	for r := 0; r < len(z); r += k {
+		m := z[r]
+		for _, v := range z[r : r+k] {
+			m = max(m, v)
+		}
+		var s float64
+		for j, v := range z[r : r+k] {
+			e := math.Exp(float64(v - m))
+			p[r+j] = T(e)
+			s += e
+		}
+		for j := r; j < r+k; j++ {
+			p[j] = T(float64(p[j]) / s)
+		}
+	}
+}
+
+func (op *softmaxOp) String() string                                     { return "Softmax" }
+func (op *softmaxOp) WriteHash(h hash.Hash)                              { writeHash(h, op) }
+func (op *softmaxOp) Hashcode() uint32                                   { return hashOf(op) }
+func (op *softmaxOp) DiffWRT(n int) []bool                               { return noDiff(n) }
+func (op *softmaxOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) { return nil, errNoDiff(op) }
+
+// crossEntropyOp is the mean over the batch of −Σ_k t_k log softmax(z)_k,
+// the negative log-likelihood −log p(x^d | x^0) of the forward model, for
+// logits z (N×K) and one-hot targets t.
+type crossEntropyOp struct{ opBase }
+
+func (op crossEntropyOp) Arity() int { return 2 }
+func (op crossEntropyOp) Type() hm.Type {
+	return fnType(tensorType(2), tensorType(2), hm.TypeVariable('a'))
+}
+func (op crossEntropyOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.ScalarShape(), nil
+}
+func (op crossEntropyOp) Do(in ...G.Value) (G.Value, error) {
+	k := cols(in[0].Shape())
+	var v float64
+	switch z := in[0].Data().(type) {
+	case []float32:
+		v = crossEntropy(z, in[1].Data().([]float32), k, nil)
+	case []float64:
+		v = crossEntropy(z, in[1].Data().([]float64), k, nil)
+	}
+	return scalarValue(in[0].Dtype(), v), nil
+}
+
+// crossEntropy returns the mean cross-entropy; when dz is not nil it also
+// writes the gradient scale·(softmax(z) − t)/N into it.
+func crossEntropy[T Float](z, t []T, k int, dz []T, scale ...float64) float64 {
+	n := len(z) / k
+	var total float64
+	for r := 0; r < len(z); r += k {
+		m := z[r]
+		for _, v := range z[r : r+k] {
+			m = max(m, v)
+		}
+		var s float64
+		for _, v := range z[r : r+k] {
+			s += math.Exp(float64(v - m))
+		}
+		lse := float64(m) + math.Log(s)
+		for j := r; j < r+k; j++ {
+			if t[j] != 0 {
+				total -= float64(t[j]) * (float64(z[j]) - lse)
+			}
+			if dz != nil {
+				dz[j] = T(scale[0] * (math.Exp(float64(z[j])-lse) - float64(t[j])) / float64(n))
+			}
+		}
+	}
+	return total / float64(n)
+}
+
+func (op crossEntropyOp) String() string        { return "CrossEntropy" }
+func (op crossEntropyOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op crossEntropyOp) Hashcode() uint32      { return hashOf(op) }
+func (op crossEntropyOp) DiffWRT(int) []bool    { return []bool{true, false} }
+func (op crossEntropyOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dz, err := G.ApplyOp(&crossEntropyBackOp{}, in[0], in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dz, nil}, nil
+}
+
+// crossEntropyBackOp is the derivative of crossEntropyOp in its logits:
+// g·(softmax(z) − t)/N.
+type crossEntropyBackOp struct {
+	opBase
+	out output
+}
+
+func (op *crossEntropyBackOp) Arity() int { return 3 }
+func (op *crossEntropyBackOp) Type() hm.Type {
+	return fnType(tensorType(2), tensorType(2), hm.TypeVariable('a'), tensorType(2))
+}
+func (op *crossEntropyBackOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(ds[0])
+	return s.Clone(), err
+}
+func (op *crossEntropyBackOp) Do(in ...G.Value) (G.Value, error) {
+	out := op.out.get(in[0].Dtype(), in[0].Shape())
+	k, g := cols(in[0].Shape()), scalarOf(in[2])
+	switch o := out.Data().(type) {
+	case []float32:
+		crossEntropy(in[0].Data().([]float32), in[1].Data().([]float32), k, o, g)
+	case []float64:
+		crossEntropy(in[0].Data().([]float64), in[1].Data().([]float64), k, o, g)
+	}
+	return out, nil
+}
+func (op *crossEntropyBackOp) String() string        { return "CrossEntropyBack" }
+func (op *crossEntropyBackOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *crossEntropyBackOp) Hashcode() uint32      { return hashOf(op) }
+func (op *crossEntropyBackOp) DiffWRT(n int) []bool  { return noDiff(n) }
+func (op *crossEntropyBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errNoDiff(op)
+}
+
+// bceOp is the reverse model's loss: the mean over all pixels of the
+// binary cross-entropy −[x log q + (1−x) log(1−q)] of grey levels x ∈ [0,1]
+// against q = σ(s·u), computed from the logits u as softplus(s·u) − x·s·u.
+// s is 1 for {0,1} pixels and 2 for ±1 pixels (log q(x) = x·a − log 2cosh a,
+// DESIGN.md §1).
+type bceOp struct {
+	opBase
+	scale float64
+	dims  int
+}
+
+func (op bceOp) Arity() int { return 2 }
+func (op bceOp) Type() hm.Type {
+	return fnType(tensorType(op.dims), tensorType(op.dims), hm.TypeVariable('a'))
+}
+func (op bceOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
+func (op bceOp) Do(in ...G.Value) (G.Value, error) {
+	var v float64
+	switch u := in[0].Data().(type) {
+	case []float32:
+		v = bce(op.scale, u, in[1].Data().([]float32), nil, 0)
+	case []float64:
+		v = bce(op.scale, u, in[1].Data().([]float64), nil, 0)
+	}
+	return scalarValue(in[0].Dtype(), v), nil
+}
+
+// bce returns the mean binary cross-entropy; when du is not nil it also
+// writes g·s·(σ(s·u) − x)/len(u) into it.
+func bce[T Float](s float64, u, x, du []T, g float64) float64 {
+	var total float64
+	n := float64(len(u))
+	for i, v := range u {
+		t := s * float64(v)
+		total += softplus(t) - float64(x[i])*t
+		if du != nil {
+			du[i] = T(g * s * (sigmoid(t) - float64(x[i])) / n)
+		}
+	}
+	return total / n
+}
+
+func (op bceOp) String() string        { return fmt.Sprintf("BCE{%g,%d}", op.scale, op.dims) }
+func (op bceOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op bceOp) Hashcode() uint32      { return hashOf(op) }
+func (op bceOp) DiffWRT(int) []bool    { return []bool{true, false} }
+func (op bceOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	du, err := G.ApplyOp(&bceBackOp{scale: op.scale, dims: op.dims}, in[0], in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{du, nil}, nil
+}
+
+// bceBackOp is the derivative of bceOp in its logits.
+type bceBackOp struct {
+	opBase
+	scale float64
+	dims  int
+	out   output
+}
+
+func (op *bceBackOp) Arity() int { return 3 }
+func (op *bceBackOp) Type() hm.Type {
+	t := tensorType(op.dims)
+	return fnType(t, t, hm.TypeVariable('a'), t)
+}
+func (op *bceBackOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(ds[0])
+	return s.Clone(), err
+}
+func (op *bceBackOp) Do(in ...G.Value) (G.Value, error) {
+	out := op.out.get(in[0].Dtype(), in[0].Shape())
+	g := scalarOf(in[2])
+	switch o := out.Data().(type) {
+	case []float32:
+		bce(op.scale, in[0].Data().([]float32), in[1].Data().([]float32), o, g)
+	case []float64:
+		bce(op.scale, in[0].Data().([]float64), in[1].Data().([]float64), o, g)
+	}
+	return out, nil
+}
+func (op *bceBackOp) String() string        { return fmt.Sprintf("BCEBack{%g,%d}", op.scale, op.dims) }
+func (op *bceBackOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *bceBackOp) Hashcode() uint32      { return hashOf(op) }
+func (op *bceBackOp) DiffWRT(n int) []bool  { return noDiff(n) }
+func (op *bceBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errNoDiff(op)
+}
+
+// affineOp computes a·x + c elementwise and is not differentiated: it maps
+// data (grey levels, probabilities) between encodings, e.g. 2x−1 for ±1
+// units, or σ(s·u) when sigmoid is set.
+type affineOp struct {
+	opBase
+	a, c    float64
+	sigmoid bool
+	dims    int
+	out     output
+}
+
+func (op *affineOp) Arity() int { return 1 }
+func (op *affineOp) Type() hm.Type {
+	return fnType(tensorType(op.dims), tensorType(op.dims))
+}
+func (op *affineOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(ds[0])
+	return s.Clone(), err
+}
+func (op *affineOp) Do(in ...G.Value) (G.Value, error) {
+	out := op.out.get(in[0].Dtype(), in[0].Shape())
+	switch o := out.Data().(type) {
+	case []float32:
+		affine(op, in[0].Data().([]float32), o)
+	case []float64:
+		affine(op, in[0].Data().([]float64), o)
+	}
+	return out, nil
+}
+
+func affine[T Float](op *affineOp, x, y []T) {
+	for i, v := range x {
+		t := op.a*float64(v) + op.c
+		if op.sigmoid {
+			t = sigmoid(t)
+		}
+		y[i] = T(t)
+	}
+}
+
+func (op *affineOp) String() string {
+	return fmt.Sprintf("Affine{%g,%g,%t,%d}", op.a, op.c, op.sigmoid, op.dims)
+}
+func (op *affineOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *affineOp) Hashcode() uint32      { return hashOf(op) }
+func (op *affineOp) DiffWRT(n int) []bool  { return noDiff(n) }
+func (op *affineOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errNoDiff(op)
+}
+
+// bernoulliOp draws a layer's state from its mean m with uniform noise u in
+// [0,1): a {0,1} unit is 1 when u < m; a ±1 unit is +1 when u < (1+m)/2.
+// No gradient flows through a draw (eq. 22).
+type bernoulliOp struct {
+	opBase
+	spin bool
+	dims int
+	out  output
+}
+
+func (op *bernoulliOp) Arity() int { return 2 }
+func (op *bernoulliOp) Type() hm.Type {
+	t := tensorType(op.dims)
+	return fnType(t, t, t)
+}
+func (op *bernoulliOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(ds[0])
+	return s.Clone(), err
+}
+func (op *bernoulliOp) Do(in ...G.Value) (G.Value, error) {
+	if !in[0].Shape().Eq(in[1].Shape()) {
+		return nil, fmt.Errorf("%v: noise %v does not match mean %v", op, in[1].Shape(), in[0].Shape())
+	}
+	out := op.out.get(in[0].Dtype(), in[0].Shape())
+	switch o := out.Data().(type) {
+	case []float32:
+		bernoulli(op.spin, in[0].Data().([]float32), in[1].Data().([]float32), o)
+	case []float64:
+		bernoulli(op.spin, in[0].Data().([]float64), in[1].Data().([]float64), o)
+	}
+	return out, nil
+}
+
+func bernoulli[T Float](spin bool, m, u, s []T) {
+	for i, v := range m {
+		switch {
+		case !spin && u[i] < v:
+			s[i] = 1
+		case !spin:
+			s[i] = 0
+		case u[i] < (1+v)/2:
+			s[i] = 1
+		default:
+			s[i] = -1
+		}
+	}
+}
+
+func (op *bernoulliOp) String() string        { return fmt.Sprintf("Bernoulli{spin:%t,%d}", op.spin, op.dims) }
+func (op *bernoulliOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *bernoulliOp) Hashcode() uint32      { return hashOf(op) }
+func (op *bernoulliOp) DiffWRT(n int) []bool  { return noDiff(n) }
+func (op *bernoulliOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errNoDiff(op)
+}

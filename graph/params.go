@@ -1,0 +1,165 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"dcim/models"
+
+	"gorgonia.org/tensor"
+)
+
+// Encoding is how a binary unit's two states are written: {0,1} with the
+// logistic sigmoid (eq. 6–7) or ±1 with tanh (eq. 8–9).
+type Encoding int
+
+const (
+	// Binary units take values {0,1}; mean field is the logistic sigmoid.
+	Binary Encoding = iota
+	// Spin units take values ±1; mean field is tanh, and the image enters as 2x−1.
+	Spin
+)
+
+// String returns "binary" or "spin", the flag and model.json spelling.
+func (e Encoding) String() string {
+	if e == Spin {
+		return "spin"
+	}
+	return "binary"
+}
+
+// ParseEncoding reads "binary" or "spin".
+func ParseEncoding(s string) (Encoding, error) {
+	switch s {
+	case "binary":
+		return Binary, nil
+	case "spin":
+		return Spin, nil
+	}
+	return 0, fmt.Errorf("unknown encoding %q (want binary or spin)", s)
+}
+
+func (e Encoding) activation() activation {
+	if e == Spin {
+		return actTanh
+	}
+	return actSigmoid
+}
+
+// pixelScale is s in q(pixel = 1) = σ(s·a): 1 for {0,1} units, 2 for ±1
+// units, whose log q(x) = x·a − log 2cosh(a) is a Bernoulli with logit 2a.
+func (e Encoding) pixelScale() float64 {
+	if e == Spin {
+		return 2
+	}
+	return 1
+}
+
+// Params are a DCIM's parameters, owned as tensors so that several graphs
+// (training, evaluation, sampling) can share them. Layer k (1…d) has
+// weights W[k-1] in PyTorch layout (dense: out×in; conv: out×in×K×K) and
+// bias B[k-1] (one per unit, or per output channel); A0 (C×H×W) is the
+// image layer's reverse bias a⁰, the only parameter of the reverse model
+// that the forward model does not use.
+type Params struct {
+	Arch     models.Arch
+	Input    models.Shape
+	Classes  int
+	Encoding Encoding
+	Shapes   []models.Shape // state shape of each layer 0…d
+	W, B     []*tensor.Dense
+	A0       *tensor.Dense
+}
+
+// NewParams returns parameters for arch initialised like Keras does:
+// Glorot-uniform weights from a generator seeded with seed, zero biases.
+func NewParams(arch models.Arch, input models.Shape, classes int, enc Encoding, dt tensor.Dtype, seed uint64) (*Params, error) {
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("dtype %v not supported (want float32 or float64)", dt)
+	}
+	shapes, err := arch.Shapes(input, classes)
+	if err != nil {
+		return nil, err
+	}
+	p := &Params{Arch: arch, Input: input, Classes: classes, Encoding: enc, Shapes: shapes}
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	for k, l := range arch {
+		in, out := shapes[k], shapes[k+1]
+		ws, bs := weightShape(l, in, out), biasShape(l, out)
+		fanIn, fanOut := in.Size(), out.Size()
+		if l.Kind == models.Conv {
+			fanIn, fanOut = in.C*l.K*l.K, l.C*l.K*l.K
+		}
+		limit := math.Sqrt(6 / float64(fanIn+fanOut))
+		w := tensor.New(tensor.Of(dt), tensor.WithShape(ws...))
+		fill(w, func() float64 { return (2*rng.Float64() - 1) * limit })
+		p.W = append(p.W, w)
+		p.B = append(p.B, tensor.New(tensor.Of(dt), tensor.WithShape(bs...)))
+	}
+	p.A0 = tensor.New(tensor.Of(dt), tensor.WithShape(input.C, input.H, input.W))
+	return p, nil
+}
+
+func weightShape(l models.Layer, in, out models.Shape) tensor.Shape {
+	if l.Kind == models.Conv {
+		return tensor.Shape{l.C, in.C, l.K, l.K}
+	}
+	return tensor.Shape{out.Size(), in.Size()}
+}
+
+func biasShape(l models.Layer, out models.Shape) tensor.Shape {
+	if l.Kind == models.Conv {
+		return tensor.Shape{l.C}
+	}
+	return tensor.Shape{out.Size()}
+}
+
+func fill(t *tensor.Dense, f func() float64) {
+	switch d := t.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(f())
+		}
+	case []float64:
+		for i := range d {
+			d[i] = f()
+		}
+	}
+}
+
+// Depth is d, the number of layers above the image.
+func (p *Params) Depth() int { return len(p.Arch) }
+
+// Dtype is the element type of all parameters.
+func (p *Params) Dtype() tensor.Dtype { return p.A0.Dtype() }
+
+// Names lists the parameters in checkpoint order: W1, b1, …, Wd, bd, a0.
+func (p *Params) Names() []string {
+	var names []string
+	for k := range p.W {
+		names = append(names, fmt.Sprintf("W%d", k+1), fmt.Sprintf("b%d", k+1))
+	}
+	return append(names, "a0")
+}
+
+// Tensors lists the parameters in the order of Names.
+func (p *Params) Tensors() []*tensor.Dense {
+	var ts []*tensor.Dense
+	for k := range p.W {
+		ts = append(ts, p.W[k], p.B[k])
+	}
+	return append(ts, p.A0)
+}
+
+// ExpectedShapes lists the shape each parameter must have, in the order of
+// Names; loaders check against it.
+func (p *Params) ExpectedShapes() []tensor.Shape {
+	var ss []tensor.Shape
+	for k, l := range p.Arch {
+		ss = append(ss, weightShape(l, p.Shapes[k], p.Shapes[k+1]), biasShape(l, p.Shapes[k+1]))
+	}
+	return append(ss, tensor.Shape{p.Input.C, p.Input.H, p.Input.W})
+}
+
+func nan() float64 { return math.NaN() }
