@@ -84,11 +84,8 @@ type Config struct {
 // Net is one expression graph holding a DCIM's forward chain, its reverse
 // chain(s) and the loss of one objective, for a fixed batch size.
 type Net struct {
-	Params *Params
+	chain
 	Config Config
-	Graph  *G.ExprGraph
-	Layers []*Layer
-	A0     *G.Node // the image layer's reverse bias a⁰
 
 	// Inputs, owned by the Net and filled by SetBatch and DrawNoise.
 	X     *G.Node // images, N×C×H×W grey levels in [0,1]
@@ -108,7 +105,18 @@ type Net struct {
 	Loss    *G.Node // CE + λ·BCE of the objective
 	Grads   G.Nodes // ∂Loss/∂Learnables(), when Config.Grad; nil where the loss does not depend on it
 
-	vm G.VM
+}
+
+// chain is what every graph of a DCIM holds: one W and one b node per
+// layer, bound to the shared parameter tensors, and a⁰; both directions
+// are applied through it.
+type chain struct {
+	Params *Params
+	Graph  *G.ExprGraph
+	Layers []*Layer
+	A0     *G.Node // the image layer's reverse bias a⁰
+	batch  int
+	vm     G.VM
 }
 
 // New builds the graph of cfg for the parameters p.
@@ -125,11 +133,11 @@ func New(p *Params, cfg Config) (*Net, error) {
 		return nil, fmt.Errorf("objective %v needs a hidden layer to draw; arch %v has none", cfg.Objective, p.Arch)
 	}
 	needSampled = needSampled && d >= 2
-	n := &Net{Params: p, Config: cfg, Graph: G.NewGraph()}
-	g, dt, N := n.Graph, p.Dtype(), cfg.Batch
-	if err := n.addLayers(); err != nil {
+	n := &Net{Config: cfg}
+	if err := n.init(p, cfg.Batch); err != nil {
 		return nil, err
 	}
+	g, dt, N := n.Graph, p.Dtype(), cfg.Batch
 	in := p.Input
 	n.X = G.NewTensor(g, dt, 4, G.WithShape(N, in.C, in.H, in.W), G.WithName("x"), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(N, in.C, in.H, in.W))))
 	n.Y = G.NewMatrix(g, dt, G.WithShape(N, p.Classes), G.WithName("y"), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(N, p.Classes))))
@@ -230,19 +238,20 @@ func (n *Net) addGrads() error {
 	return nil
 }
 
-// addLayers creates one W and one B node per layer, bound to the shared
-// parameter tensors, and the a⁰ node.
-func (n *Net) addLayers() error {
-	p, g, dt := n.Params, n.Graph, n.Params.Dtype()
+// init creates the graph with one W and one B node per layer, bound to the
+// shared parameter tensors, and the a⁰ node.
+func (n *chain) init(p *Params, batch int) error {
+	n.Params, n.Graph, n.batch = p, G.NewGraph(), batch
+	g, dt := n.Graph, p.Dtype()
 	for k, spec := range p.Arch {
 		in, out := p.Shapes[k], p.Shapes[k+1]
 		l := &Layer{Index: k + 1, Spec: spec, In: in, Out: out}
 		l.W = G.NewTensor(g, dt, p.W[k].Dims(), G.WithShape(p.W[k].Shape()...), G.WithName(fmt.Sprintf("W%d", k+1)), G.WithValue(p.W[k]))
 		l.B = G.NewTensor(g, dt, p.B[k].Dims(), G.WithShape(p.B[k].Shape()...), G.WithName(fmt.Sprintf("b%d", k+1)), G.WithValue(p.B[k]))
-		l.geom.N = n.Config.Batch
+		l.geom.N = batch
 		if spec.Kind == models.Conv {
 			var ok bool
-			if l.geom, ok = NewConvGeom(n.Config.Batch, in.C, in.H, in.W, spec.C, spec.K, spec.S); !ok {
+			if l.geom, ok = NewConvGeom(batch, in.C, in.H, in.W, spec.C, spec.K, spec.S); !ok {
 				return fmt.Errorf("layer %d %v does not fit input %v", k+1, spec, in)
 			}
 		}
@@ -254,8 +263,8 @@ func (n *Net) addLayers() error {
 
 // stateShape is the batch shape of layer k's state: N×C×H×W for the image
 // and convolutional layers, N×units for dense ones.
-func (n *Net) stateShape(k int) tensor.Shape {
-	return stateShape(n.Params, k, n.Config.Batch)
+func (n *chain) stateShape(k int) tensor.Shape {
+	return stateShape(n.Params, k, n.batch)
 }
 
 func stateShape(p *Params, k, batch int) tensor.Shape {
@@ -270,7 +279,7 @@ func stateShape(p *Params, k, batch int) tensor.Shape {
 // down to the image, eq. (18)–(20): x̄^{k−1} = σ((W^k)ᵀ x̄^k + b^{k−1}), drawing
 // layer k−1 from its mean where draw(k−1) holds, and returns the image
 // logits u = (W^1)ᵀ x̄^1 + a⁰ (q(x^0 = 1) = σ(s·u)).
-func (n *Net) reverse(from int, r *G.Node, draw func(k int, mean *G.Node) (*G.Node, error)) (*G.Node, error) {
+func (n *chain) reverse(from int, r *G.Node, draw func(k int, mean *G.Node) (*G.Node, error)) (*G.Node, error) {
 	act := n.Params.Encoding.activation()
 	for k := from; k >= 1; k-- {
 		l := n.Layers[k-1]
@@ -312,7 +321,7 @@ func (n *Net) reverseLoss(from int, r *G.Node) (loss, probs *G.Node, err error) 
 
 // Learnables lists the parameter nodes in the order of Params.Names:
 // exactly one node per W and b, plus a⁰.
-func (n *Net) Learnables() G.Nodes {
+func (n *chain) Learnables() G.Nodes {
 	var ns G.Nodes
 	for _, l := range n.Layers {
 		ns = append(ns, l.W, l.B)
@@ -366,13 +375,13 @@ func (n *Net) DrawNoise(rng *rand.Rand) {
 }
 
 // Run evaluates the graph once on the current inputs.
-func (n *Net) Run() error {
+func (n *chain) Run() error {
 	n.vm.Reset()
 	return n.vm.RunAll()
 }
 
 // Close releases the graph's machine.
-func (n *Net) Close() error { return n.vm.Close() }
+func (n *chain) Close() error { return n.vm.Close() }
 
 // Scalar reads a scalar node's value after Run (NaN if it has none).
 func Scalar(node *G.Node) float64 {
