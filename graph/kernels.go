@@ -57,6 +57,30 @@ func parallel(n int, f func(worker, lo, hi int)) {
 	wg.Wait()
 }
 
+// grain is the least number of elements worth a goroutine of its own.
+const grain = 1 << 14
+
+// chunks runs f over [0, n) in contiguous pieces, one per core when there
+// are at least grain·unit elements of work (unit elements per index), and
+// returns how many pieces it used; piece w covers [w·n/p, (w+1)·n/p).
+func chunks(n, unit int, f func(worker, lo, hi int)) int {
+	p := min(workers(n), max(1, n*unit/grain))
+	if p <= 1 {
+		f(0, 0, n)
+		return 1
+	}
+	var wg sync.WaitGroup
+	for w := range p {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(w, w*n/p, (w+1)*n/p)
+		}()
+	}
+	wg.Wait()
+	return p
+}
+
 // ConvGeom is the geometry of one convolution: a batch of N inputs of C×H×W,
 // O kernels of C×K×K applied with stride S and no padding, giving outputs
 // of O×Ho×Wo.

@@ -310,7 +310,7 @@ func (n *Net) reverseLoss(from int, r *G.Node) (loss, probs *G.Node, err error) 
 		return nil, nil, err
 	}
 	s := n.Params.Encoding.pixelScale()
-	if loss, err = G.ApplyOp(bceOp{scale: s, dims: 4}, u, n.X); err != nil {
+	if loss, err = G.ApplyOp(&bceOp{scale: s, dims: 4}, u, n.X); err != nil {
 		return nil, nil, err
 	}
 	if probs, err = G.ApplyOp(&affineOp{a: s, sigmoid: true, dims: 4}, u); err != nil {

@@ -99,16 +99,20 @@ func (op *biasActOp) Do(in ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-// addBiasAct writes y = act(z + b) for z of n rows of B×S values.
+// addBiasAct writes y = act(z + b) for z of n rows of B×S values, rows
+// split across cores.
 func addBiasAct[T Float](act activation, z, b, y []T, n int) {
-	sp := len(z) / n / len(b)
-	for i := 0; i < len(z); i += sp {
-		c := b[(i/sp)%len(b)]
-		for j := i; j < i+sp; j++ {
-			y[j] = z[j] + c
+	per := len(z) / n
+	sp := per / len(b)
+	chunks(n, per, func(_, lo, hi int) {
+		for i := lo * per; i < hi*per; i += sp {
+			c := b[(i/sp)%len(b)]
+			for j := i; j < i+sp; j++ {
+				y[j] = z[j] + c
+			}
 		}
-	}
-	activate(act, y)
+		activate(act, y[lo*per:hi*per])
+	})
 }
 
 func (op *biasActOp) String() string {
@@ -165,15 +169,17 @@ func (op *actBackOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func actBack[T Float](act activation, y, dy, dz []T) {
-	if act == actSigmoid {
-		for i, v := range y {
-			dz[i] = dy[i] * v * (1 - v)
+	chunks(len(y), 1, func(_, lo, hi int) {
+		if act == actSigmoid {
+			for i, v := range y[lo:hi] {
+				dz[lo+i] = dy[lo+i] * v * (1 - v)
+			}
+			return
 		}
-		return
-	}
-	for i, v := range y {
-		dz[i] = dy[i] * (1 - v*v)
-	}
+		for i, v := range y[lo:hi] {
+			dz[lo+i] = dy[lo+i] * (1 - v*v)
+		}
+	})
 }
 
 func (op *actBackOp) String() string                                     { return fmt.Sprintf("ActBack{%s,%d}", actNames[op.act], op.dims) }
@@ -188,6 +194,8 @@ type biasSumOp struct {
 	zDims  int
 	bShape tensor.Shape
 	out    output
+	ws32   workspace[float32]
+	ws64   workspace[float64]
 }
 
 func (op *biasSumOp) Arity() int { return 1 }
@@ -199,26 +207,37 @@ func (op *biasSumOp) Do(in ...G.Value) (G.Value, error) {
 	out := op.out.get(in[0].Dtype(), op.bShape)
 	switch o := out.Data().(type) {
 	case []float32:
-		biasSum(in[0].Data().([]float32), o, rows(in[0].Shape()))
+		biasSum(in[0].Data().([]float32), o, rows(in[0].Shape()), &op.ws32)
 	case []float64:
-		biasSum(in[0].Data().([]float64), o, rows(in[0].Shape()))
+		biasSum(in[0].Data().([]float64), o, rows(in[0].Shape()), &op.ws64)
 	}
 	return out, nil
 }
 
-// biasSum sums dz (N×B×S, n rows) over N and S into db (B values).
-func biasSum[T Float](dz, db []T, n int) {
-	clear(db)
+// biasSum sums dz (N×B×S, n rows) over N and S into db (B values), each
+// core summing its rows into a partial sum of its own.
+func biasSum[T Float](dz, db []T, n int, ws *workspace[T]) {
 	per := len(dz) / n
 	sp := per / len(db)
-	for r := 0; r < n; r++ {
-		row := dz[r*per : (r+1)*per]
-		for c := range db {
-			var acc T
-			for _, v := range row[c*sp : (c+1)*sp] {
-				acc += v
+	parts := ws.get(workers(n), len(db))
+	p := chunks(n, per, func(w, lo, hi int) {
+		part := parts[w]
+		clear(part)
+		for r := lo; r < hi; r++ {
+			row := dz[r*per : (r+1)*per]
+			for c := range part {
+				var acc T
+				for _, v := range row[c*sp : (c+1)*sp] {
+					acc += v
+				}
+				part[c] += acc
 			}
-			db[c] += acc
+		}
+	})
+	copy(db, parts[0])
+	for _, part := range parts[1:p] {
+		for c, v := range part {
+			db[c] += v
 		}
 	}
 }

@@ -100,11 +100,22 @@ func (op *matMulOp) Do(in ...G.Value) (G.Value, error) {
 	lda, ldb := cols(in[0].Shape()), cols(in[1].Shape())
 	switch c := out.Data().(type) {
 	case []float32:
-		gemm(op.tA, op.tB, m, n, k, 1, in[0].Data().([]float32), lda, in[1].Data().([]float32), ldb, 0, c, n)
+		gemmRows(op.tA, op.tB, m, n, k, in[0].Data().([]float32), lda, in[1].Data().([]float32), ldb, c)
 	case []float64:
-		gemm(op.tA, op.tB, m, n, k, 1, in[0].Data().([]float64), lda, in[1].Data().([]float64), ldb, 0, c, n)
+		gemmRows(op.tA, op.tB, m, n, k, in[0].Data().([]float64), lda, in[1].Data().([]float64), ldb, c)
 	}
 	return out, nil
+}
+
+// gemmRows computes C = op(A)·op(B) with the rows of C split across cores.
+func gemmRows[T Float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T) {
+	chunks(m, n*k/64, func(_, lo, hi int) {
+		off := lo * lda
+		if tA {
+			off = lo
+		}
+		gemm(tA, tB, hi-lo, n, k, 1, a[off:], lda, b, ldb, 0, c[lo*n:], n)
+	})
 }
 
 func (op *matMulOp) String() string {

@@ -160,85 +160,118 @@ func (op *crossEntropyBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error
 // binary cross-entropy −[x log q + (1−x) log(1−q)] of grey levels x ∈ [0,1]
 // against q = σ(s·u), computed from the logits u as softplus(s·u) − x·s·u.
 // s is 1 for {0,1} pixels and 2 for ±1 pixels (log q(x) = x·a − log 2cosh a,
-// DESIGN.md §1).
+// DESIGN.md §1). The same pass keeps s·(σ(s·u) − x)/len(u), the gradient
+// in u, for bceBackOp: sigmoid and BCE are fused into one sweep.
 type bceOp struct {
 	opBase
 	scale float64
 	dims  int
+	grad  output
+	parts []float64
 }
 
-func (op bceOp) Arity() int { return 2 }
-func (op bceOp) Type() hm.Type {
+func (op *bceOp) Arity() int { return 2 }
+func (op *bceOp) Type() hm.Type {
 	return fnType(tensorType(op.dims), tensorType(op.dims), hm.TypeVariable('a'))
 }
-func (op bceOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
-func (op bceOp) Do(in ...G.Value) (G.Value, error) {
+func (op *bceOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
+func (op *bceOp) Do(in ...G.Value) (G.Value, error) {
+	if !in[0].Shape().Eq(in[1].Shape()) {
+		return nil, fmt.Errorf("%v: logits %v and targets %v differ in shape", op, in[0].Shape(), in[1].Shape())
+	}
+	du := op.grad.get(in[0].Dtype(), in[0].Shape())
+	n := rows(in[0].Shape())
+	if len(op.parts) < workers(n) {
+		op.parts = make([]float64, workers(n))
+	}
 	var v float64
 	switch u := in[0].Data().(type) {
 	case []float32:
-		v = bce(op.scale, u, in[1].Data().([]float32), nil, 0)
+		v = bce(op.scale, u, in[1].Data().([]float32), du.Data().([]float32), n, op.parts)
 	case []float64:
-		v = bce(op.scale, u, in[1].Data().([]float64), nil, 0)
+		v = bce(op.scale, u, in[1].Data().([]float64), du.Data().([]float64), n, op.parts)
 	}
 	return scalarValue(in[0].Dtype(), v), nil
 }
 
-// bce returns the mean binary cross-entropy; when du is not nil it also
-// writes g·s·(σ(s·u) − x)/len(u) into it.
-func bce[T Float](s float64, u, x, du []T, g float64) float64 {
-	var total float64
-	n := float64(len(u))
-	for i, v := range u {
-		t := s * float64(v)
-		total += softplus(t) - float64(x[i])*t
-		if du != nil {
-			du[i] = T(g * s * (sigmoid(t) - float64(x[i])) / n)
+// bce returns the mean binary cross-entropy of n rows and writes
+// s·(σ(s·u) − x)/len(u) into du; one exp and one log1p per pixel give both.
+func bce[T Float](s float64, u, x, du []T, n int, parts []float64) float64 {
+	per := len(u) / n
+	inv := 1 / float64(len(u))
+	p := chunks(n, per, func(w, lo, hi int) {
+		var total float64
+		for i := lo * per; i < hi*per; i++ {
+			t := s * float64(u[i])
+			e := math.Exp(-math.Abs(t))
+			sig := 1 / (1 + e)
+			if t < 0 {
+				sig = e / (1 + e)
+			}
+			xi := float64(x[i])
+			total += max(t, 0) + math.Log1p(e) - xi*t
+			du[i] = T(s * (sig - xi) * inv)
 		}
+		parts[w] = total
+	})
+	var total float64
+	for _, v := range parts[:p] {
+		total += v
 	}
-	return total / n
+	return total * inv
 }
 
-func (op bceOp) String() string        { return fmt.Sprintf("BCE{%g,%d}", op.scale, op.dims) }
-func (op bceOp) WriteHash(h hash.Hash) { writeHash(h, op) }
-func (op bceOp) Hashcode() uint32      { return hashOf(op) }
-func (op bceOp) DiffWRT(int) []bool    { return []bool{true, false} }
-func (op bceOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	du, err := G.ApplyOp(&bceBackOp{scale: op.scale, dims: op.dims}, in[0], in[1], grad)
+func (op *bceOp) String() string        { return fmt.Sprintf("BCE{%g,%d}", op.scale, op.dims) }
+func (op *bceOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *bceOp) Hashcode() uint32      { return hashOf(op) }
+func (op *bceOp) DiffWRT(int) []bool    { return []bool{true, false} }
+func (op *bceOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	du, err := G.ApplyOp(&bceBackOp{fwd: op, shape: in[0].Shape().Clone()}, out, grad)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{du, nil}, nil
 }
 
-// bceBackOp is the derivative of bceOp in its logits.
+// bceBackOp is the derivative of bceOp in its logits: the upstream
+// gradient g times the gradient its forward op kept. It takes the loss
+// node as input so that it runs after it.
 type bceBackOp struct {
 	opBase
-	scale float64
-	dims  int
+	fwd   *bceOp
+	shape tensor.Shape
 	out   output
 }
 
-func (op *bceBackOp) Arity() int { return 3 }
+func (op *bceBackOp) Arity() int { return 2 }
 func (op *bceBackOp) Type() hm.Type {
-	t := tensorType(op.dims)
-	return fnType(t, t, hm.TypeVariable('a'), t)
+	return fnType(hm.TypeVariable('a'), hm.TypeVariable('a'), tensorType(len(op.shape)))
 }
-func (op *bceBackOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(ds[0])
-	return s.Clone(), err
-}
+func (op *bceBackOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 func (op *bceBackOp) Do(in ...G.Value) (G.Value, error) {
-	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	g := scalarOf(in[2])
+	src := op.fwd.grad.t
+	out := op.out.get(src.Dtype(), src.Shape())
+	g := scalarOf(in[1])
 	switch o := out.Data().(type) {
 	case []float32:
-		bce(op.scale, in[0].Data().([]float32), in[1].Data().([]float32), o, g)
+		scaleInto(o, src.Data().([]float32), float32(g))
 	case []float64:
-		bce(op.scale, in[0].Data().([]float64), in[1].Data().([]float64), o, g)
+		scaleInto(o, src.Data().([]float64), g)
 	}
 	return out, nil
 }
-func (op *bceBackOp) String() string        { return fmt.Sprintf("BCEBack{%g,%d}", op.scale, op.dims) }
+
+func scaleInto[T Float](dst, src []T, g T) {
+	if g == 1 {
+		copy(dst, src)
+		return
+	}
+	for i, v := range src {
+		dst[i] = g * v
+	}
+}
+
+func (op *bceBackOp) String() string        { return fmt.Sprintf("BCEBack{%p}", op.fwd) }
 func (op *bceBackOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *bceBackOp) Hashcode() uint32      { return hashOf(op) }
 func (op *bceBackOp) DiffWRT(n int) []bool  { return noDiff(n) }

@@ -1,0 +1,51 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"dcim/models"
+
+	"gorgonia.org/tensor"
+)
+
+// BenchmarkStep times one training step's graph run (forward and reverse
+// chains, loss and all gradients) at batch 64 in float32; img/s is
+// reported as a metric.
+func BenchmarkStep(b *testing.B) {
+	for _, m := range []struct {
+		name string
+		arch models.Arch
+		enc  Encoding
+	}{{"dense", models.MNISTDense(), Binary}, {"cnn", models.MNISTCNN(), Spin}} {
+		for _, obj := range []Objective{Discriminative, Generative, GenerativeSampled} {
+			b.Run(fmt.Sprintf("%s/%v", m.name, obj), func(b *testing.B) {
+				p, err := NewParams(m.arch, models.MNISTInput, 10, m.enc, tensor.Float32, 1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				const batch = 64
+				net, err := New(p, Config{Objective: obj, Batch: batch, Grad: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer net.Close()
+				img, lab := tinyBatch(batch, p.Input, 10, 1)
+				if err := net.SetBatch(img, lab); err != nil {
+					b.Fatal(err)
+				}
+				rng := rand.New(rand.NewPCG(1, 2))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					net.DrawNoise(rng)
+					if err := net.Run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+			})
+		}
+	}
+}
