@@ -1,0 +1,75 @@
+package train
+
+import (
+	"fmt"
+	"math"
+)
+
+// Keras's defaults for Adam, the paper's likely settings (DESIGN.md §6).
+const (
+	DefaultLR      = 1e-3
+	DefaultBeta1   = 0.9
+	DefaultBeta2   = 0.999
+	DefaultEpsilon = 1e-7
+)
+
+// Adam is the Adam optimiser as Keras implements it:
+//
+//	m ← β1·m + (1−β1)·g
+//	v ← β2·v + (1−β2)·g²
+//	lr_t = lr·√(1−β2^t)/(1−β1^t)
+//	w ← w − lr_t·m/(√v + ε)
+//
+// Its moments are plain float32 slices, one per parameter, so that they can
+// be checkpointed and restored bit for bit.
+type Adam struct {
+	LR, Beta1, Beta2, Epsilon float64
+	// T is the number of steps taken so far.
+	T int
+	// M and V are the first and second moments, aligned with the
+	// parameters passed to NewAdam.
+	M, V [][]float32
+}
+
+// NewAdam returns an optimiser with learning rate lr and Keras's other
+// defaults, with zero moments for parameters of the given sizes.
+func NewAdam(lr float64, sizes []int) *Adam {
+	a := &Adam{LR: lr, Beta1: DefaultBeta1, Beta2: DefaultBeta2, Epsilon: DefaultEpsilon}
+	for _, n := range sizes {
+		a.M = append(a.M, make([]float32, n))
+		a.V = append(a.V, make([]float32, n))
+	}
+	return a
+}
+
+// Step advances t and applies one update to every parameter whose gradient
+// is not nil. params[i] and grads[i] must have the length given to NewAdam
+// for i.
+func (a *Adam) Step(params, grads [][]float32) error {
+	if len(params) != len(a.M) || len(grads) != len(a.M) {
+		return fmt.Errorf("adam: %d parameters and %d gradients, want %d", len(params), len(grads), len(a.M))
+	}
+	for i, g := range grads {
+		if g != nil && (len(g) != len(a.M[i]) || len(params[i]) != len(a.M[i])) {
+			return fmt.Errorf("adam: parameter %d has %d values and %d gradients, want %d", i, len(params[i]), len(g), len(a.M[i]))
+		}
+	}
+	a.T++
+	t := float64(a.T)
+	lrT := a.LR * math.Sqrt(1-math.Pow(a.Beta2, t)) / (1 - math.Pow(a.Beta1, t))
+	b1, b2, eps := a.Beta1, a.Beta2, a.Epsilon
+	for i, g := range grads {
+		if g == nil {
+			continue
+		}
+		w, m, v := params[i], a.M[i], a.V[i]
+		for j, gj := range g {
+			gd := float64(gj)
+			mj := b1*float64(m[j]) + (1-b1)*gd
+			vj := b2*float64(v[j]) + (1-b2)*gd*gd
+			m[j], v[j] = float32(mj), float32(vj)
+			w[j] = float32(float64(w[j]) - lrT*mj/(math.Sqrt(vj)+eps))
+		}
+	}
+	return nil
+}

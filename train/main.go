@@ -1,0 +1,71 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit statuses of Main.
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130
+)
+
+// Main is a whole training command: it parses args over defaults,
+// validates every flag, trains with SIGINT and SIGTERM stopping the run
+// cleanly after the current step (a second signal kills at once), and
+// returns the exit status. Errors are one line on stderr, prefixed by the
+// command's name; usage errors exit 2, an interrupt 130, others 1.
+func Main(defaults Flags, args []string, stdout, stderr io.Writer) int {
+	name := defaults.Command
+	f, err := ParseFlags(defaults, args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err == nil && f.Resume == "" {
+		_, err = f.Check() // everything checked before any work
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v (see %s -h)\n", name, err, name)
+		return ExitUsage
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case s := <-sig:
+			signal.Stop(sig) // a second signal kills at once
+			fmt.Fprintf(stderr, "\n%s: %v: finishing the current step and saving a checkpoint (send it again to quit at once)\n", name, s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	_, err = Run(ctx, Options{Flags: f, Log: stdout})
+	var usage *UsageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "%s: %v (see %s -h)\n", name, err, name)
+		return ExitUsage
+	case errors.Is(err, ErrInterrupted):
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitInterrupted
+	default:
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitError
+	}
+}

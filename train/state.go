@@ -1,0 +1,146 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"dcim/graph"
+	"dcim/train/checkpoint"
+)
+
+const stateVersion = 1
+
+// state is the loop's position, stored as JSON in resume.npz beside the
+// parameters and Adam's moments.
+type state struct {
+	Version int   `json:"version"`
+	Flags   Flags `json:"flags"`
+	// Epoch is the epoch in progress (0-based); Step the batches of it
+	// done. At an epoch end Epoch is the number completed and Step is 0.
+	Epoch     int `json:"epoch"`
+	Step      int `json:"step"`
+	Iteration int `json:"iteration"` // steps taken, Adam's t
+	// Seconds is the wall time of the run, TrainSeconds the time in
+	// training steps, over all sessions.
+	Seconds      float64 `json:"seconds"`
+	TrainSeconds float64 `json:"train_seconds"`
+	RNG          []byte  `json:"rng"`   // the eq. (22) noise generator (PCG)
+	Since        running `json:"since"` // training metrics since the last evaluation point
+}
+
+// running accumulates training metrics between evaluation points.
+type running struct {
+	Steps   int     `json:"steps"`
+	Loss    float64 `json:"loss"`
+	CE      float64 `json:"ce"`
+	BCE     float64 `json:"bce"`
+	Correct float64 `json:"correct"`
+	Images  float64 `json:"images"`
+}
+
+func (r *running) add(loss, ce, bce float64, correct, n int) {
+	r.Steps++
+	r.Loss += loss
+	r.CE += ce
+	r.BCE += bce
+	r.Correct += float64(correct)
+	r.Images += float64(n)
+}
+
+// mean is the mean over steps of a sum kept by add.
+func (r running) mean(sum float64) float64 { return sum / float64(r.Steps) }
+
+// savedState is resume.npz read back.
+type savedState struct {
+	State  state
+	Arrays map[string][]float32
+}
+
+// stateKey is the uint8 array of resume.npz holding the state as JSON.
+const stateKey = "state_json"
+
+// writeResume writes resume.npz atomically: each parameter under its name,
+// Adam's moments as m_<name> and v_<name>, and the state as JSON bytes.
+// One file, so parameters, moments and position always agree.
+func writeResume(dir string, p *graph.Params, adam *Adam, st state) error {
+	js, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("resume state: %w", err)
+	}
+	var arrays []checkpoint.NamedArray
+	names := p.Names()
+	for i, t := range p.Tensors() {
+		shape := []int(t.Shape().Clone())
+		arrays = append(arrays,
+			checkpoint.NamedArray{Name: names[i], Shape: shape, Data: t.Data().([]float32)},
+			checkpoint.NamedArray{Name: "m_" + names[i], Shape: shape, Data: adam.M[i]},
+			checkpoint.NamedArray{Name: "v_" + names[i], Shape: shape, Data: adam.V[i]})
+	}
+	arrays = append(arrays, checkpoint.NamedArray{Name: stateKey, Shape: []int{len(js)}, Data: js})
+	b, err := checkpoint.EncodeNPZ(arrays)
+	if err != nil {
+		return fmt.Errorf("resume state: %w", err)
+	}
+	return checkpoint.WriteFileAtomic(filepath.Join(dir, ResumeName), b, 0o644)
+}
+
+// readResume reads dir/resume.npz.
+func readResume(dir string) (*savedState, error) {
+	path := filepath.Join(dir, ResumeName)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("%s holds no run to resume: %w", dir, err)
+	}
+	arrays, err := checkpoint.ReadNPZArrays(path)
+	if err != nil {
+		return nil, err
+	}
+	js, ok := arrays[stateKey]
+	if !ok {
+		return nil, fmt.Errorf("%s: array %s missing", path, stateKey)
+	}
+	b, ok := js.Data.([]uint8)
+	if !ok {
+		return nil, fmt.Errorf("%s: array %s has dtype %s, want |u1", path, stateKey, js.Dtype())
+	}
+	s := &savedState{Arrays: map[string][]float32{}}
+	if err := json.Unmarshal(b, &s.State); err != nil {
+		return nil, fmt.Errorf("%s: state: %w", path, err)
+	}
+	if s.State.Version != stateVersion {
+		return nil, fmt.Errorf("%s: state version %d, want %d", path, s.State.Version, stateVersion)
+	}
+	for name, a := range arrays {
+		if name != stateKey {
+			f, ok := a.Data.([]float32)
+			if !ok {
+				return nil, fmt.Errorf("%s: array %s has dtype %s, want <f4", path, name, a.Dtype())
+			}
+			s.Arrays[name] = f
+		}
+	}
+	return s, nil
+}
+
+// writeJSON writes v as indented JSON to path atomically.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return checkpoint.WriteFileAtomic(path, append(b, '\n'), 0o644)
+}
+
+// readSummary reads dir/summary.json.
+func readSummary(dir string) (*Summary, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SummaryName))
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SummaryName), err)
+	}
+	return &s, nil
+}
