@@ -36,6 +36,9 @@ func BenchmarkStep(b *testing.B) {
 					b.Fatal(err)
 				}
 				rng := rand.New(rand.NewPCG(1, 2))
+				if err := net.Run(); err != nil { // allocates every op's output once
+					b.Fatal(err)
+				}
 				b.ReportAllocs()
 				b.ResetTimer()
 				for range b.N {

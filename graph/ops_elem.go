@@ -34,6 +34,10 @@ func sigmoid(t float64) float64 {
 func softplus(t float64) float64 { return max(t, 0) + math.Log1p(math.Exp(-math.Abs(t))) }
 
 func activate[T Float](act activation, v []T) {
+	if v32, ok := any(v).([]float32); ok {
+		activate32(act, v32)
+		return
+	}
 	switch act {
 	case actSigmoid:
 		for i, t := range v {
@@ -44,6 +48,40 @@ func activate[T Float](act activation, v []T) {
 			v[i] = T(math.Tanh(float64(t)))
 		}
 	}
+}
+
+// activate32 is activate for float32, through tanh32: σ(t) = (1 + tanh(t/2))/2.
+func activate32(act activation, v []float32) {
+	switch act {
+	case actSigmoid:
+		for i, t := range v {
+			v[i] = 0.5 + 0.5*tanh32(0.5*t)
+		}
+	case actTanh:
+		for i, t := range v {
+			v[i] = tanh32(t)
+		}
+	}
+}
+
+// tanh32 is tanh in float32 to within a few ulp, as a rational function
+// of degree 13/6 on [−7.9, 7.9] (outside, tanh rounds to ±1): the
+// approximation Eigen uses, several times faster than math.Tanh.
+func tanh32(x float32) float32 {
+	const c = 7.90531110763549805
+	x = max(-c, min(c, x))
+	x2 := x * x
+	p := x2*-2.76076847742355e-16 + 2.00018790482477e-13
+	p = x2*p + -8.60467152213735e-11
+	p = x2*p + 5.12229709037114e-08
+	p = x2*p + 1.48572235717979e-05
+	p = x2*p + 6.37261928875436e-04
+	p = x2*p + 4.89352455891786e-03
+	p = x * p
+	q := x2*1.19825839466702e-06 + 1.18534705686654e-04
+	q = x2*q + 2.26843463243900e-03
+	q = x2*q + 4.89352518554385e-03
+	return p / q
 }
 
 // biasActOp computes y = act(z + b), the bias broadcast over the batch and
