@@ -49,7 +49,7 @@ func DenseDefaults() Flags {
 		ReverseWeight: 1,
 		Encoding:      graph.Binary.String(),
 		Arch:          models.MNISTDense().String(),
-		EvalEvery:     200,
+		EvalEvery:     500,
 	}
 }
 
@@ -66,7 +66,7 @@ func CNNDefaults() Flags {
 		ReverseWeight: 1,
 		Encoding:      graph.Spin.String(),
 		Arch:          models.MNISTCNN().String(),
-		EvalEvery:     300,
+		EvalEvery:     500,
 	}
 }
 
@@ -103,15 +103,12 @@ func ParseFlags(defaults Flags, args []string, usage io.Writer) (Flags, error) {
 	fs.StringVar(&f.Out, "out", f.Out, "run folder (default runs/"+f.Command+"-<objective>-<time>)")
 	fs.StringVar(&f.Resume, "resume", f.Resume, "continue the run in this `folder` with its own flags (only -data may be given besides)")
 	fs.BoolVar(&f.Force, "force", f.Force, "overwrite the run files in a non-empty -out folder")
-	fs.Usage = func() {
-		fmt.Fprintf(usage, "Usage: %s [flags]\n\nTrains a DCIM on MNIST and writes the run folder: model.npz, model.json,\nresume.npz, metrics.csv, curves.png and summary.json.\n\nFlags:\n", f.Command)
-		fs.SetOutput(usage)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+	fs.Usage = func() {} // printed below for -h only; errors are one line
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			fmt.Fprintf(usage, "Usage: %s [flags]\n\nTrains a DCIM on MNIST and writes the run folder: model.npz, model.json,\nresume.npz, metrics.csv, curves.png and summary.json. Ctrl-C (SIGINT) or\nSIGTERM saves a checkpoint; -resume continues the run.\n\nFlags:\n", f.Command)
+			fs.SetOutput(usage)
+			fs.PrintDefaults()
 			return f, flag.ErrHelp
 		}
 		return f, &UsageError{err}

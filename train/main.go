@@ -69,3 +69,45 @@ func Main(defaults Flags, args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 }
+
+// PlotMain is the whole cmd/plot command: it overlays the metrics of the
+// run folders in args in one figure like the paper's Figure 1
+// (-out, default fig1.png) and returns the exit status.
+func PlotMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	out := fs.String("out", "fig1.png", "the PNG to write")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "Usage: plot [-out fig1.png] RUN_DIR...\n\nOverlays the accuracy and reverse-loss curves of training runs (their metrics.csv),\nlike the paper's Figure 1: training dashed, validation solid, one colour per run.\n\nFlags:\n")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return ExitOK
+		}
+		fmt.Fprintf(stderr, "plot: %v (see plot -h)\n", err)
+		return ExitUsage
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "plot: -out is empty (see plot -h)")
+		return ExitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "plot: no run folders given (see plot -h)")
+		return ExitUsage
+	}
+	var runs []Curves
+	for _, dir := range fs.Args() {
+		c, err := LoadRun(dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "plot: run %s: %v\n", dir, err)
+			return ExitUsage
+		}
+		runs = append(runs, c)
+	}
+	if err := PlotRuns(*out, runs); err != nil {
+		fmt.Fprintf(stderr, "plot: %v\n", err)
+		return ExitError
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d runs)\n", *out, len(runs))
+	return ExitOK
+}

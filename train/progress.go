@@ -14,7 +14,7 @@ import (
 // plain periodic lines elsewhere.
 type progress interface {
 	startEpoch(epoch, epochs, steps, done int)
-	step(loss, acc float64)
+	step(loss, acc float64, dt time.Duration) // dt: the step's duration
 	message(line string)
 	endEpoch()
 	done()
@@ -72,7 +72,7 @@ func (p *barProgress) describe() string {
 	return fmt.Sprintf("epoch %d/%d loss %.4f acc %.4f", p.epoch, p.epochs, p.means.loss, p.means.acc)
 }
 
-func (p *barProgress) step(loss, acc float64) {
+func (p *barProgress) step(loss, acc float64, _ time.Duration) {
 	p.means.add(loss, acc)
 	p.bar.Describe(p.describe())
 	p.bar.Add(p.batch)
@@ -105,18 +105,20 @@ type lineProgress struct {
 	every               time.Duration
 	epoch, epochs       int
 	steps, done0, doneN int
-	start, last         time.Time
+	last                time.Time
+	busy                time.Duration // time in training steps this epoch
 	means               epochMeans
 }
 
 func (p *lineProgress) startEpoch(epoch, epochs, steps, done int) {
 	p.epoch, p.epochs, p.steps, p.done0, p.doneN = epoch, epochs, steps, done, done
-	p.start, p.last, p.means = time.Now(), time.Now(), epochMeans{}
+	p.last, p.busy, p.means = time.Now(), 0, epochMeans{}
 }
 
-func (p *lineProgress) step(loss, acc float64) {
+func (p *lineProgress) step(loss, acc float64, dt time.Duration) {
 	p.means.add(loss, acc)
 	p.doneN++
+	p.busy += dt
 	if time.Since(p.last) >= p.every {
 		p.line()
 	}
@@ -124,9 +126,8 @@ func (p *lineProgress) step(loss, acc float64) {
 
 func (p *lineProgress) line() {
 	p.last = time.Now()
-	el := time.Since(p.start)
-	rate := float64((p.doneN-p.done0)*p.batch) / el.Seconds()
-	eta := time.Duration(float64(el) / float64(p.doneN-p.done0) * float64(p.steps-p.doneN))
+	rate := float64((p.doneN-p.done0)*p.batch) / p.busy.Seconds()
+	eta := time.Duration(float64(p.busy) / float64(p.doneN-p.done0) * float64(p.steps-p.doneN))
 	fmt.Fprintf(p.w, "epoch %d/%d %3.0f%% (%d/%d) loss %.4f acc %.4f %.0f img/s ETA %v\n",
 		p.epoch, p.epochs, 100*float64(p.doneN)/float64(p.steps), p.doneN, p.steps,
 		p.means.loss, p.means.acc, rate, eta.Round(time.Second))

@@ -372,8 +372,9 @@ func (t *trainer) step(images []float32, labels []uint8) error {
 	}
 	t.st.Iteration++
 	t.st.Since.add(loss, ce, bce, correct, len(labels))
-	t.stepTime += time.Since(start)
-	t.progress.step(loss, float64(correct)/float64(len(labels)))
+	dt := time.Since(start)
+	t.stepTime += dt
+	t.progress.step(loss, float64(correct)/float64(len(labels)), dt)
 	return nil
 }
 
