@@ -1,0 +1,208 @@
+// Command sample draws class-conditional images from a trained DCIM's
+// reverse model (the paper's Figures 2 and 3) and classifies them with its
+// forward model.
+//
+//	go run ./cmd/sample -model RUN_DIR [-mode all|chain|layer|mean] [-per-class 10] [-seed 1] [-scale 2] [-out DIR] [-reconstruct K]
+//
+// It writes samples.png and samples.npz (images N×28×28 float32 in [0,1],
+// labels, pred, prob) into -out (default: the run folder); with -mode all
+// also samples-chain.png/.npz, samples-layer.png/.npz and
+// samples-mean.png/.npz, one per mode. With -reconstruct K it also writes
+// reconstruct.png and reconstruct.npz: K MNIST test images beside their
+// reconstruction through forward-then-reverse.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"dcim/data"
+	"dcim/graph"
+	"dcim/train/checkpoint"
+	"dcim/train/sampling"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// options are the validated flags.
+type options struct {
+	model, out, dataDir string
+	modes               []sampling.Mode
+	all                 bool
+	perClass, scale     int
+	reconstruct, cols   int
+	seed                uint64
+}
+
+// errUsage marks errors in the flags (exit status 2).
+var errUsage = errors.New("usage")
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	var mode string
+	fs.StringVar(&o.model, "model", "", "run `folder` holding model.npz and model.json (required)")
+	fs.StringVar(&mode, "mode", "all", "`mode`: chain (draw every hidden layer, Figure 2 left), layer (draw layer d-1 only, Figure 2 right), mean (no draws: the average digit) or all (the three side by side, plus one file per mode)")
+	fs.IntVar(&o.perClass, "per-class", 10, "samples per class: one row per class")
+	fs.Uint64Var(&o.seed, "seed", 1, "random seed; the same seed gives byte-identical outputs")
+	fs.IntVar(&o.scale, "scale", 2, "enlarge each pixel to scale×scale in the PNGs")
+	fs.StringVar(&o.out, "out", "", "output `folder` (default: the -model folder)")
+	fs.IntVar(&o.reconstruct, "reconstruct", 0, "also show `K` MNIST test images beside their forward-then-reverse reconstruction (reconstruct.png, reconstruct.npz)")
+	fs.StringVar(&o.dataDir, "data", "", "MNIST `folder` for -reconstruct (default: found as the data package does)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: sample -model RUN_DIR [flags]\n\nDraws class-conditional images from a DCIM checkpoint's reverse model, labels each\nwith the forward model's class and probability, and writes samples.png and samples.npz.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, errUsage // the flag package has printed the message
+	}
+	var err error
+	switch {
+	case fs.NArg() > 0:
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case o.model == "":
+		err = errors.New("-model RUN_DIR is required")
+	case o.perClass < 1 || o.perClass > 1000:
+		err = fmt.Errorf("-per-class %d: want 1…1000", o.perClass)
+	case o.scale < 1 || o.scale > 32:
+		err = fmt.Errorf("-scale %d: want 1…32", o.scale)
+	case o.reconstruct < 0 || o.reconstruct > 10000:
+		err = fmt.Errorf("-reconstruct %d: want 0…10000", o.reconstruct)
+	}
+	if err == nil {
+		o.modes, err = sampling.ParseModes(mode)
+		o.all = mode == "all"
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sample: %v (see sample -h)\n", err)
+		return o, errUsage
+	}
+	if o.out == "" {
+		o.out = o.model
+	}
+	o.cols = min(o.reconstruct, 10)
+	return o, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	if err := sample(o, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "sample: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func sample(o options, stdout, stderr io.Writer) error {
+	p, meta, err := checkpoint.Load(o.model)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	fmt.Fprintf(stdout, "model %s: %s, %s encoding", o.model, meta.Arch, meta.Encoding)
+	if meta.Objective != "" {
+		fmt.Fprintf(stdout, ", trained %s", meta.Objective)
+	}
+	fmt.Fprintln(stdout)
+	var tabs []*sampling.Tableau
+	for _, m := range o.modes {
+		t, err := sampling.Generate(p, m, o.perClass, o.seed)
+		if err != nil {
+			return err
+		}
+		tabs = append(tabs, t)
+		printStats(stdout, t)
+		if o.all {
+			if err := write(o, "samples-"+string(m), []*sampling.Tableau{t}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := write(o, "samples", tabs); err != nil {
+		return err
+	}
+	if o.reconstruct > 0 {
+		if err := reconstruct(o, p, meta, stdout, stderr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write saves NAME.png and NAME.npz of the tableaux into the output folder.
+func write(o options, name string, tabs []*sampling.Tableau) error {
+	b, err := sampling.EncodePNG(tabs, o.scale)
+	if err != nil {
+		return err
+	}
+	if err := checkpoint.WriteFileAtomic(filepath.Join(o.out, name+".png"), b, 0o644); err != nil {
+		return err
+	}
+	return sampling.WriteNPZ(filepath.Join(o.out, name+".npz"), tabs)
+}
+
+func printStats(w io.Writer, t *sampling.Tableau) {
+	fmt.Fprintf(w, "%-5s class:", t.Mode)
+	total, correct := 0, 0
+	for _, s := range t.Stats() {
+		fmt.Fprintf(w, "  %d %d/%d %.2f", s.Class, s.Correct, s.N, s.MeanProb)
+		total += s.N
+		correct += s.Correct
+	}
+	fmt.Fprintf(w, "  | %d/%d classified as their class\n", correct, total)
+}
+
+func reconstruct(o options, p *graph.Params, meta checkpoint.Meta, stdout, stderr io.Writer) error {
+	m, err := data.Load(data.Options{Dir: o.dataDir, Log: stderr})
+	if err != nil {
+		return fmt.Errorf("reconstruct: %w", err)
+	}
+	test := m.Test
+	if test.C != p.Input.C || test.H != p.Input.H || test.W != p.Input.W {
+		return fmt.Errorf("reconstruct: test images are %d×%d×%d, the model wants %v", test.C, test.H, test.W, p.Input)
+	}
+	k := min(o.reconstruct, test.N)
+	sub, err := test.Subset(k)
+	if err != nil {
+		return fmt.Errorf("reconstruct: %w", err)
+	}
+	sampled := meta.Objective == graph.GenerativeSampled.String()
+	r, err := sampling.Reconstruct(p, sub.Images, sub.Labels, o.cols, sampled, o.seed)
+	if err != nil {
+		return err
+	}
+	b, err := sampling.EncodePNG([]*sampling.Tableau{r.Tableau}, o.scale)
+	if err != nil {
+		return err
+	}
+	if err := checkpoint.WriteFileAtomic(filepath.Join(o.out, "reconstruct.png"), b, 0o644); err != nil {
+		return err
+	}
+	if err := checkpoint.WriteNPZArrays(filepath.Join(o.out, "reconstruct.npz"), r.Arrays()); err != nil {
+		return err
+	}
+	correct := 0
+	for i, c := range r.Labels {
+		if r.Pred[i] == c {
+			correct++
+		}
+	}
+	fmt.Fprintf(stdout, "reconstruct: %d test images, %d reconstructions classified as their label (%s)\n", k, correct, r.Tableau.Title)
+	return nil
+}
