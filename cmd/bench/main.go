@@ -1,0 +1,377 @@
+// Command bench measures the training and sampling throughput of the DCIM
+// graphs and the peak memory of each, on synthetic MNIST-sized input:
+//
+//	go run ./cmd/bench                          # all models × objectives, batch 64
+//	go run -tags openblas ./cmd/bench -json     # OpenBLAS build, JSON array
+//	go run ./cmd/bench -model cnn -objective generative -repeats 9
+//
+// A training step is what train does per batch: SetBatch, DrawNoise, one
+// run of the graph (forward chain, reverse chain, loss and all gradients),
+// then an Adam update (train.Adam) of every parameter. Sampling is the
+// paper's "layer" mode: a generator graph from the class layer down to the
+// image that draws layer d−1 (graph.NewGenerator).
+//
+// Every configuration runs in a fresh child process of this command, so that
+// its peak resident set size (VmHWM of /proc/self/status) is its own. Each
+// child runs -warmup steps, then -repeats timed repeats of -steps steps, and
+// reports the median throughput over the repeats in images per second.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"dcim/data"
+	"dcim/graph"
+	"dcim/models"
+	"dcim/train"
+
+	"gorgonia.org/tensor"
+)
+
+// Result is one measured configuration, one element of the -json output.
+type Result struct {
+	Model     string    `json:"model"`
+	Objective string    `json:"objective"` // an objective, or "sample-layer" for sampling
+	Batch     int       `json:"batch"`
+	ImgPerS   float64   `json:"img_per_s"`   // median over the repeats
+	MsPerStep float64   `json:"ms_per_step"` // median over the repeats
+	Repeats   []float64 `json:"repeats_img_per_s"`
+	PeakRSSMB float64   `json:"peak_rss_mb"`
+	BLAS      string    `json:"blas"`
+	Procs     int       `json:"gomaxprocs"`
+}
+
+// config is what one child measures.
+type config struct {
+	Model, Objective string
+	Batch            int
+	Warmup, Repeats  int
+	Steps            int
+	Seed             uint64
+}
+
+const sampleObjective = "sample-layer"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("model", "all", "dense, cnn or all")
+	objective := fs.String("objective", "all", "discriminative, generative, generative-sampled, or all (comma-separated list allowed)")
+	batch := fs.Int("batch", 64, "batch size")
+	warmup := fs.Int("warmup", 3, "untimed steps before timing")
+	repeats := fs.Int("repeats", 5, "timed repeats; the median is reported")
+	steps := fs.Int("steps", 0, "steps per repeat (0: about 1 s of work, at least 2)")
+	sample := fs.Bool("sample", true, "also measure sampling throughput (layer mode, batch -batch)")
+	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
+	seed := fs.Uint64("seed", 1, "seed of parameters, data and noise")
+	child := fs.String("child", "", "internal: measure one configuration given as JSON and print its result")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *child != "" {
+		return runChild(*child, stdout, stderr)
+	}
+	cfgs, err := configs(*model, *objective, *sample)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	if *batch < 1 || *repeats < 1 || *warmup < 0 || *steps < 0 {
+		fmt.Fprintln(stderr, "bench: -batch and -repeats must be positive, -warmup and -steps not negative")
+		return 2
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	if !*asJSON {
+		fmt.Fprintf(stdout, "BLAS %s, GOMAXPROCS %d, batch %d, median of %d repeats after %d warm-up steps\n",
+			graph.BLAS, runtime.GOMAXPROCS(0), *batch, *repeats, *warmup)
+		fmt.Fprintf(stdout, "%-6s %-19s %10s %10s %10s\n", "model", "objective", "img/s", "ms/step", "peak MB")
+	}
+	var results []Result
+	for _, c := range cfgs {
+		c.Batch, c.Warmup, c.Repeats, c.Steps, c.Seed = *batch, *warmup, *repeats, *steps, *seed
+		r, err := spawn(self, c, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %s %s: %v\n", c.Model, c.Objective, err)
+			return 1
+		}
+		results = append(results, r)
+		if !*asJSON {
+			fmt.Fprintf(stdout, "%-6s %-19s %10.1f %10.2f %10.1f\n", r.Model, r.Objective, r.ImgPerS, r.MsPerStep, r.PeakRSSMB)
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// configs expands the -model and -objective flags.
+func configs(model, objective string, sample bool) ([]config, error) {
+	ms := []string{"dense", "cnn"}
+	if model != "all" {
+		ms = strings.Split(model, ",")
+		for _, m := range ms {
+			if _, _, err := arch(m); err != nil {
+				return nil, err
+			}
+		}
+	}
+	objs := []string{"discriminative", "generative", "generative-sampled"}
+	if objective != "all" {
+		objs = strings.Split(objective, ",")
+		for _, o := range objs {
+			if _, err := graph.ParseObjective(o); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var cs []config
+	for _, m := range ms {
+		for _, o := range objs {
+			cs = append(cs, config{Model: m, Objective: o})
+		}
+		if sample {
+			cs = append(cs, config{Model: m, Objective: sampleObjective})
+		}
+	}
+	return cs, nil
+}
+
+func arch(model string) (models.Arch, graph.Encoding, error) {
+	switch model {
+	case "dense":
+		return models.MNISTDense(), graph.Binary, nil
+	case "cnn":
+		return models.MNISTCNN(), graph.Spin, nil
+	}
+	return nil, 0, fmt.Errorf("unknown model %q (want dense, cnn or all)", model)
+}
+
+// spawn runs one configuration in a child process and decodes its result.
+func spawn(self string, c config, stderr io.Writer) (Result, error) {
+	spec, err := json.Marshal(c)
+	if err != nil {
+		return Result{}, err
+	}
+	cmd := exec.Command(self, "-child", string(spec))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, stderr
+	if err := cmd.Run(); err != nil {
+		return Result{}, err
+	}
+	var r Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		return Result{}, fmt.Errorf("child output %q: %w", out.String(), err)
+	}
+	return r, nil
+}
+
+// runChild measures the configuration spec and prints its Result as JSON.
+func runChild(spec string, stdout, stderr io.Writer) int {
+	var c config
+	if err := json.Unmarshal([]byte(spec), &c); err != nil {
+		fmt.Fprintln(stderr, "bench: child:", err)
+		return 2
+	}
+	r, err := measure(c)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	if err := json.NewEncoder(stdout).Encode(r); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	return 0
+}
+
+// measure builds the graph of c and times it.
+func measure(c config) (Result, error) {
+	a, enc, err := arch(c.Model)
+	if err != nil {
+		return Result{}, err
+	}
+	p, err := graph.NewParams(a, models.MNISTInput, 10, enc, tensor.Float32, c.Seed)
+	if err != nil {
+		return Result{}, err
+	}
+	var step func() error
+	if c.Objective == sampleObjective {
+		step, err = sampler(p, c)
+	} else {
+		step, err = trainer(p, c)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	for range c.Warmup {
+		if err := step(); err != nil {
+			return Result{}, err
+		}
+	}
+	steps := c.Steps
+	if steps == 0 { // about one second per repeat, judged from one step
+		t0 := time.Now()
+		if err := step(); err != nil {
+			return Result{}, err
+		}
+		steps = max(2, int(math.Ceil(1/time.Since(t0).Seconds())))
+	}
+	var rates, ms []float64
+	for range c.Repeats {
+		t0 := time.Now()
+		for range steps {
+			if err := step(); err != nil {
+				return Result{}, err
+			}
+		}
+		sec := time.Since(t0).Seconds()
+		rates = append(rates, float64(steps*c.Batch)/sec)
+		ms = append(ms, 1000*sec/float64(steps))
+	}
+	peak, err := peakRSS()
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{
+		Model: c.Model, Objective: c.Objective, Batch: c.Batch,
+		ImgPerS: median(rates), MsPerStep: median(ms), Repeats: rates,
+		PeakRSSMB: peak, BLAS: graph.BLAS, Procs: runtime.GOMAXPROCS(0),
+	}, nil
+}
+
+// trainer returns one training step of c's objective, the code path of
+// train: the batch and the noise go in, the graph runs once, and Adam
+// updates every parameter from its gradient.
+func trainer(p *graph.Params, c config) (func() error, error) {
+	obj, err := graph.ParseObjective(c.Objective)
+	if err != nil {
+		return nil, err
+	}
+	net, err := graph.New(p, graph.Config{Objective: obj, Batch: c.Batch, Grad: true})
+	if err != nil {
+		return nil, err
+	}
+	in := p.Input
+	set := data.Synthetic(max(c.Batch, 1024), p.Classes, in.H, int64(c.Seed))
+	it := data.NewIterator(set, c.Batch, int64(c.Seed), true)
+	rng := rand.New(rand.NewPCG(c.Seed, 2))
+	ps := p.Tensors()
+	sizes := make([]int, len(ps))
+	params := make([][]float32, len(ps))
+	for i, t := range ps {
+		sizes[i], params[i] = t.Len(), t.Data().([]float32)
+	}
+	grads := make([][]float32, len(ps))
+	adam := train.NewAdam(train.DefaultLR, sizes)
+	epoch := 0
+	return func() error {
+		images, labels, ok := it.Next()
+		if !ok {
+			epoch++
+			it.Reset(epoch)
+			if images, labels, ok = it.Next(); !ok {
+				return fmt.Errorf("empty synthetic set")
+			}
+		}
+		if err := net.SetBatch(images, labels); err != nil {
+			return err
+		}
+		net.DrawNoise(rng)
+		if err := net.Run(); err != nil {
+			return err
+		}
+		if loss := graph.Scalar(net.Loss); math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return fmt.Errorf("loss is %v", loss)
+		}
+		for i, g := range net.Grads {
+			if g != nil {
+				grads[i] = g.Value().Data().([]float32)
+			}
+		}
+		return adam.Step(params, grads)
+	}, nil
+}
+
+// sampler returns one batch of class-conditional samples in the paper's
+// "layer" mode: layer d−1 drawn, mean field below it.
+func sampler(p *graph.Params, c config) (func() error, error) {
+	d := p.Depth()
+	var draw []int
+	if d >= 2 {
+		draw = []int{d - 1}
+	}
+	gen, err := graph.NewGenerator(p, d, draw, c.Batch)
+	if err != nil {
+		return nil, err
+	}
+	classes := make([]uint8, c.Batch)
+	for i := range classes {
+		classes[i] = uint8(i % p.Classes)
+	}
+	if err := gen.SetClasses(classes); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(c.Seed, 3))
+	return func() error {
+		gen.DrawNoise(rng)
+		return gen.Run()
+	}, nil
+}
+
+// peakRSS reads this process's peak resident set size (VmHWM) in MiB.
+func peakRSS() (float64, error) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, nil // not Linux: no peak to report (0)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err != nil {
+				return 0, fmt.Errorf("VmHWM %q: %w", rest, err)
+			}
+			return kb / 1024, nil
+		}
+	}
+	return 0, sc.Err()
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
