@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"dcim/data"
+	"dcim/graph"
 	"dcim/train/checkpoint"
 )
 
@@ -275,7 +276,8 @@ func TestPlot(t *testing.T) {
 
 // TestMNISTShortRun is the acceptance run of issue 4: the dense net of
 // §3.1 with eq. (21) on 2,000 MNIST training images for 5 epochs reaches
-// 0.80 validation accuracy on the full test set.
+// 0.80 validation accuracy. The run evaluates on 1,000 test images to save
+// time; the saved checkpoint is then evaluated on the full test set.
 func TestMNISTShortRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads MNIST and trains for ~20 s")
@@ -287,18 +289,41 @@ func TestMNISTShortRun(t *testing.T) {
 	f := DenseDefaults()
 	f.Limit, f.Epochs, f.EvalEvery = 2000, 5, 0
 	f.Out = filepath.Join(t.TempDir(), "run")
-	s, err := Run(context.Background(), Options{Flags: f, Train: m.Train, Test: m.Test})
+	s, err := Run(context.Background(), Options{Flags: f, Train: m.Train, Test: m.Test, EvalLimit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("validation accuracy %.4f, reverse BCE %.4f (eq. 22: %.4f), %.1fs", s.ValAccuracy, s.ValReverseBCE, float64(s.ValReverseBCE22), s.Seconds)
-	if s.ValImages != 10000 || s.TrainImages != 2000 || s.Iterations != 5*(2000/64) {
+	if s.ValImages != 1000 || s.TrainImages != 2000 || s.Iterations != 5*(2000/64) || s.Epochs != 5 {
 		t.Errorf("summary %+v", s)
 	}
-	if s.ValAccuracy < 0.80 {
-		t.Errorf("validation accuracy %.4f, want at least 0.80", s.ValAccuracy)
+
+	p, _, err := checkpoint.Load(f.Out)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !(s.ValReverseBCE < 0.3) {
-		t.Errorf("validation reverse BCE %.4f, want below 0.3", s.ValReverseBCE)
+	net, err := graph.New(p, graph.Config{Objective: graph.Generative, Batch: 1000, AllTerms: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	sz, correct, bce := m.Test.ImageSize(), 0, 0.0
+	for i := 0; i < m.Test.N; i += 1000 {
+		labels := m.Test.Labels[i : i+1000]
+		if err := net.SetBatch(m.Test.Images[i*sz:(i+1000)*sz], labels); err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Run(); err != nil {
+			t.Fatal(err)
+		}
+		correct += countCorrect(graph.Float32s(net.Probs), labels, p.Classes)
+		bce += graph.Scalar(net.BCE21) / 10
+	}
+	acc := float64(correct) / float64(m.Test.N)
+	t.Logf("validation accuracy %.4f, reverse BCE %.4f on the full test set (%.4f, %.4f on the first 1000); %.1fs", acc, bce, s.ValAccuracy, s.ValReverseBCE, s.Seconds)
+	if acc < 0.80 {
+		t.Errorf("validation accuracy %.4f, want at least 0.80", acc)
+	}
+	if !(bce < 0.3) {
+		t.Errorf("validation reverse BCE %.4f, want below 0.3", bce)
 	}
 }
