@@ -31,7 +31,10 @@ func Main(defaults Flags, args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	if err == nil && f.Resume == "" {
-		_, err = f.Check() // everything checked before any work
+		var c *Config
+		if c, err = f.Check(); err == nil { // everything checked before any work
+			f = c.Flags // with the default -out named once
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v (see %s -h)\n", name, err, name)

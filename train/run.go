@@ -294,13 +294,25 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 	steps := it.BatchesPerEpoch()
 	t.progress = newProgress(t.log, t.opts.Plain, cfg.Batch)
 	defer t.progress.done()
-	for ; t.st.Epoch < cfg.Epochs; t.st.Epoch++ {
+	for t.st.Epoch < cfg.Epochs {
 		it.Reset(t.st.Epoch)
 		for range t.st.Step { // replay to the position of an interrupted epoch
 			it.Next()
 		}
 		t.progress.startEpoch(t.st.Epoch+1, cfg.Epochs, steps, t.st.Step)
-		for ; t.st.Step < steps; t.st.Step++ {
+		for {
+			// An evaluation point every EvalEvery steps and at the epoch
+			// end; one cut short by an interrupt is done on resume.
+			if t.st.Iteration != t.st.LastEval && (t.st.Step == steps || cfg.EvalEvery > 0 && t.st.Iteration%cfg.EvalEvery == 0) {
+				if err := t.evalPoint(ctx, steps); errors.Is(err, errEvalInterrupted) {
+					return nil, t.interrupt()
+				} else if err != nil {
+					return nil, err
+				}
+			}
+			if t.st.Step == steps {
+				break
+			}
 			if ctx.Err() != nil {
 				return nil, t.interrupt()
 			}
@@ -308,24 +320,15 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 			if err := t.step(images, labels); err != nil {
 				return nil, err
 			}
+			t.st.Step++
 			if t.opts.AfterStep != nil {
 				t.opts.AfterStep(t.st.Iteration)
 			}
-			if cfg.EvalEvery > 0 && t.st.Iteration%cfg.EvalEvery == 0 && t.st.Step+1 < steps {
-				if err := t.evalPoint(steps, t.st.Step+1); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if err := t.evalPoint(steps, steps); err != nil {
-			return nil, err
 		}
 		t.progress.endEpoch()
-		t.st.Step = 0
 		t.st.Epoch++
-		err := t.saveCheckpoint()
-		t.st.Epoch--
-		if err != nil {
+		t.st.Step = 0
+		if err := t.saveCheckpoint(); err != nil {
 			return nil, err
 		}
 		if err := t.writeCurves(); err != nil {
@@ -409,12 +412,16 @@ func (t *trainer) nonFinite(what string) error {
 		ErrNonFinite, what, t.st.Iteration+1, t.st.Epoch+1, last, t.cfg.Out)
 }
 
+// errEvalInterrupted is evaluate's error when the context is cancelled.
+var errEvalInterrupted = errors.New("evaluation interrupted")
+
 // evalPoint evaluates on the validation set and writes a metrics row.
-func (t *trainer) evalPoint(steps, step int) error {
-	v, err := t.evaluate()
+func (t *trainer) evalPoint(ctx context.Context, steps int) error {
+	v, err := t.evaluate(ctx)
 	if err != nil {
 		return err
 	}
+	step := t.st.Step
 	s := t.st.Since
 	row := Row{
 		Iteration:       t.st.Iteration,
@@ -440,6 +447,7 @@ func (t *trainer) evalPoint(steps, step int) error {
 		return t.nonFinite(fmt.Sprintf("validation CE is %v", row.ValCE))
 	}
 	t.st.Since = running{}
+	t.st.LastEval = t.st.Iteration
 	if err := t.metrics.Write(row); err != nil {
 		return err
 	}
@@ -452,12 +460,15 @@ type evalResult struct{ accuracy, ce, bce21, bce22 float64 }
 // evaluate runs the evaluation graph over the validation set. The draws of
 // eq. (22) come from a generator seeded afresh each time, so evaluations
 // differ only by the parameters and do not disturb the training stream.
-func (t *trainer) evaluate() (evalResult, error) {
+func (t *trainer) evaluate(ctx context.Context) (evalResult, error) {
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, 0x6576616c)) // "eval"
 	n, sz := t.eval.Config.Batch, t.test.ImageSize()
 	var r evalResult
 	correct := 0
 	for i := 0; i < t.test.N; i += n {
+		if ctx.Err() != nil {
+			return r, errEvalInterrupted
+		}
 		labels := t.test.Labels[i : i+n]
 		if err := t.eval.SetBatch(t.test.Images[i*sz:(i+n)*sz], labels); err != nil {
 			return r, err

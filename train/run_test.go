@@ -64,7 +64,7 @@ func TestResumeEquivalence(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		stopAt int
-	}{{"at an epoch end", 12}, {"mid-epoch", 17}} {
+	}{{"in the evaluation at an epoch end", 12}, {"in an evaluation mid-epoch", 10}, {"mid-epoch", 17}} {
 		stopAt := tc.stopAt
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")

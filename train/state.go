@@ -22,6 +22,7 @@ type state struct {
 	Epoch     int `json:"epoch"`
 	Step      int `json:"step"`
 	Iteration int `json:"iteration"` // steps taken, Adam's t
+	LastEval  int `json:"last_eval"` // iteration of the last evaluation point
 	// Seconds is the wall time of the run, TrainSeconds the time in
 	// training steps, over all sessions.
 	Seconds      float64 `json:"seconds"`
