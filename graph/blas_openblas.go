@@ -4,6 +4,7 @@ package graph
 
 // #cgo LDFLAGS: -lopenblas
 // void openblas_set_num_threads(int);
+// int blas_thread_shutdown_(void);
 import "C"
 
 import (
@@ -19,9 +20,13 @@ const BLAS = "OpenBLAS"
 // With the openblas build tag every GEMM of this package, and Gorgonia's
 // own, goes to OpenBLAS through gonum's cgo binding. OpenBLAS runs one
 // thread per call: the ops split their work across goroutines themselves,
-// so both cores stay busy without oversubscription.
+// so both cores stay busy without oversubscription. OpenBLAS has already
+// started its thread pool when this runs; the pool is shut down, since its
+// idle workers otherwise cost about a tenth of the CPU time of a training
+// step (as OPENBLAS_NUM_THREADS=1 in the environment would avoid).
 func init() {
 	C.openblas_set_num_threads(1)
+	C.blas_thread_shutdown_()
 	blas32.Use(netlib.Implementation{})
 	blas64.Use(netlib.Implementation{})
 	G.Use(netlib.Implementation{})

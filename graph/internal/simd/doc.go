@@ -1,0 +1,6 @@
+// Package simd holds the float32 kernels of package graph that Go does not
+// vectorise by itself, written in AVX2/FMA assembly for amd64. Callers check
+// OK and handle the elements past the last multiple of 8 themselves. It is
+// a package of its own because graph uses cgo in its openblas build, and a
+// cgo package cannot hold Go assembly.
+package simd

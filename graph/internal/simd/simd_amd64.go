@@ -1,0 +1,17 @@
+//go:build amd64 && !purego
+
+package simd
+
+import "golang.org/x/sys/cpu"
+
+// OK says whether the kernels of this package may run: the CPU has AVX2
+// and FMA.
+var OK = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// TanhAffine writes dst[i] = a + m·tanh(s·(src[i] + b)) for the first
+// len(dst) rounded down to a multiple of 8 elements, through the rational
+// function of graph's tanh32 (to within rounding: it uses fused
+// multiply-adds). src must be at least as long as dst; dst may be src.
+//
+//go:noescape
+func TanhAffine(dst, src []float32, b, s, m, a float32)

@@ -1,0 +1,74 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The float32 coefficients of tanh32 (dcim/graph): the clamp c, then the
+// numerator's a13 … a1 and the denominator's b6 … b0, as polynomials in x².
+DATA tanhCoef<>+0(SB)/4, $0x40fcf84f  // c = 7.905311107635498
+DATA tanhCoef<>+4(SB)/4, $0xa59f25c0  // a13 = -2.76076847742355e-16
+DATA tanhCoef<>+8(SB)/4, $0x2a61337e  // a11 = 2.00018790482477e-13
+DATA tanhCoef<>+12(SB)/4, $0xaebd37ff // a9 = -8.60467152213735e-11
+DATA tanhCoef<>+16(SB)/4, $0x335c0041 // a7 = 5.12229709037114e-08
+DATA tanhCoef<>+20(SB)/4, $0x3779434a // a5 = 1.48572235717979e-05
+DATA tanhCoef<>+24(SB)/4, $0x3a270ded // a3 = 0.000637261928875436
+DATA tanhCoef<>+28(SB)/4, $0x3ba059dc // a1 = 0.00489352455891786
+DATA tanhCoef<>+32(SB)/4, $0x35a0d3d8 // b6 = 1.19825839466702e-06
+DATA tanhCoef<>+36(SB)/4, $0x38f895d6 // b4 = 0.000118534705686654
+DATA tanhCoef<>+40(SB)/4, $0x3b14aa05 // b2 = 0.002268434632439
+DATA tanhCoef<>+44(SB)/4, $0x3ba059dd // b0 = 0.00489352518554385
+GLOBL tanhCoef<>(SB), RODATA|NOPTR, $48
+
+// func TanhAffine(dst, src []float32, b, s, m, a float32)
+TEXT ·TanhAffine(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	SHRQ $3, CX
+	JZ   done
+	VBROADCASTSS b+48(FP), Y10
+	VBROADCASTSS s+52(FP), Y11
+	VBROADCASTSS m+56(FP), Y12
+	VBROADCASTSS a+60(FP), Y13
+	VBROADCASTSS tanhCoef<>+0(SB), Y14
+	VXORPS       Y15, Y15, Y15
+	VSUBPS       Y14, Y15, Y15 // -c
+
+loop:
+	VMOVUPS      (SI), Y0
+	VADDPS       Y10, Y0, Y0
+	VMULPS       Y11, Y0, Y0
+	VMINPS       Y14, Y0, Y0
+	VMAXPS       Y15, Y0, Y0 // x, clamped to [-c, c]
+	VMULPS       Y0, Y0, Y1  // x²
+	VBROADCASTSS tanhCoef<>+4(SB), Y2
+	VBROADCASTSS tanhCoef<>+8(SB), Y3
+	VFMADD213PS  Y3, Y1, Y2
+	VBROADCASTSS tanhCoef<>+12(SB), Y3
+	VFMADD213PS  Y3, Y1, Y2
+	VBROADCASTSS tanhCoef<>+16(SB), Y3
+	VFMADD213PS  Y3, Y1, Y2
+	VBROADCASTSS tanhCoef<>+20(SB), Y3
+	VFMADD213PS  Y3, Y1, Y2
+	VBROADCASTSS tanhCoef<>+24(SB), Y3
+	VFMADD213PS  Y3, Y1, Y2
+	VBROADCASTSS tanhCoef<>+28(SB), Y3
+	VFMADD213PS  Y3, Y1, Y2
+	VMULPS       Y0, Y2, Y2 // p
+	VBROADCASTSS tanhCoef<>+32(SB), Y4
+	VBROADCASTSS tanhCoef<>+36(SB), Y5
+	VFMADD213PS  Y5, Y1, Y4
+	VBROADCASTSS tanhCoef<>+40(SB), Y5
+	VFMADD213PS  Y5, Y1, Y4
+	VBROADCASTSS tanhCoef<>+44(SB), Y5
+	VFMADD213PS  Y5, Y1, Y4 // q
+	VDIVPS       Y4, Y2, Y2 // p/q
+	VFMADD213PS  Y13, Y12, Y2 // a + m·tanh
+	VMOVUPS      Y2, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	DECQ         CX
+	JNZ          loop
+	VZEROUPPER
+
+done:
+	RET

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package simd
+
+// OK is false where this package has no kernels.
+const OK = false
+
+// TanhAffine is not available here; callers check OK first.
+func TanhAffine(dst, src []float32, b, s, m, a float32) { panic("simd: no kernels on this platform") }
