@@ -3,7 +3,9 @@ package graph
 import (
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	"dcim/models"
 )
@@ -101,6 +103,85 @@ func BenchmarkDense(b *testing.B) {
 					gemmRows(c.tA, c.tB, c.m, c.nn, c.k, c.a, c.lda, c.bb, c.ldb, out)
 				}
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkConvChunk compares chunk sizes (GEMM columns per chunk) of the
+// three kernels on the CNN's largest layers, reporting CPU time per op as
+// well, which a busy machine disturbs less than wall time.
+func BenchmarkConvChunk(b *testing.B) {
+	defer func(c int) { convCols = c }(convCols)
+	gs := cnnGeoms(b, 64)
+	for _, li := range []int{1, 4} {
+		g := gs[li]
+		rng := rand.New(rand.NewPCG(uint64(li), 1))
+		x, w, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.O*g.colRows()), randF32(rng, g.N*g.outSize())
+		dx, dw := make([]float32, len(x)), make([]float32, len(w))
+		for _, cols := range []int{1, 512, 2048, 8192} {
+			b.Run(fmt.Sprintf("L%d/cols%d", li+1, cols), func(b *testing.B) {
+				convCols = cols
+				var ws workspace[float32]
+				c0 := cpuTime()
+				for range b.N {
+					convForward(g, x, w, y, &ws)
+					convTranspose(g, y, w, dx, &ws)
+					convKernelGrad(g, x, y, dw, &ws)
+				}
+				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+			})
+		}
+	}
+}
+
+// BenchmarkSgemmPeak calibrates: the BLAS on square matrices, in GFLOP per
+// CPU second (one thread per GEMM, as the ops call it).
+func BenchmarkSgemmPeak(b *testing.B) {
+	for _, n := range []int{256, 1024} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		a, bb, c := randF32(rng, n*n), randF32(rng, n*n), make([]float32, n*n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			c0 := cpuTime()
+			for range b.N {
+				gemm(false, false, n, n, n, 1, a, n, bb, n, 0, c, n)
+			}
+			b.ReportMetric(2*float64(n*n*n)*float64(b.N)/(float64(cpuTime()-c0)/1e9)/1e9, "GF/cpu-s")
+		})
+	}
+}
+
+// BenchmarkGemmShapes times, in GFLOP per CPU second, the GEMM of each
+// kernel of each CNN layer for one image on a cache-warm grid.
+func BenchmarkGemmShapes(b *testing.B) {
+	for li, g := range cnnGeoms(b, 64) {
+		_, lg := g.grid()
+		rows := g.colRows()
+		rng := rand.New(rand.NewPCG(1, 1))
+		col, w, yg := randF32(rng, rows*lg), randF32(rng, g.O*rows), randF32(rng, g.O*lg)
+		for _, c := range []struct {
+			name string
+			f    func()
+		}{
+			{"fwd", func() { gemm(false, false, g.O, lg, rows, 1, w, rows, col, lg, 0, yg, lg) }},
+			{"T", func() { gemm(true, false, rows, lg, g.O, 1, w, rows, yg, lg, 0, col, lg) }},
+			{"kg", func() { gemm(false, true, g.O, rows, lg, 1, yg, lg, col, lg, 1, w, rows) }},
+		} {
+			b.Run(fmt.Sprintf("L%d/%s/%dx%dx%d", li+1, c.name, g.O, lg, rows), func(b *testing.B) {
+				c0 := cpuTime()
+				for range b.N {
+					c.f()
+				}
+				b.ReportMetric(2*float64(g.O*lg*rows)*float64(b.N)/(float64(cpuTime()-c0)/1e9)/1e9, "GF/cpu-s")
 			})
 		}
 	}

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -84,4 +85,83 @@ func TestBCE32(t *testing.T) {
 			t.Fatalf("logHalfOne(%g) off by %g", g, d)
 		}
 	}
+}
+
+// naiveConv computes conv, convT and kgrad of g straight from the
+// definition, in float64.
+func naiveConv(g ConvGeom, x, w, y []float64) (cx, ty, kg []float64) {
+	cx, ty, kg = make([]float64, g.N*g.outSize()), make([]float64, g.N*g.inSize()), make([]float64, g.O*g.colRows())
+	for n := 0; n < g.N; n++ {
+		for o := 0; o < g.O; o++ {
+			for i := 0; i < g.Ho; i++ {
+				for j := 0; j < g.Wo; j++ {
+					yi := ((n*g.O+o)*g.Ho+i)*g.Wo + j
+					for c := 0; c < g.C; c++ {
+						for ki := 0; ki < g.K; ki++ {
+							for kj := 0; kj < g.K; kj++ {
+								wi := ((o*g.C+c)*g.K+ki)*g.K + kj
+								xi := ((n*g.C+c)*g.H+i*g.S+ki)*g.W + j*g.S + kj
+								cx[yi] += w[wi] * x[xi]
+								ty[xi] += w[wi] * y[yi]
+								kg[wi] += x[xi] * y[yi]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return cx, ty, kg
+}
+
+// TestConvChunks checks the three chunked kernels against the definition
+// in float64 and float32, for the CNN's layers and odd shapes, with chunks
+// of one image, of a few images with a remainder, and of the whole share.
+func TestConvChunks(t *testing.T) {
+	defer func(c int) { convCols = c }(convCols)
+	geoms := cnnGeoms(t, 5)
+	for _, c := range [][7]int{{3, 2, 9, 5, 3, 3, 2}, {2, 1, 8, 8, 2, 2, 2}, {3, 2, 11, 8, 3, 5, 3}, {4, 3, 6, 6, 5, 1, 1}, {2, 4, 7, 17, 3, 3, 1}} {
+		g, ok := NewConvGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6])
+		if !ok {
+			t.Fatalf("geometry %v rejected", c)
+		}
+		geoms = append(geoms, g)
+	}
+	for _, cols := range []int{1, 150, 1 << 20} {
+		convCols = cols
+		for gi, g := range geoms {
+			rng := rand.New(rand.NewPCG(uint64(gi), 7))
+			x, w, y := randSlice(rng, g.N*g.inSize()), randSlice(rng, g.O*g.colRows()), randSlice(rng, g.N*g.outSize())
+			cx, ty, kg := naiveConv(g, x, w, y)
+			var ws64 workspace[float64]
+			var ws32 workspace[float32]
+			got64 := [][]float64{make([]float64, len(cx)), make([]float64, len(ty)), make([]float64, len(kg))}
+			convForward(g, x, w, got64[0], &ws64)
+			convTranspose(g, y, w, got64[1], &ws64)
+			convKernelGrad(g, x, y, got64[2], &ws64)
+			x32, w32, y32 := to32(x), to32(w), to32(y)
+			got32 := [][]float32{make([]float32, len(cx)), make([]float32, len(ty)), make([]float32, len(kg))}
+			convForward(g, x32, w32, got32[0], &ws32)
+			convTranspose(g, y32, w32, got32[1], &ws32)
+			convKernelGrad(g, x32, y32, got32[2], &ws32)
+			for k, want := range [][]float64{cx, ty, kg} {
+				for i, v := range want {
+					if d := math.Abs(got64[k][i] - v); d > 1e-10 {
+						t.Fatalf("cols %d, %+v, %s float64 [%d] = %g, want %g", cols, g, convNames[k], i, got64[k][i], v)
+					}
+					if d := math.Abs(float64(got32[k][i]) - v); d > 1e-3*math.Max(1, math.Abs(v)) {
+						t.Fatalf("cols %d, %+v, %s float32 [%d] = %g, want %g", cols, g, convNames[k], i, got32[k][i], v)
+					}
+				}
+			}
+		}
+	}
+}
+
+func to32(s []float64) []float32 {
+	out := make([]float32, len(s))
+	for i, v := range s {
+		out[i] = float32(v)
+	}
+	return out
 }

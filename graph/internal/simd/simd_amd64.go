@@ -15,3 +15,9 @@ var OK = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func TanhAffine(dst, src []float32, b, s, m, a float32)
+
+// Add adds src into dst, dst[i] += src[i], for the first len(dst) rounded
+// down to a multiple of 8 elements; src must be at least as long as dst.
+//
+//go:noescape
+func Add(dst, src []float32)

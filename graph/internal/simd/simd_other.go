@@ -7,3 +7,6 @@ const OK = false
 
 // TanhAffine is not available here; callers check OK first.
 func TanhAffine(dst, src []float32, b, s, m, a float32) { panic("simd: no kernels on this platform") }
+
+// Add is not available here; callers check OK first.
+func Add(dst, src []float32) { panic("simd: no kernels on this platform") }
