@@ -165,3 +165,43 @@ func to32(s []float64) []float32 {
 	}
 	return out
 }
+
+// TestVectorKernels checks actBack, sum and addTo in float32 (vector
+// kernels and tails) against plain loops.
+func TestVectorKernels(t *testing.T) {
+	for _, n := range []int{0, 3, 8, 13, 64, 77} {
+		y, dy := make([]float32, n), make([]float32, n)
+		for i := range y {
+			y[i] = float32(i%17-8) / 9
+			dy[i] = float32(i%5) - 2
+		}
+		for _, act := range []activation{actTanh, actSigmoid} {
+			dz := make([]float32, n)
+			actBack(act, y, dy, dz)
+			for i, v := range y {
+				want := dy[i] * (1 - v*v)
+				if act == actSigmoid {
+					want = dy[i] * v * (1 - v)
+				}
+				if math.Abs(float64(dz[i]-want)) > 1e-6 {
+					t.Fatalf("n=%d %s: dz[%d] = %g, want %g", n, actNames[act], i, dz[i], want)
+				}
+			}
+		}
+		var want float64
+		for _, v := range dy {
+			want += float64(v)
+		}
+		if got := sum(dy); math.Abs(float64(got)-want) > 1e-5 {
+			t.Errorf("n=%d: sum = %g, want %g", n, got, want)
+		}
+		acc := make([]float32, n)
+		addTo(acc, dy)
+		addTo(acc, dy)
+		for i, v := range dy {
+			if acc[i] != 2*v {
+				t.Fatalf("n=%d: addTo [%d] = %g, want %g", n, i, acc[i], 2*v)
+			}
+		}
+	}
+}

@@ -245,6 +245,10 @@ func (op *actBackOp) Do(in ...G.Value) (G.Value, error) {
 
 func actBack[T Float](act activation, y, dy, dz []T) {
 	chunks(len(y), 1, func(_, lo, hi int) {
+		if z32, ok := any(dz[lo:hi]).([]float32); ok && simd.OK {
+			simd.ActBack(z32, any(y[lo:hi]).([]float32), any(dy[lo:hi]).([]float32), act == actSigmoid)
+			lo += (hi - lo) &^ 7
+		}
 		if act == actSigmoid {
 			for i, v := range y[lo:hi] {
 				dz[lo+i] = dy[lo+i] * v * (1 - v)
@@ -300,12 +304,12 @@ func biasSum[T Float](dz, db []T, n int, ws *workspace[T]) {
 		clear(part)
 		for r := lo; r < hi; r++ {
 			row := dz[r*per : (r+1)*per]
+			if sp == 1 {
+				addTo(part, row)
+				continue
+			}
 			for c := range part {
-				var acc T
-				for _, v := range row[c*sp : (c+1)*sp] {
-					acc += v
-				}
-				part[c] += acc
+				part[c] += sum(row[c*sp : (c+1)*sp])
 			}
 		}
 	})
@@ -315,6 +319,20 @@ func biasSum[T Float](dz, db []T, n int, ws *workspace[T]) {
 			db[c] += v
 		}
 	}
+}
+
+// sum adds up v, with the vector kernel for float32.
+func sum[T Float](v []T) T {
+	var acc T
+	i := 0
+	if v32, ok := any(v).([]float32); ok && simd.OK && len(v) >= 8 {
+		acc = T(simd.Sum(v32))
+		i = len(v) &^ 7
+	}
+	for _, x := range v[i:] {
+		acc += x
+	}
+	return acc
 }
 
 func (op *biasSumOp) String() string                                     { return fmt.Sprintf("BiasSum{%d,%v}", op.zDims, op.bShape) }

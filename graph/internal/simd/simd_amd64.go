@@ -21,3 +21,16 @@ func TanhAffine(dst, src []float32, b, s, m, a float32)
 //
 //go:noescape
 func Add(dst, src []float32)
+
+// ActBack writes the derivative through an activation from its output y:
+// dz[i] = dy[i]·(1 − y[i]²) for tanh, dy[i]·y[i]·(1 − y[i]) for the
+// sigmoid, for the first len(dz) rounded down to a multiple of 8 elements.
+//
+//go:noescape
+func ActBack(dz, y, dy []float32, sigmoid bool)
+
+// Sum returns the sum of the first len(x) rounded down to a multiple of 8
+// elements of x.
+//
+//go:noescape
+func Sum(x []float32) float32

@@ -117,3 +117,93 @@ loop8:
 done:
 	VZEROUPPER
 	RET
+
+DATA one<>+0(SB)/4, $0x3f800000 // 1.0
+GLOBL one<>(SB), RODATA|NOPTR, $4
+
+// func ActBack(dz, y, dy []float32, sigmoid bool)
+TEXT ·ActBack(SB), NOSPLIT, $0-73
+	MOVQ         dz_base+0(FP), DI
+	MOVQ         dz_len+8(FP), CX
+	MOVQ         y_base+24(FP), SI
+	MOVQ         dy_base+48(FP), DX
+	MOVBLZX      sigmoid+72(FP), AX
+	SHRQ         $3, CX
+	JZ           abdone
+	VBROADCASTSS one<>(SB), Y7
+	TESTQ        AX, AX
+	JNZ          abSigmoid
+
+abTanh:
+	VMOVUPS      (SI), Y0
+	VMOVAPS      Y7, Y1
+	VFNMADD231PS Y0, Y0, Y1 // 1 − y²
+	VMULPS       (DX), Y1, Y1
+	VMOVUPS      Y1, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DX
+	ADDQ         $32, DI
+	DECQ         CX
+	JNZ          abTanh
+	VZEROUPPER
+	RET
+
+abSigmoid:
+	VMOVUPS (SI), Y0
+	VSUBPS  Y0, Y7, Y1 // 1 − y
+	VMULPS  Y0, Y1, Y1
+	VMULPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     abSigmoid
+	VZEROUPPER
+
+abdone:
+	RET
+
+// func Sum(x []float32) float32
+TEXT ·Sum(SB), NOSPLIT, $0-28
+	MOVQ   x_base+0(FP), SI
+	MOVQ   x_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   CX, DX
+	SHRQ   $5, CX
+	JZ     sum8
+
+sum32:
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	VADDPS 64(SI), Y2, Y2
+	VADDPS 96(SI), Y3, Y3
+	ADDQ   $128, SI
+	DECQ   CX
+	JNZ    sum32
+
+sum8:
+	ANDQ $31, DX
+	SHRQ $3, DX
+	JZ   sumdone
+
+sum8loop:
+	VADDPS (SI), Y0, Y0
+	ADDQ   $32, SI
+	DECQ   DX
+	JNZ    sum8loop
+
+sumdone:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+24(FP)
+	RET

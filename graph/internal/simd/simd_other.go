@@ -10,3 +10,9 @@ func TanhAffine(dst, src []float32, b, s, m, a float32) { panic("simd: no kernel
 
 // Add is not available here; callers check OK first.
 func Add(dst, src []float32) { panic("simd: no kernels on this platform") }
+
+// ActBack is not available here; callers check OK first.
+func ActBack(dz, y, dy []float32, sigmoid bool) { panic("simd: no kernels on this platform") }
+
+// Sum is not available here; callers check OK first.
+func Sum(x []float32) float32 { panic("simd: no kernels on this platform") }
