@@ -45,19 +45,19 @@ import (
 
 // Result is one measured configuration, one element of the -json output.
 type Result struct {
-	Model     string    `json:"model"`
-	Objective string    `json:"objective"` // an objective, or "sample-layer" for sampling
-	Batch     int       `json:"batch"`
-	ImgPerS   float64   `json:"img_per_s"`   // median over the repeats
-	MsPerStep float64   `json:"ms_per_step"` // median over the repeats
+	Model     string  `json:"model"`
+	Objective string  `json:"objective"` // an objective, or "sample-layer" for sampling
+	Batch     int     `json:"batch"`
+	ImgPerS   float64 `json:"img_per_s"`   // median over the repeats
+	MsPerStep float64 `json:"ms_per_step"` // median over the repeats
 	// CPUMsPerStep is the process's CPU time (user and system) per step,
 	// median over the repeats: on a busy machine it says what a step
 	// costs better than wall time does.
-	CPUMsPerStep float64 `json:"cpu_ms_per_step"`
-	Repeats   []float64 `json:"repeats_img_per_s"`
-	PeakRSSMB float64   `json:"peak_rss_mb"`
-	BLAS      string    `json:"blas"`
-	Procs     int       `json:"gomaxprocs"`
+	CPUMsPerStep float64   `json:"cpu_ms_per_step"`
+	Repeats      []float64 `json:"repeats_img_per_s"`
+	PeakRSSMB    float64   `json:"peak_rss_mb"`
+	BLAS         string    `json:"blas"`
+	Procs        int       `json:"gomaxprocs"`
 }
 
 // config is what one child measures.
@@ -260,7 +260,7 @@ func measure(c config) (Result, error) {
 		sec := time.Since(t0).Seconds()
 		rates = append(rates, float64(steps*c.Batch)/sec)
 		ms = append(ms, 1000*sec/float64(steps))
-		cpu = append(cpu, (cpuTime() - c0).Seconds()*1000/float64(steps))
+		cpu = append(cpu, (cpuTime()-c0).Seconds()*1000/float64(steps))
 	}
 	peak, err := peakRSS()
 	if err != nil {
