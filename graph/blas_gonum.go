@@ -2,6 +2,20 @@
 
 package graph
 
-// BLAS names the BLAS this build multiplies matrices with: gonum's pure-Go
-// implementation unless built with the openblas tag.
-const BLAS = "gonum (pure Go)"
+import "dcim/graph/internal/simd"
+
+// BLAS names the BLAS this build multiplies matrices with: without the
+// openblas tag, float32 GEMMs run on this module's AVX2 kernel
+// (graph/internal/simd) where the CPU has AVX2 and FMA, everything else on
+// gonum's pure-Go BLAS.
+var BLAS = blasName()
+
+func blasName() string {
+	if useSgemm {
+		return "gonum (pure Go) + AVX2 SGEMM (Go assembly)"
+	}
+	return "gonum (pure Go)"
+}
+
+// useSgemm routes float32 GEMMs to simd.Sgemm.
+var useSgemm = simd.OK

@@ -15,7 +15,10 @@ import (
 )
 
 // BLAS names the BLAS this build multiplies matrices with.
-const BLAS = "OpenBLAS"
+var BLAS = "OpenBLAS"
+
+// useSgemm is false: OpenBLAS multiplies float32 matrices too.
+const useSgemm = false
 
 // With the openblas build tag every GEMM of this package, and Gorgonia's
 // own, goes to OpenBLAS through gonum's cgo binding. OpenBLAS runs one

@@ -24,13 +24,17 @@ func trans(t bool) blas.Transpose {
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C on row-major slices through
 // the BLAS installed in gonum (pure Go by default, OpenBLAS with the
-// openblas build tag).
+// openblas build tag), or for float32 without OpenBLAS through simd.Sgemm.
 func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	switch a := any(a).(type) {
 	case []float32:
+		if useSgemm {
+			simd.Sgemm(tA, tB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+			return
+		}
 		blas32.Implementation().Sgemm(trans(tA), trans(tB), m, n, k, float32(alpha), a, lda,
 			any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:

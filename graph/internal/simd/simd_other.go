@@ -16,3 +16,8 @@ func ActBack(dz, y, dy []float32, sigmoid bool) { panic("simd: no kernels on thi
 
 // Sum is not available here; callers check OK first.
 func Sum(x []float32) float32 { panic("simd: no kernels on this platform") }
+
+// Sgemm is not available here; callers check OK first.
+func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	panic("simd: no kernels on this platform")
+}

@@ -1,0 +1,133 @@
+//go:build amd64 && !purego
+
+package simd
+
+import "sync"
+
+// The micro-kernel's tile and the depth of one packed block.
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+)
+
+// kern6x16 adds the product of a packed 6×k block of A (a[p·6+i]) and a
+// packed k×16 panel of B (b[p·16+j]) into the 6×16 tile of C at c, whose
+// rows are ldc elements apart.
+//
+//go:noescape
+func kern6x16(k int, a, b, c *float32, ldc int)
+
+// packs holds the packing buffers of concurrent Sgemm calls.
+var packs = sync.Pool{New: func() any { return new([]float32) }}
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
+// matrices (op transposes when tA or tB is set), like BLAS's SGEMM, on one
+// core: B is packed in panels of 16 columns and A in blocks of 6 rows, 256
+// deep at a time, and the 6×16 micro-kernel multiplies them with AVX2 FMAs.
+// Callers check OK.
+func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if beta != 1 {
+		for i := range m {
+			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row)
+				continue
+			}
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+	if k == 0 || alpha == 0 {
+		return
+	}
+	mp, np := (m+mr-1)/mr, (n+nr-1)/nr
+	kb0 := min(kc, k)
+	need := mp*mr*kb0 + np*nr*kb0 + mr*nr
+	bufp := packs.Get().(*[]float32)
+	if cap(*bufp) < need {
+		*bufp = make([]float32, need)
+	}
+	buf := (*bufp)[:need]
+	defer packs.Put(bufp)
+	ap, bp, tile := buf[:mp*mr*kb0], buf[mp*mr*kb0:mp*mr*kb0+np*nr*kb0], buf[need-mr*nr:]
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		packA(tA, a, lda, m, p0, kb, alpha, ap)
+		packB(tB, b, ldb, n, p0, kb, bp)
+		for jp := range np {
+			j0 := jp * nr
+			nb := min(nr, n-j0)
+			panel := &bp[jp*kb*nr]
+			for ip := range mp {
+				i0 := ip * mr
+				mb := min(mr, m-i0)
+				blk := &ap[ip*kb*mr]
+				if mb == mr && nb == nr {
+					kern6x16(kb, blk, panel, &c[i0*ldc+j0], ldc)
+					continue
+				}
+				clear(tile)
+				kern6x16(kb, blk, panel, &tile[0], nr)
+				for i := range mb {
+					row := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nb]
+					for j, v := range tile[i*nr : i*nr+nb] {
+						row[j] += v
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA writes alpha·op(A)[0:m, p0:p0+kb] as blocks of 6 rows, each block
+// p-major (ap[blk·kb·6 + p·6 + i]), padding the last block with zeros.
+func packA(tA bool, a []float32, lda, m, p0, kb int, alpha float32, ap []float32) {
+	for i0 := 0; i0 < m; i0 += mr {
+		blk := ap[(i0/mr)*kb*mr : (i0/mr+1)*kb*mr]
+		mb := min(mr, m-i0)
+		if mb < mr {
+			clear(blk)
+		}
+		for i := range mb {
+			if tA { // op(A)[r, p] = a[p·lda + r]
+				for p := range kb {
+					blk[p*mr+i] = alpha * a[(p0+p)*lda+i0+i]
+				}
+				continue
+			}
+			row := a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kb]
+			for p, v := range row {
+				blk[p*mr+i] = alpha * v
+			}
+		}
+	}
+}
+
+// packB writes op(B)[p0:p0+kb, 0:n] as panels of 16 columns, each panel
+// p-major (bp[panel·kb·16 + p·16 + j]), padding the last panel with zeros.
+func packB(tB bool, b []float32, ldb, n, p0, kb int, bp []float32) {
+	for j0 := 0; j0 < n; j0 += nr {
+		panel := bp[(j0/nr)*kb*nr : (j0/nr+1)*kb*nr]
+		nb := min(nr, n-j0)
+		if nb < nr {
+			clear(panel)
+		}
+		if tB { // op(B)[p, j] = b[j·ldb + p]
+			for j := range nb {
+				col := b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kb]
+				for p, v := range col {
+					panel[p*nr+j] = v
+				}
+			}
+			continue
+		}
+		for p := range kb {
+			copy(panel[p*nr:p*nr+nb], b[(p0+p)*ldb+j0:])
+		}
+	}
+}
