@@ -171,7 +171,13 @@ func im2colBlock[T Float](g ConvGeom, x, col []T, ld int) {
 					src := xc[(i*g.S+ki)*g.W+kj:]
 					d := dst[i*g.Wo : (i+1)*g.Wo]
 					if g.S == 1 {
-						copy(d, src)
+						if len(d) >= 16 {
+							copy(d, src)
+							continue
+						}
+						for j := range d { // short rows: a loop beats memmove's call
+							d[j] = src[j]
+						}
 						continue
 					}
 					for j := range d {
@@ -205,7 +211,14 @@ func col2imBlock[T Float](g ConvGeom, col, x []T, ld int) {
 				for i := 0; i < g.Ho; i++ {
 					d := xc[(i*g.S+ki)*g.W+kj:]
 					if g.S == 1 {
-						addTo(d[:g.Wo], src[i*g.Wo:])
+						if g.Wo >= 16 || g.Wo%8 == 0 { // the vector add has no tail
+							addTo(d[:g.Wo], src[i*g.Wo:])
+							continue
+						}
+						d = d[:g.Wo]
+						for j, v := range src[i*g.Wo : (i+1)*g.Wo] {
+							d[j] += v
+						}
 						continue
 					}
 					for j, v := range src[i*g.Wo : (i+1)*g.Wo] {

@@ -40,7 +40,8 @@ func randF32(rng *rand.Rand, n int) []float32 {
 
 // BenchmarkConv times the three convolution kernels (forward, transposed,
 // kernel gradient) on each convolutional layer of the paper's CNN at batch
-// 64 in float32, with GFLOP/s as a metric (2·N·O·Ho·Wo·C·K·K flops each).
+// 64 in float32, with GFLOP/s (2·N·O·Ho·Wo·C·K·K flops each) and CPU time
+// per op as metrics.
 func BenchmarkConv(b *testing.B) {
 	const n = 64
 	for li, g := range cnnGeoms(b, n) {
@@ -65,10 +66,12 @@ func BenchmarkConv(b *testing.B) {
 				run()
 				b.ReportAllocs()
 				b.ResetTimer()
+				c0 := cpuTime()
 				for range b.N {
 					run()
 				}
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
 			})
 		}
 	}
