@@ -167,19 +167,13 @@ func im2colBlock[T Float](g ConvGeom, x, col []T, ld int) {
 					clear(dst[l:])
 					continue
 				}
+				if g.S == 1 {
+					copyRows(dst, xc[ki*g.W+kj:], g.Ho, g.Wo, g.W)
+					continue
+				}
 				for i := 0; i < g.Ho; i++ {
 					src := xc[(i*g.S+ki)*g.W+kj:]
 					d := dst[i*g.Wo : (i+1)*g.Wo]
-					if g.S == 1 {
-						if len(d) >= 16 {
-							copy(d, src)
-							continue
-						}
-						for j := range d { // short rows: a loop beats memmove's call
-							d[j] = src[j]
-						}
-						continue
-					}
 					for j := range d {
 						d[j] = src[j*g.S]
 					}
@@ -208,19 +202,12 @@ func col2imBlock[T Float](g ConvGeom, col, x []T, ld int) {
 					addTo(xc[ki*g.W+kj:ki*g.W+kj+l], src)
 					continue
 				}
+				if g.S == 1 {
+					addRows(xc[ki*g.W+kj:], src, g.Ho, g.Wo, g.W)
+					continue
+				}
 				for i := 0; i < g.Ho; i++ {
 					d := xc[(i*g.S+ki)*g.W+kj:]
-					if g.S == 1 {
-						if g.Wo >= 16 || g.Wo%8 == 0 { // the vector add has no tail
-							addTo(d[:g.Wo], src[i*g.Wo:])
-							continue
-						}
-						d = d[:g.Wo]
-						for j, v := range src[i*g.Wo : (i+1)*g.Wo] {
-							d[j] += v
-						}
-						continue
-					}
 					for j, v := range src[i*g.Wo : (i+1)*g.Wo] {
 						d[j*g.S] += v
 					}
@@ -257,8 +244,40 @@ func unpackY[T Float](g ConvGeom, yg, y []T, ld int) {
 			copy(dst, src)
 			continue
 		}
-		for i := 0; i < g.Ho; i++ {
-			copy(dst[i*g.Wo:(i+1)*g.Wo], src[i*wg:])
+		copyRows(dst, src, g.Ho, g.Wo, wg)
+	}
+}
+
+// copyRows gathers rows rows of width values, stride apart in src, into
+// dst back to back: dst[i·width+j] = src[i·stride+j].
+func copyRows[T Float](dst, src []T, rows, width, stride int) {
+	if rows == 0 || width == 0 {
+		return
+	}
+	_, _ = dst[rows*width-1], src[(rows-1)*stride+width-1] // bounds, for the kernel
+	if d32, ok := any(dst).([]float32); ok && simd.OK {
+		simd.CopyRows(d32, any(src).([]float32), rows, width, stride)
+		return
+	}
+	for i := range rows {
+		copy(dst[i*width:(i+1)*width], src[i*stride:])
+	}
+}
+
+// addRows is the adjoint of copyRows: dst[i·stride+j] += src[i·width+j].
+func addRows[T Float](dst, src []T, rows, width, stride int) {
+	if rows == 0 || width == 0 {
+		return
+	}
+	_, _ = src[rows*width-1], dst[(rows-1)*stride+width-1] // bounds, for the kernel
+	if d32, ok := any(dst).([]float32); ok && simd.OK {
+		simd.AddRows(d32, any(src).([]float32), rows, width, stride)
+		return
+	}
+	for i := range rows {
+		d := dst[i*stride : i*stride+width]
+		for j, v := range src[i*width : (i+1)*width] {
+			d[j] += v
 		}
 	}
 }

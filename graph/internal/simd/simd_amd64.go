@@ -34,3 +34,16 @@ func ActBack(dz, y, dy []float32, sigmoid bool)
 //
 //go:noescape
 func Sum(x []float32) float32
+
+// CopyRows gathers rows rows of width values, stride apart in src, into
+// dst back to back: dst[i·width+j] = src[i·stride+j]. It does not check
+// bounds: dst must hold rows·width values and src (rows−1)·stride+width.
+//
+//go:noescape
+func CopyRows(dst, src []float32, rows, width, stride int)
+
+// AddRows is the adjoint of CopyRows: dst[i·stride+j] += src[i·width+j],
+// with the same unchecked bounds (dst strided, src back to back).
+//
+//go:noescape
+func AddRows(dst, src []float32, rows, width, stride int)

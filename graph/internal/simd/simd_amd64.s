@@ -207,3 +207,99 @@ sumdone:
 	VZEROUPPER
 	MOVSS        X0, ret+24(FP)
 	RET
+
+// func CopyRows(dst, src []float32, rows, width, stride int)
+TEXT ·CopyRows(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ rows+48(FP), R8
+	MOVQ width+56(FP), R9
+	MOVQ stride+64(FP), R10
+	SHLQ $2, R10
+	TESTQ R8, R8
+	JZ   crdone
+
+crrow:
+	MOVQ SI, AX
+	MOVQ R9, CX
+	SHRQ $3, CX
+	JZ   crtail
+
+crvec:
+	VMOVUPS (AX), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, AX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     crvec
+
+crtail:
+	MOVQ R9, CX
+	ANDQ $7, CX
+	JZ   crnext
+
+crscalar:
+	MOVL (AX), DX
+	MOVL DX, (DI)
+	ADDQ $4, AX
+	ADDQ $4, DI
+	DECQ CX
+	JNZ  crscalar
+
+crnext:
+	ADDQ R10, SI
+	DECQ R8
+	JNZ  crrow
+	VZEROUPPER
+
+crdone:
+	RET
+
+// func AddRows(dst, src []float32, rows, width, stride int)
+TEXT ·AddRows(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ rows+48(FP), R8
+	MOVQ width+56(FP), R9
+	MOVQ stride+64(FP), R10
+	SHLQ $2, R10
+	TESTQ R8, R8
+	JZ   ardone
+
+arrow:
+	MOVQ DI, AX
+	MOVQ R9, CX
+	SHRQ $3, CX
+	JZ   artail
+
+arvec:
+	VMOVUPS (SI), Y0
+	VADDPS  (AX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $32, AX
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     arvec
+
+artail:
+	MOVQ R9, CX
+	ANDQ $7, CX
+	JZ   arnext
+
+arscalar:
+	VMOVSS (SI), X0
+	VADDSS (AX), X0, X0
+	VMOVSS X0, (AX)
+	ADDQ   $4, AX
+	ADDQ   $4, SI
+	DECQ   CX
+	JNZ    arscalar
+
+arnext:
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  arrow
+	VZEROUPPER
+
+ardone:
+	RET

@@ -21,3 +21,11 @@ func Sum(x []float32) float32 { panic("simd: no kernels on this platform") }
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	panic("simd: no kernels on this platform")
 }
+
+// CopyRows is not available here; callers check OK first.
+func CopyRows(dst, src []float32, rows, width, stride int) {
+	panic("simd: no kernels on this platform")
+}
+
+// AddRows is not available here; callers check OK first.
+func AddRows(dst, src []float32, rows, width, stride int) { panic("simd: no kernels on this platform") }
