@@ -185,9 +185,13 @@ func im2colBlock[T Float](g ConvGeom, x, col []T, ld int) {
 
 // col2imBlock is the adjoint of im2colBlock: it sums the block of col back
 // into one image x (C×H×W), which it overwrites. Dead grid columns must be
-// zero.
+// zero. When the kernel tiles the input (K = S) every input value receives
+// exactly one column entry, and the sums are plain stores.
 func col2imBlock[T Float](g ConvGeom, col, x []T, ld int) {
-	clear(x[:g.inSize()])
+	tiles := g.K == g.S && g.Ho*g.S == g.H && g.Wo*g.S == g.W
+	if !tiles {
+		clear(x[:g.inSize()])
+	}
 	_, lg := g.grid()
 	full := g.fullWidth()
 	r := 0
@@ -208,7 +212,14 @@ func col2imBlock[T Float](g ConvGeom, col, x []T, ld int) {
 				}
 				for i := 0; i < g.Ho; i++ {
 					d := xc[(i*g.S+ki)*g.W+kj:]
-					for j, v := range src[i*g.Wo : (i+1)*g.Wo] {
+					s := src[i*g.Wo : (i+1)*g.Wo]
+					if tiles {
+						for j, v := range s {
+							d[j*g.S] = v
+						}
+						continue
+					}
+					for j, v := range s {
 						d[j*g.S] += v
 					}
 				}
