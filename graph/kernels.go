@@ -3,6 +3,7 @@ package graph
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"dcim/graph/internal/simd"
 
@@ -43,23 +44,64 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	}
 }
 
-// parallel runs f(lo, hi) over [0, n) split into at most GOMAXPROCS chunks,
-// passing each chunk its worker index.
-func parallel(n int, f func(worker, lo, hi int)) {
-	p := min(runtime.GOMAXPROCS(0), n)
-	if p <= 1 {
+// parallel runs f over [0, n) in pieces of step indices that up to
+// GOMAXPROCS workers (the calling goroutine one of them) claim in turn, so
+// that a worker held up by the rest of the machine takes fewer pieces
+// instead of holding up the others; worker is the index of the worker
+// running a piece.
+func parallel(n, step int, f func(worker, lo, hi int)) {
+	p := workers(n)
+	if p <= 1 || n <= step {
 		f(0, 0, n)
 		return
 	}
+	var next atomic.Int64
+	work := func(w int) {
+		for {
+			lo := int(next.Add(int64(step))) - step
+			if lo >= n {
+				return
+			}
+			f(w, lo, min(lo+step, n))
+		}
+	}
 	var wg sync.WaitGroup
-	for w := range p {
-		lo, hi := w*n/p, (w+1)*n/p
+	for w := 1; w < p; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f(w, lo, hi)
+			work(w)
 		}()
 	}
+	work(0)
+	wg.Wait()
+}
+
+// split runs f over [0, n) split into one contiguous share per worker
+// (up to GOMAXPROCS), each share in pieces of step indices. Unlike parallel,
+// which worker runs which index is fixed, so that per-worker partial sums,
+// and the floating-point result, do not depend on timing.
+func split(n, step int, f func(worker, lo, hi int)) {
+	p := workers(n)
+	share := func(w int) {
+		end := (w + 1) * n / p
+		for lo := w * n / p; lo < end; lo += step {
+			f(w, lo, min(lo+step, end))
+		}
+	}
+	if p <= 1 {
+		share(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < p; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			share(w)
+		}()
+	}
+	share(0)
 	wg.Wait()
 }
 
@@ -330,8 +372,9 @@ func (ws *workspace[T]) get(workers, size int) [][]T {
 func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
 
 // convForward computes y = conv(x, w): x is N×C×H×W, w is O×C×K×K, y is
-// N×O×Ho×Wo. Each worker takes its share of the batch in chunks: im2col of
-// the chunk side by side, one GEMM, and the result copied into NCHW.
+// N×O×Ho×Wo. Workers claim chunks of images in turn: im2col of the chunk
+// side by side, one GEMM, and the result copied into NCHW (or written there
+// by the GEMM directly when the grid is y's own layout).
 func convForward[T Float](g ConvGeom, x, w, y []T, ws *workspace[T]) {
 	p := workers(g.N)
 	nc := g.chunk(p)
@@ -339,21 +382,19 @@ func convForward[T Float](g ConvGeom, x, w, y []T, ws *workspace[T]) {
 	_, lg := g.grid()
 	ld, rows := nc*lg, g.colRows()
 	bufs := ws.get(p, (rows+g.O)*ld)
-	parallel(g.N, func(wk, lo, hi int) {
+	parallel(g.N, nc, func(wk, n0, hi int) {
 		col, yg := bufs[wk][:rows*ld], bufs[wk][rows*ld:]
-		for n0 := lo; n0 < hi; n0 += nc {
-			m := min(nc, hi-n0)
-			for b := range m {
-				im2colBlock(g, x[(n0+b)*g.inSize():], col[b*lg:], ld)
-			}
-			if direct {
-				gemm(false, false, g.O, lg, rows, 1, w, rows, col, ld, 0, y[n0*g.outSize():], lg)
-				continue
-			}
-			gemm(false, false, g.O, m*lg, rows, 1, w, rows, col, ld, 0, yg, ld)
-			for b := range m {
-				unpackY(g, yg[b*lg:], y[(n0+b)*g.outSize():], ld)
-			}
+		m := hi - n0
+		for b := range m {
+			im2colBlock(g, x[(n0+b)*g.inSize():], col[b*lg:], ld)
+		}
+		if direct {
+			gemm(false, false, g.O, lg, rows, 1, w, rows, col, ld, 0, y[n0*g.outSize():], lg)
+			return
+		}
+		gemm(false, false, g.O, m*lg, rows, 1, w, rows, col, ld, 0, yg, ld)
+		for b := range m {
+			unpackY(g, yg[b*lg:], y[(n0+b)*g.outSize():], ld)
 		}
 	})
 }
@@ -370,29 +411,28 @@ func convTranspose[T Float](g ConvGeom, y, w, x []T, ws *workspace[T]) {
 	_, lg := g.grid()
 	ld, rows := nc*lg, g.colRows()
 	bufs := ws.get(p, (rows+g.O)*ld)
-	parallel(g.N, func(wk, lo, hi int) {
+	parallel(g.N, nc, func(wk, n0, hi int) {
 		col, yg := bufs[wk][:rows*ld], bufs[wk][rows*ld:]
-		for n0 := lo; n0 < hi; n0 += nc {
-			m := min(nc, hi-n0)
-			if direct {
-				gemm(true, false, rows, lg, g.O, 1, w, rows, y[n0*g.outSize():], lg, 0, col, ld)
-			} else {
-				for b := range m {
-					packY(g, y[(n0+b)*g.outSize():], yg[b*lg:], ld)
-				}
-				gemm(true, false, rows, m*lg, g.O, 1, w, rows, yg, ld, 0, col, ld)
-			}
+		m := hi - n0
+		if direct {
+			gemm(true, false, rows, lg, g.O, 1, w, rows, y[n0*g.outSize():], lg, 0, col, ld)
+		} else {
 			for b := range m {
-				col2imBlock(g, col[b*lg:], x[(n0+b)*g.inSize():], ld)
+				packY(g, y[(n0+b)*g.outSize():], yg[b*lg:], ld)
 			}
+			gemm(true, false, rows, m*lg, g.O, 1, w, rows, yg, ld, 0, col, ld)
+		}
+		for b := range m {
+			col2imBlock(g, col[b*lg:], x[(n0+b)*g.inSize():], ld)
 		}
 	})
 }
 
 // convKernelGrad computes dw = Σ_n dy_n·im2col(x_n)ᵀ, the adjoint of
 // convForward in its kernel: x is N×C×H×W, dy is N×O×Ho×Wo, dw is O×C×K×K.
-// Each worker accumulates one GEMM per chunk into a sum of its own; the
-// sums are added at the end.
+// Each worker accumulates one GEMM per chunk of its fixed share of the
+// batch into a sum of its own; the sums are added at the end, in worker
+// order, so the result does not depend on timing.
 func convKernelGrad[T Float](g ConvGeom, x, dy, dw []T, ws *workspace[T]) {
 	p := workers(g.N)
 	nc := g.chunk(p)
@@ -401,23 +441,23 @@ func convKernelGrad[T Float](g ConvGeom, x, dy, dw []T, ws *workspace[T]) {
 	ld, rows := nc*lg, g.colRows()
 	colSize, ygSize, wSize := rows*ld, g.O*ld, g.O*rows
 	bufs := ws.get(p, colSize+ygSize+wSize)
-	parallel(g.N, func(wk, lo, hi int) {
+	for _, b := range bufs {
+		clear(b[colSize+ygSize:])
+	}
+	split(g.N, nc, func(wk, n0, hi int) {
 		col, yg, acc := bufs[wk][:colSize], bufs[wk][colSize:colSize+ygSize], bufs[wk][colSize+ygSize:]
-		clear(acc)
-		for n0 := lo; n0 < hi; n0 += nc {
-			m := min(nc, hi-n0)
-			for b := range m {
-				im2colBlock(g, x[(n0+b)*g.inSize():], col[b*lg:], ld)
-			}
-			if direct {
-				gemm(false, true, g.O, rows, lg, 1, dy[n0*g.outSize():], lg, col, ld, 1, acc, rows)
-				continue
-			}
-			for b := range m {
-				packY(g, dy[(n0+b)*g.outSize():], yg[b*lg:], ld)
-			}
-			gemm(false, true, g.O, rows, m*lg, 1, yg, ld, col, ld, 1, acc, rows)
+		m := hi - n0
+		for b := range m {
+			im2colBlock(g, x[(n0+b)*g.inSize():], col[b*lg:], ld)
 		}
+		if direct {
+			gemm(false, true, g.O, rows, lg, 1, dy[n0*g.outSize():], lg, col, ld, 1, acc, rows)
+			return
+		}
+		for b := range m {
+			packY(g, dy[(n0+b)*g.outSize():], yg[b*lg:], ld)
+		}
+		gemm(false, true, g.O, rows, m*lg, 1, yg, ld, col, ld, 1, acc, rows)
 	})
 	off := colSize + ygSize
 	copy(dw[:wSize], bufs[0][off:])

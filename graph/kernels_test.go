@@ -205,3 +205,25 @@ func TestVectorKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestConvDeterministic checks that the kernels give bitwise the same
+// result on every run (resumed training relies on it), whatever the
+// timing of the workers.
+func TestConvDeterministic(t *testing.T) {
+	for _, g := range cnnGeoms(t, 16) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		x, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.N*g.outSize())
+		var ws workspace[float32]
+		first := make([]float32, g.O*g.colRows())
+		convKernelGrad(g, x, y, first, &ws)
+		for range 5 {
+			again := make([]float32, len(first))
+			convKernelGrad(g, x, y, again, &ws)
+			for i := range first {
+				if first[i] != again[i] {
+					t.Fatalf("%+v: kernel gradient [%d] %g, then %g", g, i, first[i], again[i])
+				}
+			}
+		}
+	}
+}
