@@ -4,6 +4,7 @@
 //	go run ./cmd/bench                          # all models × objectives, batch 64
 //	go run -tags openblas ./cmd/bench -json     # OpenBLAS build, JSON array
 //	go run ./cmd/bench -model cnn -objective generative -repeats 9
+//	go run -tags openblas ./cmd/bench -model cnn -cpuprofile /tmp/bench   # then go tool pprof -top
 //
 // A training step is what train does per batch: SetBatch, DrawNoise, one
 // run of the graph (forward chain, reverse chain, loss and all gradients),
@@ -29,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,6 +69,7 @@ type config struct {
 	Warmup, Repeats  int
 	Steps            int
 	Seed             uint64
+	Profile          string // CPU profile file, or ""
 }
 
 const sampleObjective = "sample-layer"
@@ -87,6 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sample := fs.Bool("sample", true, "also measure sampling throughput (layer mode, batch -batch)")
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
 	seed := fs.Uint64("seed", 1, "seed of parameters, data and noise")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps of each configuration to `prefix`-model-objective.pprof")
 	child := fs.String("child", "", "internal: measure one configuration given as JSON and print its result")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -116,6 +120,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var results []Result
 	for _, c := range cfgs {
 		c.Batch, c.Warmup, c.Repeats, c.Steps, c.Seed = *batch, *warmup, *repeats, *steps, *seed
+		if *profile != "" {
+			c.Profile = fmt.Sprintf("%s-%s-%s.pprof", *profile, c.Model, c.Objective)
+		}
 		r, err := spawn(self, c, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "bench: %s %s: %v\n", c.Model, c.Objective, err)
@@ -248,6 +255,17 @@ func measure(c config) (Result, error) {
 			return Result{}, err
 		}
 		steps = max(2, int(math.Ceil(1/time.Since(t0).Seconds())))
+	}
+	if c.Profile != "" {
+		f, err := os.Create(c.Profile)
+		if err != nil {
+			return Result{}, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return Result{}, err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var rates, ms, cpu []float64
 	for range c.Repeats {
