@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -40,6 +41,19 @@ func (o *output) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 		o.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
 	}
 	return o.t
+}
+
+// floats returns the []float32 or []float64 behind a tensor value, without
+// the allocation that (*tensor.Dense).Data makes for its new slice header
+// on every call; the ops call it once per input per step.
+func floats[T Float](v G.Value) []T {
+	if d, ok := v.(*tensor.Dense); ok && !d.IsScalar() && len(d.Raw) > 0 {
+		var z T
+		if n := int(unsafe.Sizeof(z)); d.Dtype().Size() == uintptr(n) {
+			return unsafe.Slice((*T)(unsafe.Pointer(&d.Raw[0])), len(d.Raw)/n)
+		}
+	}
+	return v.Data().([]T)
 }
 
 // tensorType is the Hindley–Milner type of a tensor of any float dtype.

@@ -140,11 +140,13 @@ func (op *biasActOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	switch y := out.Data().(type) {
-	case []float32:
-		addBiasAct(op.act, in[0].Data().([]float32), in[1].Data().([]float32), y, rows(in[0].Shape()))
-	case []float64:
-		addBiasAct(op.act, in[0].Data().([]float64), in[1].Data().([]float64), y, rows(in[0].Shape()))
+	switch out.Dtype() {
+	case tensor.Float32:
+		y := floats[float32](out)
+		addBiasAct(op.act, floats[float32](in[0]), floats[float32](in[1]), y, rows(in[0].Shape()))
+	case tensor.Float64:
+		y := floats[float64](out)
+		addBiasAct(op.act, floats[float64](in[0]), floats[float64](in[1]), y, rows(in[0].Shape()))
 	}
 	return out, nil
 }
@@ -234,11 +236,13 @@ func (op *actBackOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 func (op *actBackOp) Do(in ...G.Value) (G.Value, error) {
 	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	switch o := out.Data().(type) {
-	case []float32:
-		actBack(op.act, in[0].Data().([]float32), in[1].Data().([]float32), o)
-	case []float64:
-		actBack(op.act, in[0].Data().([]float64), in[1].Data().([]float64), o)
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := floats[float32](out)
+		actBack(op.act, floats[float32](in[0]), floats[float32](in[1]), o)
+	case tensor.Float64:
+		o := floats[float64](out)
+		actBack(op.act, floats[float64](in[0]), floats[float64](in[1]), o)
 	}
 	return out, nil
 }
@@ -284,11 +288,13 @@ func (op *biasSumOp) Type() hm.Type {
 func (op *biasSumOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.bShape.Clone(), nil }
 func (op *biasSumOp) Do(in ...G.Value) (G.Value, error) {
 	out := op.out.get(in[0].Dtype(), op.bShape)
-	switch o := out.Data().(type) {
-	case []float32:
-		biasSum(in[0].Data().([]float32), o, rows(in[0].Shape()), &op.ws32)
-	case []float64:
-		biasSum(in[0].Data().([]float64), o, rows(in[0].Shape()), &op.ws64)
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := floats[float32](out)
+		biasSum(floats[float32](in[0]), o, rows(in[0].Shape()), &op.ws32)
+	case tensor.Float64:
+		o := floats[float64](out)
+		biasSum(floats[float64](in[0]), o, rows(in[0].Shape()), &op.ws64)
 	}
 	return out, nil
 }

@@ -98,11 +98,13 @@ func (op *matMulOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	out := op.out.get(in[0].Dtype(), shape)
 	lda, ldb := cols(in[0].Shape()), cols(in[1].Shape())
-	switch c := out.Data().(type) {
-	case []float32:
-		gemmRows(op.tA, op.tB, m, n, k, in[0].Data().([]float32), lda, in[1].Data().([]float32), ldb, c)
-	case []float64:
-		gemmRows(op.tA, op.tB, m, n, k, in[0].Data().([]float64), lda, in[1].Data().([]float64), ldb, c)
+	switch out.Dtype() {
+	case tensor.Float32:
+		c := floats[float32](out)
+		gemmRows(op.tA, op.tB, m, n, k, floats[float32](in[0]), lda, floats[float32](in[1]), ldb, c)
+	case tensor.Float64:
+		c := floats[float64](out)
+		gemmRows(op.tA, op.tB, m, n, k, floats[float64](in[0]), lda, floats[float64](in[1]), ldb, c)
 	}
 	return out, nil
 }
@@ -225,11 +227,13 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	_, _, shape := op.shapes()
 	out := op.out.get(in[0].Dtype(), shape)
-	switch o := out.Data().(type) {
-	case []float32:
-		runConv(op.kind, op.g, in[0].Data().([]float32), in[1].Data().([]float32), o, &op.ws32)
-	case []float64:
-		runConv(op.kind, op.g, in[0].Data().([]float64), in[1].Data().([]float64), o, &op.ws64)
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := floats[float32](out)
+		runConv(op.kind, op.g, floats[float32](in[0]), floats[float32](in[1]), o, &op.ws32)
+	case tensor.Float64:
+		o := floats[float64](out)
+		runConv(op.kind, op.g, floats[float64](in[0]), floats[float64](in[1]), o, &op.ws64)
 	}
 	return out, nil
 }

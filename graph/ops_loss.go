@@ -26,11 +26,13 @@ func (op *softmaxOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (op *softmaxOp) Do(in ...G.Value) (G.Value, error) {
 	out := op.out.get(in[0].Dtype(), in[0].Shape())
 	k := cols(in[0].Shape())
-	switch o := out.Data().(type) {
-	case []float32:
-		softmaxRows(in[0].Data().([]float32), o, k)
-	case []float64:
-		softmaxRows(in[0].Data().([]float64), o, k)
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := floats[float32](out)
+		softmaxRows(floats[float32](in[0]), o, k)
+	case tensor.Float64:
+		o := floats[float64](out)
+		softmaxRows(floats[float64](in[0]), o, k)
 	}
 	return out, nil
 }
@@ -74,11 +76,13 @@ func (op crossEntropyOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 func (op crossEntropyOp) Do(in ...G.Value) (G.Value, error) {
 	k := cols(in[0].Shape())
 	var v float64
-	switch z := in[0].Data().(type) {
-	case []float32:
-		v = crossEntropy(z, in[1].Data().([]float32), k, nil)
-	case []float64:
-		v = crossEntropy(z, in[1].Data().([]float64), k, nil)
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		z := floats[float32](in[0])
+		v = crossEntropy(z, floats[float32](in[1]), k, nil)
+	case tensor.Float64:
+		z := floats[float64](in[0])
+		v = crossEntropy(z, floats[float64](in[1]), k, nil)
 	}
 	return scalarValue(in[0].Dtype(), v), nil
 }
@@ -140,11 +144,13 @@ func (op *crossEntropyBackOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error)
 func (op *crossEntropyBackOp) Do(in ...G.Value) (G.Value, error) {
 	out := op.out.get(in[0].Dtype(), in[0].Shape())
 	k, g := cols(in[0].Shape()), scalarOf(in[2])
-	switch o := out.Data().(type) {
-	case []float32:
-		crossEntropy(in[0].Data().([]float32), in[1].Data().([]float32), k, o, g)
-	case []float64:
-		crossEntropy(in[0].Data().([]float64), in[1].Data().([]float64), k, o, g)
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := floats[float32](out)
+		crossEntropy(floats[float32](in[0]), floats[float32](in[1]), k, o, g)
+	case tensor.Float64:
+		o := floats[float64](out)
+		crossEntropy(floats[float64](in[0]), floats[float64](in[1]), k, o, g)
 	}
 	return out, nil
 }
@@ -185,11 +191,13 @@ func (op *bceOp) Do(in ...G.Value) (G.Value, error) {
 		op.parts = make([]float64, workers(n))
 	}
 	var v float64
-	switch u := in[0].Data().(type) {
-	case []float32:
-		v = bce32(float32(op.scale), u, in[1].Data().([]float32), du.Data().([]float32), n, op.parts)
-	case []float64:
-		v = bce(op.scale, u, in[1].Data().([]float64), du.Data().([]float64), n, op.parts)
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		u := floats[float32](in[0])
+		v = bce32(float32(op.scale), u, floats[float32](in[1]), floats[float32](du), n, op.parts)
+	case tensor.Float64:
+		u := floats[float64](in[0])
+		v = bce(op.scale, u, floats[float64](in[1]), floats[float64](du), n, op.parts)
 	}
 	return scalarValue(in[0].Dtype(), v), nil
 }
@@ -295,11 +303,13 @@ func (op *bceBackOp) Do(in ...G.Value) (G.Value, error) {
 	src := op.fwd.grad.t
 	out := op.out.get(src.Dtype(), src.Shape())
 	g := scalarOf(in[1])
-	switch o := out.Data().(type) {
-	case []float32:
-		scaleInto(o, src.Data().([]float32), float32(g))
-	case []float64:
-		scaleInto(o, src.Data().([]float64), g)
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := floats[float32](out)
+		scaleInto(o, floats[float32](src), float32(g))
+	case tensor.Float64:
+		o := floats[float64](out)
+		scaleInto(o, floats[float64](src), g)
 	}
 	return out, nil
 }
@@ -343,11 +353,13 @@ func (op *affineOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 func (op *affineOp) Do(in ...G.Value) (G.Value, error) {
 	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	switch o := out.Data().(type) {
-	case []float32:
-		affine(op, in[0].Data().([]float32), o)
-	case []float64:
-		affine(op, in[0].Data().([]float64), o)
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := floats[float32](out)
+		affine(op, floats[float32](in[0]), o)
+	case tensor.Float64:
+		o := floats[float64](out)
+		affine(op, floats[float64](in[0]), o)
 	}
 	return out, nil
 }
@@ -401,11 +413,13 @@ func (op *bernoulliOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%v: noise %v does not match mean %v", op, in[1].Shape(), in[0].Shape())
 	}
 	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	switch o := out.Data().(type) {
-	case []float32:
-		bernoulli(op.spin, in[0].Data().([]float32), in[1].Data().([]float32), o)
-	case []float64:
-		bernoulli(op.spin, in[0].Data().([]float64), in[1].Data().([]float64), o)
+	switch out.Dtype() {
+	case tensor.Float32:
+		o := floats[float32](out)
+		bernoulli(op.spin, floats[float32](in[0]), floats[float32](in[1]), o)
+	case tensor.Float64:
+		o := floats[float64](out)
+		bernoulli(op.spin, floats[float64](in[0]), floats[float64](in[1]), o)
 	}
 	return out, nil
 }
