@@ -93,13 +93,31 @@ func packA(tA bool, a []float32, lda, m, p0, kb int, alpha float32, ap []float32
 		if mb < mr {
 			clear(blk)
 		}
-		for i := range mb {
-			if tA { // op(A)[r, p] = a[p·lda + r]
-				for p := range kb {
-					blk[p*mr+i] = alpha * a[(p0+p)*lda+i0+i]
+		if tA { // op(A)[r, p] = a[p·lda + r]: six neighbours per p
+			for p := range kb {
+				dst := blk[p*mr : p*mr+mb]
+				src := a[(p0+p)*lda+i0 : (p0+p)*lda+i0+mb]
+				for i, v := range src {
+					dst[i] = alpha * v
 				}
-				continue
 			}
+			continue
+		}
+		if mb == mr { // six rows side by side
+			r0 := a[i0*lda+p0 : i0*lda+p0+kb]
+			r1 := a[(i0+1)*lda+p0 : (i0+1)*lda+p0+kb]
+			r2 := a[(i0+2)*lda+p0 : (i0+2)*lda+p0+kb]
+			r3 := a[(i0+3)*lda+p0 : (i0+3)*lda+p0+kb]
+			r4 := a[(i0+4)*lda+p0 : (i0+4)*lda+p0+kb]
+			r5 := a[(i0+5)*lda+p0 : (i0+5)*lda+p0+kb]
+			for p := range r0 {
+				d := blk[p*mr : p*mr+mr : p*mr+mr]
+				d[0], d[1], d[2] = alpha*r0[p], alpha*r1[p], alpha*r2[p]
+				d[3], d[4], d[5] = alpha*r3[p], alpha*r4[p], alpha*r5[p]
+			}
+			continue
+		}
+		for i := range mb {
 			row := a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kb]
 			for p, v := range row {
 				blk[p*mr+i] = alpha * v
@@ -117,11 +135,15 @@ func packB(tB bool, b []float32, ldb, n, p0, kb int, bp []float32) {
 		if nb < nr {
 			clear(panel)
 		}
-		if tB { // op(B)[p, j] = b[j·ldb + p]
+		if tB { // op(B)[p, j] = b[j·ldb + p]: a transpose, 16 columns at a time
+			var cols [nr][]float32
 			for j := range nb {
-				col := b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kb]
-				for p, v := range col {
-					panel[p*nr+j] = v
+				cols[j] = b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kb]
+			}
+			for p := range kb {
+				d := panel[p*nr : p*nr+nb]
+				for j := range d {
+					d[j] = cols[j][p]
 				}
 			}
 			continue
