@@ -18,8 +18,36 @@ const (
 //go:noescape
 func kern6x16(k int, a, b, c *float32, ldc int)
 
-// packs holds the packing buffers of concurrent Sgemm calls.
-var packs = sync.Pool{New: func() any { return new([]float32) }}
+// packs holds the packing buffers of concurrent Sgemm calls. Unlike a
+// sync.Pool it keeps them across garbage collections, so that steady-state
+// calls allocate nothing.
+var packs struct {
+	sync.Mutex
+	free []*[]float32
+}
+
+// getPack returns a packing buffer of at least n values.
+func getPack(n int) *[]float32 {
+	packs.Lock()
+	var b *[]float32
+	if k := len(packs.free); k > 0 {
+		b, packs.free = packs.free[k-1], packs.free[:k-1]
+	}
+	packs.Unlock()
+	if b == nil {
+		b = new([]float32)
+	}
+	if cap(*b) < n {
+		*b = make([]float32, n)
+	}
+	return b
+}
+
+func putPack(b *[]float32) {
+	packs.Lock()
+	packs.free = append(packs.free, b)
+	packs.Unlock()
+}
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
 // matrices (op transposes when tA or tB is set), like BLAS's SGEMM, on one
@@ -48,12 +76,9 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	mp, np := (m+mr-1)/mr, (n+nr-1)/nr
 	kb0 := min(kc, k)
 	need := mp*mr*kb0 + np*nr*kb0 + mr*nr
-	bufp := packs.Get().(*[]float32)
-	if cap(*bufp) < need {
-		*bufp = make([]float32, need)
-	}
+	bufp := getPack(need)
+	defer putPack(bufp)
 	buf := (*bufp)[:need]
-	defer packs.Put(bufp)
 	ap, bp, tile := buf[:mp*mr*kb0], buf[mp*mr*kb0:mp*mr*kb0+np*nr*kb0], buf[need-mr*nr:]
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
