@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // Keras's defaults for Adam, the paper's likely settings (DESIGN.md §6).
@@ -57,19 +59,40 @@ func (a *Adam) Step(params, grads [][]float32) error {
 	a.T++
 	t := float64(a.T)
 	lrT := a.LR * math.Sqrt(1-math.Pow(a.Beta2, t)) / (1 - math.Pow(a.Beta1, t))
-	b1, b2, eps := a.Beta1, a.Beta2, a.Epsilon
+	// Every element is updated on its own, so splitting the work across
+	// cores leaves the result bitwise the same.
+	var wg sync.WaitGroup
 	for i, g := range grads {
 		if g == nil {
 			continue
 		}
-		w, m, v := params[i], a.M[i], a.V[i]
-		for j, gj := range g {
-			gd := float64(gj)
-			mj := b1*float64(m[j]) + (1-b1)*gd
-			vj := b2*float64(v[j]) + (1-b2)*gd*gd
-			m[j], v[j] = float32(mj), float32(vj)
-			w[j] = float32(float64(w[j]) - lrT*mj/(math.Sqrt(vj)+eps))
+		n := len(g)
+		parts := min(runtime.GOMAXPROCS(0), max(1, n/adamGrain))
+		for k := range parts {
+			lo, hi := k*n/parts, (k+1)*n/parts
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a.update(params[i][lo:hi], g[lo:hi], a.M[i][lo:hi], a.V[i][lo:hi], lrT)
+			}()
 		}
 	}
+	wg.Wait()
 	return nil
+}
+
+// adamGrain is the least number of values worth a goroutine of their own.
+const adamGrain = 1 << 15
+
+// update applies one Adam step to the values w with gradients g and
+// moments m, v.
+func (a *Adam) update(w, g, m, v []float32, lrT float64) {
+	b1, b2, eps := a.Beta1, a.Beta2, a.Epsilon
+	for j, gj := range g {
+		gd := float64(gj)
+		mj := b1*float64(m[j]) + (1-b1)*gd
+		vj := b2*float64(v[j]) + (1-b2)*gd*gd
+		m[j], v[j] = float32(mj), float32(vj)
+		w[j] = float32(float64(w[j]) - lrT*mj/(math.Sqrt(vj)+eps))
+	}
 }
