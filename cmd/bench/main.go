@@ -22,6 +22,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -93,6 +94,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps of each configuration to `prefix`-model-objective.pprof")
 	child := fs.String("child", "", "internal: measure one configuration given as JSON and print its result")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "bench: unexpected argument %q (all settings are flags)\n", fs.Arg(0))
 		return 2
 	}
 	if *child != "" {
