@@ -101,7 +101,7 @@ func ParseFlags(defaults Flags, args []string, usage io.Writer) (Flags, error) {
 	fs.IntVar(&f.Limit, "limit", f.Limit, "train on the first `n` training images only (0: all)")
 	fs.IntVar(&f.EvalEvery, "eval-every", f.EvalEvery, "evaluate every `n` iterations, besides each epoch end (0: only at epoch ends)")
 	fs.StringVar(&f.Out, "out", f.Out, "run folder (default runs/"+f.Command+"-<objective>-<time>)")
-	fs.StringVar(&f.Resume, "resume", f.Resume, "continue the run in this `folder` with its own flags (only -data may be given besides)")
+	fs.StringVar(&f.Resume, "resume", f.Resume, "continue the run in this `folder` with its own flags; only -data and -epochs (to train a run further) may be given besides")
 	fs.BoolVar(&f.Force, "force", f.Force, "overwrite the run files in a non-empty -out folder")
 	fs.Usage = func() {} // printed below for -h only; errors are one line
 	if err := fs.Parse(args); err != nil {
@@ -118,13 +118,21 @@ func ParseFlags(defaults Flags, args []string, usage io.Writer) (Flags, error) {
 	}
 	if f.Resume != "" {
 		var extra []string
+		epochs := false
 		fs.Visit(func(fl *flag.Flag) {
-			if fl.Name != "resume" && fl.Name != "data" {
+			switch fl.Name {
+			case "resume", "data":
+			case "epochs":
+				epochs = true
+			default:
 				extra = append(extra, "-"+fl.Name)
 			}
 		})
 		if len(extra) > 0 {
-			return f, usageErrorf("-resume continues a run with its own flags; drop %s", strings.Join(extra, ", "))
+			return f, usageErrorf("-resume continues a run with its own flags (only -data and -epochs may change); drop %s", strings.Join(extra, ", "))
+		}
+		if !epochs {
+			f.Epochs = 0 // the run's own
 		}
 	}
 	return f, nil

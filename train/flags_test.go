@@ -50,7 +50,7 @@ func TestFlagErrors(t *testing.T) {
 		{"out not empty", []string{"-out", nonEmpty}, "is not empty (holds x); give -resume"},
 		{"out not empty, forced", []string{"-out", nonEmpty, "-force"}, ""},
 		{"out a file", []string{"-out", file}, "-out: " + file + " is not a folder"},
-		{"resume with flags", []string{"-resume", nonEmpty, "-epochs", "3", "-lr", "1"}, "drop -epochs, -lr"},
+		{"resume with flags", []string{"-resume", nonEmpty, "-seed", "3", "-lr", "1"}, "drop -lr, -seed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -151,11 +151,17 @@ func (t *trainer) setup() (bool, error) {
 		if saved, err = readResume(f.Resume); err != nil {
 			return false, &UsageError{fmt.Errorf("-resume: %w", err)}
 		}
-		data := f.Data
+		data, epochs := f.Data, f.Epochs
 		f = saved.State.Flags
 		f.Out, f.Resume, f.Force = filepath.Clean(t.opts.Flags.Resume), t.opts.Flags.Resume, true
 		if data != "" {
 			f.Data = data
+		}
+		if epochs > 0 { // train the run further (or stop it earlier)
+			if epochs < saved.State.Epoch {
+				return false, usageErrorf("-epochs %d: run %s has already completed %d epochs", epochs, f.Resume, saved.State.Epoch)
+			}
+			f.Epochs = epochs
 		}
 	}
 	cfg, err := f.Check()
