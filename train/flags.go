@@ -59,7 +59,7 @@ func CNNDefaults() Flags {
 	return Flags{
 		Command:       "train-cnn",
 		Objective:     graph.Generative.String(),
-		Epochs:        5,
+		Epochs:        10,
 		Batch:         64,
 		LR:            DefaultLR,
 		Seed:          1,
