@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the test binary stand in for the command when bench
+// re-executes itself to measure one configuration in a fresh process.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "-child" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func TestBenchJSON(t *testing.T) {
+	var out, errs bytes.Buffer
+	code := run([]string{"-model", "dense", "-objective", "generative,discriminative", "-repeats", "2", "-warmup", "1", "-steps", "2", "-json"}, &out, &errs)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	var rs []Result
+	if err := json.Unmarshal(out.Bytes(), &rs); err != nil {
+		t.Fatalf("output is not a JSON array of results: %v\n%s", err, out.String())
+	}
+	want := []string{"generative", "discriminative", sampleObjective}
+	if len(rs) != len(want) {
+		t.Fatalf("%d results, want %d", len(rs), len(want))
+	}
+	for i, r := range rs {
+		if r.Model != "dense" || r.Objective != want[i] || r.Batch != 64 {
+			t.Errorf("result %d: %s %s batch %d, want dense %s batch 64", i, r.Model, r.Objective, r.Batch, want[i])
+		}
+		if !(r.ImgPerS > 0) || !(r.PeakRSSMB > 0) || len(r.Repeats) != 2 {
+			t.Errorf("result %d: img/s %g, peak RSS %g MB, %d repeats", i, r.ImgPerS, r.PeakRSSMB, len(r.Repeats))
+		}
+	}
+}
+
+func TestBenchUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-model", "rnn"}, `unknown model "rnn"`},
+		{[]string{"-objective", "adversarial"}, `unknown objective "adversarial"`},
+		{[]string{"-batch", "0"}, "-batch and -repeats must be positive"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		var out, errs bytes.Buffer
+		if code := run(c.args, &out, &errs); code != 2 {
+			t.Errorf("%v: exit %d, want 2", c.args, code)
+		}
+		if !strings.Contains(errs.String(), c.want) {
+			t.Errorf("%v: stderr %q does not contain %q", c.args, errs.String(), c.want)
+		}
+	}
+}
