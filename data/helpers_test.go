@@ -15,10 +15,6 @@ var (
 	modOnce sync.Once
 	modDir  string
 	modErr  error
-
-	mnistOnce sync.Once
-	mnist     *MNIST
-	mnistErr  error
 )
 
 // moduleData returns the data/ folder of the GoMNIST module copy.
@@ -29,17 +25,6 @@ func moduleData(tb testing.TB) string {
 		tb.Fatalf("locating %s: %v", modulePath, modErr)
 	}
 	return modDir
-}
-
-// realMNIST loads the module copy once for all tests.
-func realMNIST(tb testing.TB) *MNIST {
-	tb.Helper()
-	dir := moduleData(tb)
-	mnistOnce.Do(func() { mnist, mnistErr = loadFrom(dir, "module "+modulePath+" ("+dir+")", true, nil) })
-	if mnistErr != nil {
-		tb.Fatal(mnistErr)
-	}
-	return mnist
 }
 
 // readModuleFile returns the bytes of one of the module's files.

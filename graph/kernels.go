@@ -150,7 +150,6 @@ func NewConvGeom(n, c, h, w, o, k, s int) (ConvGeom, bool) {
 func (g ConvGeom) inSize() int  { return g.C * g.H * g.W }
 func (g ConvGeom) outSize() int { return g.O * g.Ho * g.Wo }
 func (g ConvGeom) colRows() int { return g.C * g.K * g.K }
-func (g ConvGeom) colCols() int { return g.Ho * g.Wo }
 
 // The convolution kernels can work on chunks of images at a time, each
 // image a block of columns of one matrix, to make GEMMs larger. The columns

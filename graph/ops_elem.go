@@ -32,9 +32,6 @@ func sigmoid(t float64) float64 {
 	return e / (1 + e)
 }
 
-// softplus is log(1+eᵗ), computed without overflow.
-func softplus(t float64) float64 { return max(t, 0) + math.Log1p(math.Exp(-math.Abs(t))) }
-
 func activate[T Float](act activation, v []T) {
 	if v32, ok := any(v).([]float32); ok {
 		activate32(act, v32)

@@ -301,7 +301,7 @@ func DecodeNPY(b []byte) (NamedArray, error) {
 		return NamedArray{}, err
 	}
 	if fortran {
-		return NamedArray{}, errors.New("Fortran order is not supported (want C order)")
+		return NamedArray{}, errors.New("fortran_order is True: only C order is supported")
 	}
 	body := b[start+hlen:]
 	n := shapeSize(shape)
