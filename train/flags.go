@@ -54,20 +54,14 @@ func DenseDefaults() Flags {
 }
 
 // CNNDefaults are the defaults of cmd/train-cnn: the CNN of the paper's
-// §3.2 in the ±1/tanh encoding (DESIGN.md §1 explains why not {0,1}).
+// §3.2 in the ±1/tanh encoding (DESIGN.md §1 explains why not {0,1}); the
+// training settings are those of DenseDefaults.
 func CNNDefaults() Flags {
-	return Flags{
-		Command:       "train-cnn",
-		Objective:     graph.Generative.String(),
-		Epochs:        10,
-		Batch:         64,
-		LR:            DefaultLR,
-		Seed:          1,
-		ReverseWeight: 1,
-		Encoding:      graph.Spin.String(),
-		Arch:          models.MNISTCNN().String(),
-		EvalEvery:     500,
-	}
+	f := DenseDefaults()
+	f.Command = "train-cnn"
+	f.Encoding = graph.Spin.String()
+	f.Arch = models.MNISTCNN().String()
+	return f
 }
 
 // UsageError is an error in the command line: a bad flag or flag value.
