@@ -194,6 +194,23 @@ func (g ConvGeom) chunk(p int) int {
 	return max(1, min((g.N+p-1)/p, (convCols+lg-1)/lg))
 }
 
+// convPlan is how the three convolution kernels lay out a chunk of images
+// for one GEMM: workers share the batch, chunk images go into one GEMM,
+// each taking lg grid columns, ld = chunk·lg columns in all, of rows =
+// C·K·K; direct says the grid is y's own layout (one image per chunk on the
+// Ho×Wo grid), so that the GEMMs read and write y itself.
+type convPlan struct {
+	workers, chunk, lg, ld, rows int
+	direct                       bool
+}
+
+func (g ConvGeom) plan() convPlan {
+	p := workers(g.N)
+	nc := g.chunk(p)
+	_, lg := g.grid()
+	return convPlan{workers: p, chunk: nc, lg: lg, ld: nc * lg, rows: g.colRows(), direct: nc == 1 && !g.fullWidth()}
+}
+
 // im2colBlock unrolls one image x (C×H×W) into its block of col: row
 // r = (c, ki, kj) of the block, at col[r·ld:], holds the input values that
 // kernel tap (c, ki, kj) meets at each grid position.
@@ -380,11 +397,8 @@ func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
 // side by side, one GEMM, and the result copied into NCHW (or written there
 // by the GEMM directly when the grid is y's own layout).
 func convForward[T Float](g ConvGeom, x, w, y []T, ws *workspace[T]) {
-	p := workers(g.N)
-	nc := g.chunk(p)
-	direct := nc == 1 && !g.fullWidth() // the grid is y's own layout
-	_, lg := g.grid()
-	ld, rows := nc*lg, g.colRows()
+	pl := g.plan()
+	p, nc, lg, ld, rows, direct := pl.workers, pl.chunk, pl.lg, pl.ld, pl.rows, pl.direct
 	bufs := ws.get(p, (rows+g.O)*ld)
 	parallel(g.N, nc, func(wk, n0, hi int) {
 		col, yg := bufs[wk][:rows*ld], bufs[wk][rows*ld:]
@@ -409,11 +423,8 @@ func convForward[T Float](g ConvGeom, x, w, y []T, ws *workspace[T]) {
 // convolution of the zero-padded y with the flipped kernel, whose GEMM has a
 // longer inner dimension, measured 15–90% slower on the CNN's layers.)
 func convTranspose[T Float](g ConvGeom, y, w, x []T, ws *workspace[T]) {
-	p := workers(g.N)
-	nc := g.chunk(p)
-	direct := nc == 1 && !g.fullWidth() // the grid is y's own layout
-	_, lg := g.grid()
-	ld, rows := nc*lg, g.colRows()
+	pl := g.plan()
+	p, nc, lg, ld, rows, direct := pl.workers, pl.chunk, pl.lg, pl.ld, pl.rows, pl.direct
 	bufs := ws.get(p, (rows+g.O)*ld)
 	parallel(g.N, nc, func(wk, n0, hi int) {
 		col, yg := bufs[wk][:rows*ld], bufs[wk][rows*ld:]
@@ -438,11 +449,8 @@ func convTranspose[T Float](g ConvGeom, y, w, x []T, ws *workspace[T]) {
 // batch into a sum of its own; the sums are added at the end, in worker
 // order, so the result does not depend on timing.
 func convKernelGrad[T Float](g ConvGeom, x, dy, dw []T, ws *workspace[T]) {
-	p := workers(g.N)
-	nc := g.chunk(p)
-	direct := nc == 1 && !g.fullWidth() // the grid is y's own layout
-	_, lg := g.grid()
-	ld, rows := nc*lg, g.colRows()
+	pl := g.plan()
+	p, nc, lg, ld, rows, direct := pl.workers, pl.chunk, pl.lg, pl.ld, pl.rows, pl.direct
 	colSize, ygSize, wSize := rows*ld, g.O*ld, g.O*rows
 	bufs := ws.get(p, colSize+ygSize+wSize)
 	for _, b := range bufs {
