@@ -107,10 +107,10 @@ func (gen *Generator) DrawNoise(rng *rand.Rand) {
 }
 
 // Images returns a copy of the image probabilities after Run, as float32.
-func (gen *Generator) Images() []float32 { return float32s(gen.Image) }
+func (gen *Generator) Images() []float32 { return Float32s(gen.Image) }
 
-// float32s copies a node's tensor value to float32.
-func float32s(n *G.Node) []float32 {
+// Float32s returns a copy of a tensor node's value as float32 (after Run).
+func Float32s(n *G.Node) []float32 {
 	switch d := n.Value().Data().(type) {
 	case []float32:
 		return slices.Clone(d)
@@ -123,6 +123,3 @@ func float32s(n *G.Node) []float32 {
 	}
 	return nil
 }
-
-// Float32s returns a copy of a tensor node's value as float32 (after Run).
-func Float32s(n *G.Node) []float32 { return float32s(n) }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"dcim/models"
@@ -386,7 +387,7 @@ func (n *chain) Close() error { return n.vm.Close() }
 // Scalar reads a scalar node's value after Run (NaN if it has none).
 func Scalar(node *G.Node) float64 {
 	if node == nil || node.Value() == nil {
-		return nan()
+		return math.NaN()
 	}
 	return scalarOf(node.Value())
 }

@@ -79,17 +79,17 @@ func (op crossEntropyOp) Do(in ...G.Value) (G.Value, error) {
 	switch in[0].Dtype() {
 	case tensor.Float32:
 		z := floats[float32](in[0])
-		v = crossEntropy(z, floats[float32](in[1]), k, nil)
+		v = crossEntropy(z, floats[float32](in[1]), k, nil, 0)
 	case tensor.Float64:
 		z := floats[float64](in[0])
-		v = crossEntropy(z, floats[float64](in[1]), k, nil)
+		v = crossEntropy(z, floats[float64](in[1]), k, nil, 0)
 	}
 	return scalarValue(in[0].Dtype(), v), nil
 }
 
 // crossEntropy returns the mean cross-entropy; when dz is not nil it also
-// writes the gradient scale·(softmax(z) − t)/N into it.
-func crossEntropy[T Float](z, t []T, k int, dz []T, scale ...float64) float64 {
+// writes the gradient g·(softmax(z) − t)/N into it.
+func crossEntropy[T Float](z, t []T, k int, dz []T, g float64) float64 {
 	n := len(z) / k
 	var total float64
 	for r := 0; r < len(z); r += k {
@@ -107,7 +107,7 @@ func crossEntropy[T Float](z, t []T, k int, dz []T, scale ...float64) float64 {
 				total -= float64(t[j]) * (float64(z[j]) - lse)
 			}
 			if dz != nil {
-				dz[j] = T(scale[0] * (math.Exp(float64(z[j])-lse) - float64(t[j])) / float64(n))
+				dz[j] = T(g * (math.Exp(float64(z[j])-lse) - float64(t[j])) / float64(n))
 			}
 		}
 	}

@@ -161,5 +161,3 @@ func (p *Params) ExpectedShapes() []tensor.Shape {
 	}
 	return append(ss, tensor.Shape{p.Input.C, p.Input.H, p.Input.W})
 }
-
-func nan() float64 { return math.NaN() }
