@@ -223,18 +223,18 @@ func EncodeNPY(a NamedArray) ([]byte, error) {
 // are accepted and returned as float32; only C order is supported. Errors
 // name the file and the array.
 func ReadNPZ(path string) (map[string]Array, error) {
-	all, err := ReadNPZArrays(path)
+	all, err := readNPZ(path)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]Array, len(all))
-	for name, a := range all {
+	for _, a := range all { // in file order, so the error names the first bad array
 		switch a.Data.(type) {
 		case []float32, []float64:
 		default:
-			return nil, fmt.Errorf("%s: array %s has dtype %s, want float32 or float64", path, name, a.Dtype())
+			return nil, fmt.Errorf("%s: array %s has dtype %s, want float32 or float64", path, a.Name, a.Dtype())
 		}
-		out[name] = Array{Shape: a.Shape, Data: a.Float32s()}
+		out[a.Name] = Array{Shape: a.Shape, Data: a.Float32s()}
 	}
 	return out, nil
 }
@@ -242,6 +242,19 @@ func ReadNPZ(path string) (map[string]Array, error) {
 // ReadNPZArrays reads every array of a .npz in its own element type
 // ('<f4', '<f8', '<i8', '<i4', '|u1'); only C order is supported.
 func ReadNPZArrays(path string) (map[string]NamedArray, error) {
+	all, err := readNPZ(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]NamedArray, len(all))
+	for _, a := range all {
+		out[a.Name] = a
+	}
+	return out, nil
+}
+
+// readNPZ reads the arrays of a .npz in the order the archive holds them.
+func readNPZ(path string) ([]NamedArray, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -250,7 +263,7 @@ func ReadNPZArrays(path string) (map[string]NamedArray, error) {
 		return nil, fmt.Errorf("%s: not a .npz archive: %w", path, err)
 	}
 	defer zr.Close()
-	out := map[string]NamedArray{}
+	var out []NamedArray
 	for _, f := range zr.File {
 		name := strings.TrimSuffix(f.Name, ".npy")
 		a, err := readEntry(f)
@@ -258,7 +271,7 @@ func ReadNPZArrays(path string) (map[string]NamedArray, error) {
 			return nil, fmt.Errorf("%s: array %s: %w", path, name, err)
 		}
 		a.Name = name
-		out[name] = a
+		out = append(out, a)
 	}
 	return out, nil
 }
