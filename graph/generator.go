@@ -61,7 +61,7 @@ func NewGenerator(p *Params, from int, draw []int, n int) (*Generator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if gen.Image, err = G.ApplyOp(&affineOp{a: p.Encoding.pixelScale(), sigmoid: true, dims: 4}, u); err != nil {
+	if gen.Image, err = G.ApplyOp(&affineOp{a: pixelScaleOf(p.Encoding), sigmoid: true, dims: 4}, u); err != nil {
 		return nil, err
 	}
 	gen.vm = G.NewTapeMachine(g)

@@ -152,7 +152,7 @@ func New(p *Params, cfg Config) (*Net, error) {
 		}
 	}
 	n.States = append(n.States, h)
-	act := p.Encoding.activation()
+	act := activationOf(p.Encoding)
 	for _, l := range n.Layers[:d-1] {
 		z, err := l.Forward(h)
 		if err != nil {
@@ -281,7 +281,7 @@ func stateShape(p *Params, k, batch int) tensor.Shape {
 // layer k−1 from its mean where draw(k−1) holds, and returns the image
 // logits u = (W^1)ᵀ x̄^1 + a⁰ (q(x^0 = 1) = σ(s·u)).
 func (n *chain) reverse(from int, r *G.Node, draw func(k int, mean *G.Node) (*G.Node, error)) (*G.Node, error) {
-	act := n.Params.Encoding.activation()
+	act := activationOf(n.Params.Encoding)
 	for k := from; k >= 1; k-- {
 		l := n.Layers[k-1]
 		z, err := l.Reverse(r, n.stateShape(k-1))
@@ -310,7 +310,7 @@ func (n *Net) reverseLoss(from int, r *G.Node) (loss, probs *G.Node, err error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	s := n.Params.Encoding.pixelScale()
+	s := pixelScaleOf(n.Params.Encoding)
 	if loss, err = G.ApplyOp(&bceOp{scale: s, dims: 4}, u, n.X); err != nil {
 		return nil, nil, err
 	}

@@ -11,45 +11,32 @@ import (
 )
 
 // Encoding is how a binary unit's two states are written: {0,1} with the
-// logistic sigmoid (eq. 6–7) or ±1 with tanh (eq. 8–9).
-type Encoding int
+// logistic sigmoid (eq. 6–7) or ±1 with tanh (eq. 8–9). It is the models
+// package's type, so that an experiment declared there can name one.
+type Encoding = models.Encoding
 
+// The two encodings.
 const (
 	// Binary units take values {0,1}; mean field is the logistic sigmoid.
-	Binary Encoding = iota
+	Binary = models.Binary
 	// Spin units take values ±1; mean field is tanh, and the image enters as 2x−1.
-	Spin
+	Spin = models.Spin
 )
 
-// String returns "binary" or "spin", the flag and model.json spelling.
-func (e Encoding) String() string {
-	if e == Spin {
-		return "spin"
-	}
-	return "binary"
-}
-
 // ParseEncoding reads "binary" or "spin".
-func ParseEncoding(s string) (Encoding, error) {
-	switch s {
-	case "binary":
-		return Binary, nil
-	case "spin":
-		return Spin, nil
-	}
-	return 0, fmt.Errorf("unknown encoding %q (want binary or spin)", s)
-}
+func ParseEncoding(s string) (Encoding, error) { return models.ParseEncoding(s) }
 
-func (e Encoding) activation() activation {
+// activationOf is the mean-field activation of units of encoding e.
+func activationOf(e Encoding) activation {
 	if e == Spin {
 		return actTanh
 	}
 	return actSigmoid
 }
 
-// pixelScale is s in q(pixel = 1) = σ(s·a): 1 for {0,1} units, 2 for ±1
+// pixelScaleOf is s in q(pixel = 1) = σ(s·a): 1 for {0,1} units, 2 for ±1
 // units, whose log q(x) = x·a − log 2cosh(a) is a Bernoulli with logit 2a.
-func (e Encoding) pixelScale() float64 {
+func pixelScaleOf(e Encoding) float64 {
 	if e == Spin {
 		return 2
 	}
