@@ -31,4 +31,3 @@ func ParseEncoding(s string) (Encoding, error) {
 	}
 	return 0, fmt.Errorf("unknown encoding %q (want binary or spin)", s)
 }
-
