@@ -87,39 +87,50 @@ func writeResume(dir string, p *graph.Params, adam *Adam, st state) error {
 	return checkpoint.WriteFileAtomic(filepath.Join(dir, ResumeName), b, 0o644)
 }
 
-// readResume reads dir/resume.npz.
+// maxStateJSON bounds the state array of resume.npz.
+const maxStateJSON = 1 << 20
+
+// readResume reads dir/resume.npz: first the state, then the parameters
+// and moments, each with the shape that dir/model.json implies, through
+// the checked reader of the checkpoint package; other arrays are not read.
 func readResume(dir string) (*savedState, error) {
 	path := filepath.Join(dir, ResumeName)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("%s holds no run to resume: %w", dir, err)
 	}
-	arrays, err := checkpoint.ReadNPZArrays(path)
+	js, err := checkpoint.ReadArrays(path, []checkpoint.Want{{Name: stateKey, Dtypes: []string{checkpoint.DtypeUint8}, Max: maxStateJSON}})
 	if err != nil {
 		return nil, err
 	}
-	js, ok := arrays[stateKey]
-	if !ok {
-		return nil, fmt.Errorf("%s: array %s missing", path, stateKey)
-	}
-	b, ok := js.Data.([]uint8)
-	if !ok {
-		return nil, fmt.Errorf("%s: array %s has dtype %s, want |u1", path, stateKey, js.Dtype())
-	}
 	s := &savedState{Arrays: map[string][]float32{}}
-	if err := json.Unmarshal(b, &s.State); err != nil {
+	if err := json.Unmarshal(js[stateKey].Data.([]uint8), &s.State); err != nil {
 		return nil, fmt.Errorf("%s: state: %w", path, err)
 	}
 	if s.State.Version != stateVersion {
 		return nil, fmt.Errorf("%s: state version %d, want %d", path, s.State.Version, stateVersion)
 	}
-	for name, a := range arrays {
-		if name != stateKey {
-			f, ok := a.Data.([]float32)
-			if !ok {
-				return nil, fmt.Errorf("%s: array %s has dtype %s, want <f4", path, name, a.Dtype())
-			}
-			s.Arrays[name] = f
+	meta, err := checkpoint.ReadMeta(dir)
+	if err != nil {
+		return nil, err
+	}
+	params, err := meta.ParamWants()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, checkpoint.JSONName), err)
+	}
+	var wants []checkpoint.Want
+	for _, w := range params {
+		w.Dtypes = []string{checkpoint.DtypeFloat32}
+		for _, prefix := range []string{"", "m_", "v_"} {
+			wants = append(wants, w)
+			wants[len(wants)-1].Name = prefix + w.Name
 		}
+	}
+	arrays, err := checkpoint.ReadArrays(path, wants)
+	if err != nil {
+		return nil, err
+	}
+	for name, a := range arrays {
+		s.Arrays[name] = a.Data.([]float32)
 	}
 	return s, nil
 }
