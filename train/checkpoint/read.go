@@ -167,11 +167,15 @@ func readEntry(f *zip.File, w *Want, budget *int) (NamedArray, error) {
 	if err != nil {
 		return NamedArray{}, fmt.Errorf("data: %v", noEOF(err))
 	}
-	// The zip reader stops at the directory's size, and LimitReader at the
-	// header's: one more byte means the entry inflates beyond both.
+	// LimitReader stopped at the header's size, which the directory's
+	// matched; the zip reader fails past the directory's size and checks
+	// the CRC at the end: anything but a clean end is refused.
 	var one [1]byte
-	if k, _ := rc.Read(one[:]); k > 0 {
+	switch _, err := io.ReadFull(rc, one[:]); {
+	case err == nil, errors.Is(err, zip.ErrFormat):
 		return NamedArray{}, fmt.Errorf("entry holds more than the %d bytes its header declares", h.len+n*size)
+	case err != io.EOF:
+		return NamedArray{}, fmt.Errorf("entry: %v", err)
 	}
 	a := NamedArray{Shape: h.shape, Data: data}
 	if w.Finite {
