@@ -1,8 +1,15 @@
-// Package checkpoint saves and loads a DCIM's parameters in the format of
-// DESIGN.md §5: a run folder holds model.npz (NumPy arrays W1…Wd, b1…bd,
-// a0 in PyTorch layout, float32) and model.json (architecture in the
-// paper's notation, encoding, input shape, classes and free metadata), so
-// that anyone with NumPy can load a model without this code.
+// Package checkpoint saves and loads a DCIM's parameters: a run folder
+// holds model.npz (NumPy arrays W1…Wd, b1…bd, a0 in PyTorch layout,
+// float32) and model.json (architecture in the paper's notation, encoding,
+// input shape, classes and free metadata), so that anyone with NumPy can
+// load a model without this code.
+//
+// Files are read as if hostile: model.json's sizes are checked against the
+// limits of [models.Arch.CheckSize] before anything is allocated, and
+// [ReadArrays] reads only the arrays a caller names, each checked against
+// its expected dtype and shape (and its npy header against the zip
+// directory) before its data is allocated or inflated. Writes are atomic
+// ([WriteFileAtomic]).
 package checkpoint
 
 import (

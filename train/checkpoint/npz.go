@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,14 +118,6 @@ func convert[S, D number](s []S) []D {
 	return out
 }
 
-func shapeSize(shape []int) int {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	return n
-}
-
 // WriteNPZ writes named float32 arrays (in the given order) as a NumPy
 // .npz archive, atomically (see WriteFileAtomic).
 func WriteNPZ(path string, names []string, shapes [][]int, data [][]float32) error {
@@ -186,12 +179,11 @@ func EncodeNPY(a NamedArray) ([]byte, error) {
 	if descr == "" {
 		return nil, fmt.Errorf("unsupported element type %T", a.Data)
 	}
-	for _, s := range a.Shape {
-		if s < 0 {
-			return nil, fmt.Errorf("negative dimension in shape %v", a.Shape)
-		}
+	n, ok := elements(a.Shape, math.MaxInt)
+	if !ok {
+		return nil, fmt.Errorf("shape %v has a negative dimension or too many values", a.Shape)
 	}
-	if n := shapeSize(a.Shape); n != a.Len() {
+	if n != a.Len() {
 		return nil, fmt.Errorf("shape %v holds %d values, data has %d", a.Shape, n, a.Len())
 	}
 	header := npyHeaderText(descr, a.Shape)
