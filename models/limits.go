@@ -12,12 +12,15 @@ import (
 // They follow from what the commands can really use on the project's
 // machines (24 GiB of memory, shared by several processes):
 //
-//   - MaxParams, 2^26 = 67,108,864 parameters, is 256 MiB as float32.
+//   - MaxParams, 2^25 = 33,554,432 parameters, is 128 MiB as float32.
 //     Training holds about six arrays of that size (the parameters, their
 //     gradient, Adam's two moments, and model.npz and resume.npz while
-//     they are encoded), 1.5 GiB; loading a model for sampling holds one.
-//     The paper's dense network (512),(512),(10) has 670,490 parameters,
-//     its CNN 138,112: the limit leaves a factor of 100.
+//     they are encoded), 768 MiB. Sampling was measured at about four
+//     (peak RSS 997 MiB for a model of 66.8 M zero parameters, from a
+//     260 KB model.npz, when this limit was 2^26): at 2^25 no file, however
+//     small, drives the sample command near 1 GiB. The paper's dense
+//     network (512),(512),(10) has 670,490 parameters, its CNN 138,112: the
+//     limit leaves a factor of 50.
 //   - MaxImageUnits, 2^24 units in the states of one image (the input and
 //     every layer), is 64 MiB as float32 per image: an input of 4096×4096
 //     pixels still fits.
@@ -27,7 +30,7 @@ import (
 //     so 4 GiB. The paper's CNN (57,036 units per image) fits batches of
 //     up to 4,706 images, the dense network (1,818 units) up to 147,654.
 const (
-	MaxParams     = 1 << 26
+	MaxParams     = 1 << 25
 	MaxImageUnits = 1 << 24
 	MaxBatchUnits = 1 << 28
 )

@@ -63,10 +63,10 @@ func TestCheckSizeRefuses(t *testing.T) {
 		batch   int
 		want    string
 	}{
-		{"units MaxInt", "(9223372036854775807),(10)", MNISTInput, 10, 1, "more than the limit of 67108864"},
+		{"units MaxInt", "(9223372036854775807),(10)", MNISTInput, 10, 1, "more than the limit of 33554432"},
 		{"units 1e8", "(100000000),(10)", MNISTInput, 10, 1, "79500000794 parameters, more than the limit"},
 		{"input 2^32×2^32", "(10)", Shape{C: 4294967296, H: 4294967296, W: 1}, 10, 1, "too many units to count in an int"},
-		{"input 1×1e5×1e5", "(10)", Shape{C: 1, H: 100000, W: 100000}, 10, 1, "more than the limit of 67108864"},
+		{"input 1×1e5×1e5", "(10)", Shape{C: 1, H: 100000, W: 100000}, 10, 1, "more than the limit of 33554432"},
 		{"input MaxInt", "(10)", Shape{C: huge, H: huge, W: huge}, 10, 1, "too many units"},
 		{"conv output", "(1,1,9223372036854775807),(10)", Shape{C: 1, H: 2, W: 2}, 10, 1, "layer 1 (1,1,9223372036854775807): output"},
 		{"conv weights", "(3,1,4611686018427387904),(10)", Shape{C: 4, H: 3, W: 3}, 10, 1, "more than the limit"},

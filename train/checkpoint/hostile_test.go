@@ -159,7 +159,7 @@ func hostileCases(t *testing.T) []struct {
 		{"arch MaxInt units", `{"arch": "(9223372036854775807),(10)", "encoding": "binary", "input": [1, 28, 28]}`, good,
 			JSONName, []string{`arch "(9223372036854775807),(10)"`, "more than the limit"}},
 		{"arch 1e8 units", `{"arch": "(100000000),(10)", "encoding": "binary", "input": [1, 28, 28]}`, good,
-			JSONName, []string{`arch "(100000000),(10)"`, "79500000794 parameters, more than the limit of 67108864"}},
+			JSONName, []string{`arch "(100000000),(10)"`, "79500000794 parameters, more than the limit of 33554432"}},
 		{"input 1e5×1e5", `{"arch": "(10)", "encoding": "binary", "input": [1, 100000, 100000]}`, good,
 			JSONName, []string{"input [1 100000 100000]", "more than the limit"}},
 		{"negative classes", `{"arch": "(10)", "encoding": "binary", "input": [1, 28, 28], "classes": -10}`, good,
@@ -255,8 +255,8 @@ func TestLoadHostile(t *testing.T) {
 // by MaxArrayBytes.
 func TestReadAllHostile(t *testing.T) {
 	big := func(name string) entry {
-		const n = 64*kib + 143*mib
-		return entry{name: name, prefix: npy("{'descr': '|u1', 'fortran_order': False, 'shape': (150011904,), }", nil), zeros: n}
+		const n = 64*kib + 76*mib
+		return entry{name: name, prefix: npy("{'descr': '|u1', 'fortran_order': False, 'shape': (79757312,), }", nil), zeros: n}
 	}
 	tests := []struct {
 		name    string
@@ -264,15 +264,15 @@ func TestReadAllHostile(t *testing.T) {
 		want    string
 	}{
 		{"shape 2^62", []entry{{name: "x", prefix: npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904,), }", nil)}},
-			"array x: shape [4611686018427387904] of <f4 is more than the 67108864 elements accepted"},
+			"array x: shape [4611686018427387904] of <f4 is more than the 33554432 elements accepted"},
 		{"shape 1e11", []entry{{name: "x", prefix: npy("{'descr': '|u1', 'fortran_order': False, 'shape': (100000000000,), }", nil)}},
-			"array x: shape [100000000000] of |u1 is more than the 268435456 elements accepted"},
+			"array x: shape [100000000000] of |u1 is more than the 134217728 elements accepted"},
 		{"1 GiB of zeros", []entry{{name: "x", prefix: npy("{'descr': '|u1', 'fortran_order': False, 'shape': (1073741824,), }", nil), zeros: gib}},
-			"array x: entry of 1073807488 bytes uncompressed, more than the array can need (268445468)"},
-		// The first array takes 150 MB of the 256 MiB: the second, as
+			"array x: entry of 1073807488 bytes uncompressed, more than the array can need (134227740)"},
+		// The first array takes 80 MB of the 128 MiB: the second, as
 		// large, is refused before it is inflated.
 		{"two arrays over the budget together", []entry{big("x"), big("y")},
-			"array y: entry of 150012032 bytes uncompressed, more than the array can need (118433564)"},
+			"array y: entry of 79757440 bytes uncompressed, more than the array can need (54470428)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -127,6 +127,7 @@ func parseNPYDict(dict string) (npyHeader, error) {
 
 // quoteShort quotes a header for an error message, cut to 120 bytes.
 func quoteShort(s string) string {
+	s = strings.TrimRight(s, " \n")
 	if len(s) > 120 {
 		return strconv.Quote(s[:120]) + "…"
 	}
