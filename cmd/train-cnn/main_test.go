@@ -31,6 +31,9 @@ func TestCommand(t *testing.T) {
 			var stderr bytes.Buffer
 			cmd := exec.Command(bin, tc.args...)
 			cmd.Stderr = &stderr
+			if tc.code == 0 {
+				cmd.Stdout = &stderr // -h prints to stdout
+			}
 			err := cmd.Run()
 			code := 0
 			var ee *exec.ExitError

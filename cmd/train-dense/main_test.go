@@ -60,6 +60,9 @@ func TestCommand(t *testing.T) {
 			var stderr bytes.Buffer
 			cmd := exec.Command(bin, tc.args...)
 			cmd.Stderr = &stderr
+			if tc.code == 0 {
+				cmd.Stdout = &stderr // -h prints to stdout
+			}
 			err := cmd.Run()
 			if code := exitCode(err); code != tc.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, stderr.String())
