@@ -375,22 +375,40 @@ func (t *trainer) trainStep(images []float32, labels []uint8) error {
 	return nil
 }
 
-// culprit names the terms whose value, or weighted value, is not finite.
+// culprit names the terms whose value, or weighted value, is not finite,
+// or else the term with the largest weighted value (the sum overflowed).
 func (t *trainer) culprit(values []float64) string {
-	var bad []string
-	for i, term := range t.terms {
+	describe := func(i int) string {
+		term := t.terms[i]
 		w := term.Weight
 		if term.Kind != models.CE {
 			w *= t.cfg.ReverseWeight
 		}
-		if i < len(values) && (!finite(values[i]) || !finite(w*values[i])) {
-			bad = append(bad, fmt.Sprintf("term %s = %g with weight %g (λ %g)", term.Key(), values[i], w, t.cfg.ReverseWeight))
+		return fmt.Sprintf("term %s = %g with weight %g (λ %g)", term.Key(), values[i], w, t.cfg.ReverseWeight)
+	}
+	var bad []string
+	largest, at := -1.0, -1
+	for i, term := range t.terms {
+		if i >= len(values) {
+			break
+		}
+		w := term.Weight
+		if term.Kind != models.CE {
+			w *= t.cfg.ReverseWeight
+		}
+		if !finite(values[i]) || !finite(w*values[i]) {
+			bad = append(bad, describe(i))
+		} else if v := math.Abs(w * values[i]); v > largest {
+			largest, at = v, i
 		}
 	}
-	if len(bad) == 0 {
-		return ""
+	switch {
+	case len(bad) > 0:
+		return ": " + strings.Join(bad, ", ")
+	case at >= 0:
+		return ": the weighted terms overflow; the largest is " + describe(at)
 	}
-	return ": " + strings.Join(bad, ", ")
+	return ""
 }
 
 // nonFinite stops the run after a NaN or infinite value, leaving the last

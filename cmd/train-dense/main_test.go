@@ -76,7 +76,15 @@ func TestCommand(t *testing.T) {
 		})
 	}
 
-	t.Run("SIGINT", func(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGHUP} { // Ctrl-C, a closed terminal
+		t.Run(sig.String(), func(t *testing.T) { interrupt(t, bin, sig) })
+	}
+}
+
+// interrupt starts a long run, sends sig once it trains, and checks that
+// the run saves a loadable checkpoint and exits 130 saying how to resume.
+func interrupt(t *testing.T, bin string, sig syscall.Signal) {
+	{
 		out := filepath.Join(t.TempDir(), "run")
 		cmd := exec.Command(bin, "-arch", "(16),(10)", "-limit", "6400", "-epochs", "1000", "-eval-every", "0", "-out", out)
 		var stderr bytes.Buffer
@@ -113,7 +121,7 @@ func TestCommand(t *testing.T) {
 			t.Fatal("no start within 60 s")
 		}
 		time.Sleep(time.Second)
-		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		if err := cmd.Process.Signal(sig); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan error, 1)
@@ -122,7 +130,7 @@ func TestCommand(t *testing.T) {
 		case err = <-done:
 		case <-time.After(20 * time.Second):
 			cmd.Process.Kill()
-			t.Fatal("still running 20 s after SIGINT")
+			t.Fatalf("still running 20 s after %v", sig)
 		}
 		if code := exitCode(err); code != 130 {
 			t.Errorf("exit %d, want 130 (stderr %q)", code, stderr.String())
@@ -131,10 +139,10 @@ func TestCommand(t *testing.T) {
 			t.Errorf("stderr %q does not contain %q", stderr.String(), want)
 		}
 		if _, _, err := checkpoint.Load(out); err != nil {
-			t.Errorf("checkpoint after SIGINT: %v", err)
+			t.Errorf("checkpoint after %v: %v", sig, err)
 		}
 		if _, err := os.Stat(filepath.Join(out, "resume.npz")); err != nil {
 			t.Error(err)
 		}
-	})
+	}
 }
