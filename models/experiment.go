@@ -33,6 +33,11 @@ type Experiment struct {
 	// ReverseWeight is λ, which multiplies every reverse term's weight
 	// (-reverse-weight); 0 means 1.
 	ReverseWeight float64
+	// Init is the initialisation (-init): "" or "glorot" is Glorot-uniform
+	// weights and zero biases, as Keras does; "centred" (binary units only)
+	// then rescales them so that the logistic network starts as the tanh
+	// network with those weights (see graph.Params.CentreBinary).
+	Init string
 
 	// Training defaults; zero takes the command's default (10 epochs,
 	// batch 64, learning rate 1e-3).
@@ -74,6 +79,10 @@ func (e Experiment) check() error {
 		return fmt.Errorf("experiment %q has no Objective", e.Name)
 	case e.Encoding != Binary && e.Encoding != Spin:
 		return fmt.Errorf("experiment %q: unknown encoding %d", e.Name, int(e.Encoding))
+	case e.Init != "" && e.Init != "glorot" && e.Init != "centred":
+		return fmt.Errorf("experiment %q: init %q, want glorot or centred", e.Name, e.Init)
+	case e.Init == "centred" && e.Encoding != Binary:
+		return fmt.Errorf("experiment %q: init centred is for binary units", e.Name)
 	case e.Epochs < 0 || e.Batch < 0 || e.LR < 0 || e.ReverseWeight < 0:
 		return fmt.Errorf("experiment %q: negative epochs, batch, lr or reverse weight", e.Name)
 	}

@@ -203,6 +203,11 @@ func (t *trainer) setup() (bool, error) {
 	if t.params, err = graph.NewParams(cfg.Arch, in, models.MNISTClasses, cfg.Encoding, tensor.Float32, cfg.Seed); err != nil {
 		return false, err
 	}
+	if cfg.Init == "centred" {
+		if err := t.params.CentreBinary(); err != nil {
+			return false, &SettingError{fmt.Errorf("-init: %w", err)}
+		}
+	}
 	gcfg := graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch}
 	if t.step, err = NewStep(t.params, gcfg, cfg.LR); err != nil {
 		return false, err

@@ -29,6 +29,7 @@ type Settings struct {
 	ReverseWeight float64 `json:"reverse_weight"`
 	Encoding      string  `json:"encoding"`
 	Arch          string  `json:"arch"`
+	Init          string  `json:"init,omitempty"`
 	Data          string  `json:"data"`
 	Limit         int     `json:"limit"`
 	EvalEvery     int     `json:"eval_every"`
@@ -58,6 +59,7 @@ func FromExperiment(e models.Experiment, command string) Settings {
 		ReverseWeight: cmp(e.ReverseWeight, 1),
 		Encoding:      e.Encoding.String(),
 		Arch:          e.Arch.String(),
+		Init:          e.Init,
 		EvalEvery:     DefaultEvalEvery,
 	}
 	return s
@@ -128,6 +130,12 @@ func (s Settings) Check(force bool) (*Config, error) {
 	}
 	if _, err := c.Objective.Resolve(len(c.Arch)); err != nil {
 		return nil, settingErrorf("-objective %v with -arch %q: %v", s.Objective, s.Arch, err)
+	}
+	switch {
+	case s.Init != "" && s.Init != "glorot" && s.Init != "centred":
+		return nil, settingErrorf("-init %q: want glorot or centred", s.Init)
+	case s.Init == "centred" && c.Encoding != graph.Binary:
+		return nil, settingErrorf("-init centred is for -encoding binary, not %v", c.Encoding)
 	}
 	if s.Limit < 0 {
 		return nil, settingErrorf("-limit %d: want 0 (all) or a positive number of images", s.Limit)

@@ -15,7 +15,7 @@ func TestCommand(t *testing.T) {
 		{Name: "bad arch", Args: []string{"-arch", "(3,2,32),(10)"}, Code: 2, Msg: "stride 2 does not tile input 28×28"},
 		{Name: "sampled needs a hidden layer", Args: []string{"-objective", "generative-sampled", "-arch", "(10)"}, Code: 2, Msg: "has none"},
 		{Name: "help lists the experiments", Args: []string{"-h"}, Code: 0, Msg: "cnn-generative-sampled"},
-		{Name: "unknown experiment", Args: []string{"-experiment", "mine"}, Code: 2, Msg: `-experiment: unknown experiment "mine"; known: cnn-generative, cnn-generative-sampled, dense-discriminative, dense-generative`},
+		{Name: "unknown experiment", Args: []string{"-experiment", "mine"}, Code: 2, Msg: `-experiment: unknown experiment "mine"; known: cnn-binary-centred,`},
 		{Name: "force onto a file", Args: []string{"-out", "main_test.go", "-force"}, Code: 2, Msg: "-out: main_test.go is not a folder"},
 	})
 }

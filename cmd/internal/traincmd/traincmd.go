@@ -60,6 +60,7 @@ func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (
 	fs.Float64Var(&s.ReverseWeight, "reverse-weight", s.ReverseWeight, "λ, which multiplies every reverse term's weight (784 gives the exact log q of eq. 21)")
 	fs.StringVar(&s.Encoding, "encoding", s.Encoding, "unit encoding: binary ({0,1}, logistic sigmoid) or spin (±1, tanh)")
 	fs.StringVar(&s.Arch, "arch", s.Arch, "architecture in the paper's notation, e.g. \"(3,1,32),(2,2,32),(50),(10)\"; the last layer is the class layer")
+	fs.StringVar(&s.Init, "init", s.Init, "initialisation: glorot (Glorot-uniform weights, zero biases) or centred (binary units only: rescaled so that the logistic net starts as the tanh net with those weights)")
 	fs.StringVar(&s.Data, "data", s.Data, "folder of the four MNIST IDX files (default: $MNIST_DIR, else the GoMNIST module, else a download)")
 	fs.IntVar(&s.Limit, "limit", s.Limit, "train on the first `n` training images only (0: all)")
 	fs.IntVar(&s.EvalEvery, "eval-every", s.EvalEvery, "evaluate every `n` iterations, besides each epoch end (0: only at epoch ends)")
@@ -119,6 +120,7 @@ func overlay(c *cli.Command, s *train.Settings, given train.Settings) {
 		{"reverse-weight", func() { s.ReverseWeight = given.ReverseWeight }},
 		{"encoding", func() { s.Encoding = given.Encoding }},
 		{"arch", func() { s.Arch = given.Arch }},
+		{"init", func() { s.Init = given.Init }},
 		{"data", func() { s.Data = given.Data }},
 		{"limit", func() { s.Limit = given.Limit }},
 		{"eval-every", func() { s.EvalEvery = given.EvalEvery }},
