@@ -6,22 +6,15 @@ import (
 	"testing"
 )
 
-// paperDense and paperCNN are frozen copies of the paper's networks, so
-// that editing MNISTDense or MNISTCNN never breaks these figures.
-var (
-	paperDense = "(512),(512),(10)"
-	paperCNN   = "(3,1,32),(3,1,32),(2,2,32),(3,1,64),(3,1,64),(2,2,64),(50),(10)"
-)
-
 func TestParamCountAndStateUnits(t *testing.T) {
 	tests := []struct {
 		arch          string
 		params, units int
 	}{
 		// 784·512+512 + 512·512+512 + 512·10+10 + 784 (a^0)
-		{paperDense, 670490, 784 + 512 + 512 + 10},
+		{paperDense.String(), 670490, 784 + 512 + 512 + 10},
 		// 784 + 32·26² + 32·24² + 32·12² + 64·10² + 64·8² + 64·4² + 50 + 10
-		{paperCNN, 138112, 784 + 21632 + 18432 + 4608 + 6400 + 4096 + 1024 + 50 + 10},
+		{paperCNN.String(), 138112, 784 + 21632 + 18432 + 4608 + 6400 + 4096 + 1024 + 50 + 10},
 		{"(10)", 784*10 + 10 + 784, 784 + 10},
 	}
 	for _, tc := range tests {
@@ -71,9 +64,9 @@ func TestCheckSizeRefuses(t *testing.T) {
 		{"conv output", "(1,1,9223372036854775807),(10)", Shape{C: 1, H: 2, W: 2}, 10, 1, "layer 1 (1,1,9223372036854775807): output"},
 		{"conv weights", "(3,1,4611686018427387904),(10)", Shape{C: 4, H: 3, W: 3}, 10, 1, "more than the limit"},
 		{"state units", "(1,1,17),(1000,1000,1),(10)", Shape{C: 1, H: 1000, W: 1000}, 10, 1, "state units per image, more than the limit of 16777216"},
-		{"batch MaxInt", paperCNN, MNISTInput, 10, huge, "at most 4706 images"},
-		{"batch 1e7", paperDense, MNISTInput, 10, 10000000, "at most 147654 images"},
-		{"batch 0", paperDense, MNISTInput, 10, 0, "batch of 0 images"},
+		{"batch MaxInt", paperCNN.String(), MNISTInput, 10, huge, "at most 4706 images"},
+		{"batch 1e7", paperDense.String(), MNISTInput, 10, 10000000, "at most 147654 images"},
+		{"batch 0", paperDense.String(), MNISTInput, 10, 0, "batch of 0 images"},
 		{"classes MaxInt", "(9223372036854775807)", MNISTInput, huge, 1, "more than the limit"},
 	}
 	for _, tc := range tests {
