@@ -230,7 +230,10 @@ func (t *trainer) setup() (bool, error) {
 func (t *trainer) loadData() error {
 	train, test := t.opts.Train, t.opts.Test
 	if train == nil || test == nil {
-		m, err := data.Load(data.Options{Dir: t.cfg.Data, Log: t.log})
+		m, err := data.Load(data.Options{Dir: t.cfg.Data, Limit: t.cfg.Limit, Log: t.log})
+		if errors.Is(err, data.ErrLimit) {
+			return &UsageError{fmt.Errorf("-limit %d: %w", t.cfg.Limit, err)}
+		}
 		if err != nil {
 			return fmt.Errorf("loading MNIST: %w", err)
 		}
@@ -468,15 +471,17 @@ type evalResult struct{ accuracy, ce, bce21, bce22 float64 }
 // differ only by the parameters and do not disturb the training stream.
 func (t *trainer) evaluate(ctx context.Context) (evalResult, error) {
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, 0x6576616c)) // "eval"
-	n, sz := t.eval.Config.Batch, t.test.ImageSize()
+	n := t.eval.Config.Batch
 	var r evalResult
 	correct := 0
+	var images []float32
 	for i := 0; i < t.test.N; i += n {
 		if ctx.Err() != nil {
 			return r, errEvalInterrupted
 		}
 		labels := t.test.Labels[i : i+n]
-		if err := t.eval.SetBatch(t.test.Images[i*sz:(i+n)*sz], labels); err != nil {
+		images = t.test.Batch(images, i, n)
+		if err := t.eval.SetBatch(images, labels); err != nil {
 			return r, err
 		}
 		t.eval.DrawNoise(rng)

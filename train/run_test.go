@@ -306,10 +306,12 @@ func TestMNISTShortRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer net.Close()
-	sz, correct, bce := m.Test.ImageSize(), 0, 0.0
+	correct, bce := 0, 0.0
+	var images []float32
 	for i := 0; i < m.Test.N; i += 1000 {
 		labels := m.Test.Labels[i : i+1000]
-		if err := net.SetBatch(m.Test.Images[i*sz:(i+1000)*sz], labels); err != nil {
+		images = m.Test.Batch(images, i, 1000)
+		if err := net.SetBatch(images, labels); err != nil {
 			t.Fatal(err)
 		}
 		if err := net.Run(); err != nil {
