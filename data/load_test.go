@@ -2,8 +2,10 @@ package data
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -190,7 +192,7 @@ func TestLoadDirCorrupt(t *testing.T) {
 			if log.Len() != 0 {
 				t.Errorf("log on failure: %q", log.String())
 			}
-			if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > 600<<20 {
+			if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > 80<<20 { // the real data are 55 MB
 				t.Errorf("allocated %d MiB", alloc>>20)
 			}
 			if _, _, _, err := loadDir(dir, false, 0); !errors.Is(err, tt.wantErr) {
@@ -312,5 +314,142 @@ func BenchmarkLoad(b *testing.B) {
 		if err != nil || m.Train.N+m.Test.N != 70000 {
 			b.Fatal(err)
 		}
+	}
+}
+
+// rawPrefix returns the first n bytes of the decompressed module file name.
+func rawPrefix(tb testing.TB, name string, n int) []byte {
+	tb.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(readModuleFile(tb, name)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(zr, b); err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// bomb returns a gzip file (of several members, which gzip readers join)
+// that holds head followed by zeros zero bytes rounded up to whole 4 MiB:
+// 1 GB of zeros takes 1 MB.
+func bomb(tb testing.TB, head []byte, zeros int) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(make([]byte, 4<<20))
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	out := gzipBytes(tb, head)
+	for range (zeros + 4<<20 - 1) / (4 << 20) {
+		out = append(out, buf.Bytes()...)
+	}
+	return out
+}
+
+// TestLoadHostile loads copies of the module files with one or two files
+// replaced by hostile ones, and checks the error (naming the file) and that
+// memory follows the data really read, never a header's count.
+func TestLoadHostile(t *testing.T) {
+	const declared = 1_300_000 // over maxImages
+	type file struct {
+		name string
+		gz   func(testing.TB) []byte
+	}
+	header := func(n uint32) []byte { return idxImages(n, 28, 28, nil) }
+	tests := []struct {
+		name     string
+		files    []file
+		limit    int
+		wantErr  error  // nil: loads
+		wantMsg  string // prefix of the message, which names the file
+		wantHas  string // what the message also holds
+		wantN    int    // training images loaded
+		original bool   // they are the first wantN of the module's files
+		maxAlloc uint64 // bytes allocated by Load
+	}{
+		{name: "images count over the maximum",
+			files:   []file{{trainImagesFile, func(tb testing.TB) []byte { return bomb(tb, header(declared), declared*784) }}},
+			wantErr: ErrTooLarge, wantMsg: "train-images-idx3-ubyte.gz: too large: header declares 1300000 images of 28x28, more than the 342392 a set may hold",
+			maxAlloc: 16 << 20},
+		{name: "labels count over the maximum",
+			files:   []file{{testLabelsFile, func(tb testing.TB) []byte { return bomb(tb, idxLabels(declared, nil), declared) }}},
+			wantErr: ErrTooLarge, wantMsg: "t10k-labels-idx1-ubyte.gz: too large: header declares 1300000 labels, more than the 342392 a set may hold",
+			maxAlloc: 16 << 20},
+		{name: "count over the maximum, limit applied while reading",
+			files: []file{
+				{trainImagesFile, func(tb testing.TB) []byte { return bomb(tb, header(declared), declared*784) }},
+				{trainLabelsFile, func(tb testing.TB) []byte { return bomb(tb, idxLabels(declared, nil), declared) }},
+			},
+			limit: 256, wantN: 256, maxAlloc: 24 << 20}, // the test set is 8 MB
+		{name: "images count far beyond the data",
+			files: []file{{testImagesFile, func(tb testing.TB) []byte {
+				raw := gunzip(tb, readModuleFile(tb, testImagesFile))
+				return gzipBytes(tb, withHeader(4, maxImages)(tb, raw))
+			}}},
+			wantErr: ErrTruncated, wantMsg: "t10k-images-idx3-ubyte.gz: truncated: header declares 342392 images of 28x28, file holds 10000",
+			maxAlloc: 80 << 20}, // at most 47 MB + 8 MB of real pixels, not 268 MB
+		{name: "labels count far beyond the data",
+			files: []file{{testLabelsFile, func(tb testing.TB) []byte {
+				return gzipBytes(tb, withHeader(4, maxImages)(tb, gunzip(tb, readModuleFile(tb, testLabelsFile))))
+			}}},
+			wantErr: ErrTruncated, wantMsg: "t10k-labels-idx1-ubyte.gz: truncated: header declares 342392 labels, file holds 10000",
+			maxAlloc: 80 << 20},
+		{name: "limit beyond the data", limit: 60001,
+			wantErr: ErrLimit, wantMsg: "train-", wantHas: "s, fewer than the limit of 60001 (in ", maxAlloc: 16 << 20},
+		{name: "limit over the maximum", limit: maxImages + 1,
+			wantErr: ErrLimit, wantMsg: "limit out of range: 342393, want 0 (all) up to 342392 images", maxAlloc: 1 << 20},
+		{name: "limit applied while reading: the rest is never read",
+			files: []file{{trainImagesFile, func(tb testing.TB) []byte {
+				raw := rawPrefix(tb, trainImagesFile, 16+300*784)
+				return append(gzipBytes(tb, raw), "not gzip: the stream is cut after 300 images"...)
+			}}},
+			limit: 256, wantN: 256, original: true, maxAlloc: 24 << 20}, // the test set is 8 MB
+		{name: "the same file without a limit",
+			files: []file{{trainImagesFile, func(tb testing.TB) []byte {
+				return append(gzipBytes(tb, rawPrefix(tb, trainImagesFile, 16+300*784)), "not gzip"...)
+			}}},
+			wantErr: ErrTruncated, wantMsg: "train-images-idx3-ubyte.gz: truncated: header declares 60000 images of 28x28, file holds 300",
+			maxAlloc: 24 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyModuleDir(t)
+			for _, f := range tt.files {
+				if err := os.WriteFile(filepath.Join(dir, f.name), f.gz(t), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var ms0, ms1 runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms0)
+			m, err := Load(Options{Dir: dir, Limit: tt.limit})
+			runtime.ReadMemStats(&ms1)
+			if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > tt.maxAlloc {
+				t.Errorf("allocated %d MiB, want at most %d", alloc>>20, tt.maxAlloc>>20)
+			}
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.Train.N != tt.wantN || len(m.Train.Labels) != tt.wantN || m.Test.N != 10000 {
+					t.Fatalf("loaded %d (%d labels) training and %d test images", m.Train.N, len(m.Train.Labels), m.Test.N)
+				}
+				if tt.original && (!bytes.Equal(m.Train.pixels(), rawPrefix(t, trainImagesFile, 16+tt.wantN*784)[16:]) ||
+					!bytes.Equal(m.Train.Labels, rawPrefix(t, trainLabelsFile, 8+tt.wantN)[8:])) {
+					t.Fatal("the images or labels read are not the first ones of the files")
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) || !strings.HasPrefix(err.Error(), tt.wantMsg) || !strings.Contains(err.Error(), tt.wantHas) {
+				t.Fatalf("err = %v\nwant %v starting %q", err, tt.wantErr, tt.wantMsg)
+			}
+			var fe *FileError
+			if errors.As(err, &fe) && (fe.Dir != dir || !strings.HasPrefix(err.Error(), fe.File+": ")) {
+				t.Errorf("error %q does not name the file and its folder", err)
+			}
+		})
 	}
 }
