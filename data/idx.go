@@ -241,13 +241,13 @@ func unexpected(err error) error {
 }
 
 // readImages reads an IDX3 images file (gzipped or raw) from r: all its
-// images, or the first limit when limit > 0. name is the file's name, used
-// in errors; a name ending in ".gz" must hold gzip data. The result has one
-// channel and no labels; declared is the count the header declares. It
-// checks the magic number, the sizes the header declares against the limits
-// and the data, and, when it reads the whole file, that nothing follows the
-// data.
-func readImages(r io.Reader, name string, limit int) (s *Set, declared int, err error) {
+// images, or the first how.limit when that is > 0. name is the file's name,
+// used in errors; a name ending in ".gz" must hold gzip data. The result has
+// one channel and no labels; declared is the count the header declares. It
+// checks the magic number, the sizes the header declares against how, the
+// limits and the data, and, when it reads the whole file, that nothing
+// follows the data.
+func readImages(r io.Reader, name string, how reading) (s *Set, declared int, err error) {
 	src, end, err := idxReader(r, name)
 	if err != nil {
 		return nil, 0, err
@@ -260,11 +260,14 @@ func readImages(r io.Reader, name string, limit int) (s *Set, declared int, err 
 	if d[1] == 0 || d[2] == 0 || d[1] > maxSide || d[2] > maxSide {
 		return nil, 0, fileErr(name, ErrHeader, "header declares %s, want sides 1..%d", what, maxSide)
 	}
-	n, err := toRead(name, d[0], limit, what, "images")
+	h, w := int(d[1]), int(d[2])
+	if how.h > 0 && (h != how.h || w != how.w) {
+		return nil, 0, fileErr(name, ErrShape, "images are %dx%d, want %dx%d", h, w, how.h, how.w)
+	}
+	n, err := toRead(name, d[0], how.limit, what, "images")
 	if err != nil {
 		return nil, 0, err
 	}
-	h, w := int(d[1]), int(d[2])
 	if bytes := int64(n) * int64(h*w); bytes > maxPixelBytes {
 		return nil, 0, fileErr(name, ErrTooLarge, "too large: %d images of %dx%d are %d bytes of pixels, more than the %d a set may hold", n, h, w, bytes, maxPixelBytes)
 	}

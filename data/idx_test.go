@@ -43,7 +43,7 @@ func TestReadImages(t *testing.T) {
 	tests[1].data, tests[2].data = gz, gz
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _, err := readImages(bytes.NewReader(tt.data), tt.file, 0)
+			s, _, err := readImages(bytes.NewReader(tt.data), tt.file, reading{})
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -123,7 +123,7 @@ func TestCorruptGzip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := readImages(bytes.NewReader(tt.data), "c.gz", 0)
+			_, _, err := readImages(bytes.NewReader(tt.data), "c.gz", reading{})
 			if !errors.Is(err, tt.wantErr) || !strings.HasPrefix(err.Error(), "c.gz: ") {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -149,7 +149,7 @@ func FuzzReadIDX(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, name := range []string{"f", "f.gz"} {
 			for _, limit := range []int{0, 1} {
-				if s, declared, err := readImages(bytes.NewReader(b), name, limit); err == nil {
+				if s, declared, err := readImages(bytes.NewReader(b), name, reading{limit: limit}); err == nil {
 					if s.N < 1 || s.N > declared || limit == 0 && s.N != declared || limit > 0 && s.N != limit || len(s.pixels()) != s.N*s.H*s.W {
 						t.Fatalf("inconsistent set: N=%d of %d, limit %d, H=%d W=%d %d pixels", s.N, declared, limit, s.H, s.W, len(s.pixels()))
 					}

@@ -119,17 +119,9 @@ func Load(opts Options) (*MNIST, error) {
 // training images when limit > 0. With verify, each file must match the
 // original MNIST checksum. Images must be height x width.
 func loadFrom(dir, source string, verify bool, limit int, log io.Writer) (*MNIST, error) {
-	train, test, original, err := loadDir(dir, verify, limit)
+	train, test, original, err := loadDir(dir, reading{verify: verify, limit: limit, h: height, w: width})
 	if err != nil {
 		return nil, err
-	}
-	for _, p := range []struct {
-		s    *Set
-		name string
-	}{{train, trainImagesFile}, {test, testImagesFile}} {
-		if p.s.H != height || p.s.W != width {
-			return nil, inDir(fileErr(p.name, ErrShape, "images are %dx%d, want %dx%d", p.s.H, p.s.W, height, width), dir)
-		}
 	}
 	m := &MNIST{Train: train, Test: test, source: source, original: original}
 	if log != nil {
@@ -154,12 +146,18 @@ type fileResult struct {
 	err      error
 }
 
+// reading says how loadDir reads the four files.
+type reading struct {
+	verify bool // each file must be the original MNIST file
+	limit  int  // read only the first limit training images (0: all)
+	h, w   int  // the size images must have (0: any)
+}
+
 // loadDir reads the four IDX files (gzipped, or raw under the names without
 // ".gz") from dir, checking them structurally: headers, sizes, label values,
 // and that images and labels agree in number. Train and test images must
 // have the same size. A missing or bad file is an error naming the file.
-// With limit > 0 only the first limit training images and labels are read.
-func loadDir(dir string, verify bool, limit int) (train, test *Set, original bool, err error) {
+func loadDir(dir string, how reading) (train, test *Set, original bool, err error) {
 	for _, name := range fileNames { // report missing files in a fixed order
 		if _, _, err := findFile(dir, name); err != nil {
 			return nil, nil, false, err
@@ -172,12 +170,12 @@ func loadDir(dir string, verify bool, limit int) (train, test *Set, original boo
 	var failed atomic.Int32
 	failed.Store(-1)
 	for i, name := range fileNames {
-		lim := 0
-		if i < 2 { // the training files
-			lim = limit
+		how := how
+		if i >= 2 { // the limit is for the training files
+			how.limit = 0
 		}
 		wg.Go(func() {
-			res[i] = readFile(dir, name, i%2 == 0, verify, lim, &failed)
+			res[i] = readFile(dir, name, i%2 == 0, how, &failed)
 			if res[i].err != nil {
 				failed.CompareAndSwap(-1, int32(i))
 			}
@@ -242,16 +240,15 @@ func hashFile(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// readFile reads and decodes one file (the first limit items when
-// limit > 0), hashing it on the way.
-func readFile(dir, name string, images, verify bool, limit int, stop *atomic.Int32) (r fileResult) {
+// readFile reads and decodes one file, hashing it on the way.
+func readFile(dir, name string, images bool, how reading, stop *atomic.Int32) (r fileResult) {
 	path, stored, err := findFile(dir, name)
 	if err != nil {
 		r.err = err
 		return r
 	}
 	r.stored = stored
-	if verify {
+	if how.verify {
 		sum, err := hashFile(path)
 		if err != nil {
 			r.err = &FileError{File: stored, Kind: ErrMissing, Msg: "cannot read", Err: err, Dir: dir}
@@ -275,9 +272,9 @@ func readFile(dir, name string, images, verify bool, limit int, stop *atomic.Int
 	h := sha256.New()
 	tee := io.TeeReader(stopReader{f, stop}, h)
 	if images {
-		r.images, r.declared, err = readImages(tee, stored, limit)
+		r.images, r.declared, err = readImages(tee, stored, how)
 	} else {
-		r.labels, r.declared, err = readLabels(tee, stored, limit)
+		r.labels, r.declared, err = readLabels(tee, stored, how.limit)
 	}
 	if err == nil {
 		_, err = io.Copy(h, f) // anything the decoder did not consume

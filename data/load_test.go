@@ -158,7 +158,7 @@ func TestLoadDirCorrupt(t *testing.T) {
 				b = withHeader(8, 14)(tb, b)
 				return withHeader(12, 56)(tb, b)
 			},
-			wantErr: ErrShape, wantMsg: "t10k-images-idx3-ubyte.gz: images are 14x56, but train-images-idx3-ubyte.gz holds 28x28 images"},
+			wantErr: ErrShape, wantMsg: "t10k-images-idx3-ubyte.gz: images are 14x56, want 28x28"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,7 +195,7 @@ func TestLoadDirCorrupt(t *testing.T) {
 			if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > 80<<20 { // the real data are 55 MB
 				t.Errorf("allocated %d MiB", alloc>>20)
 			}
-			if _, _, _, err := loadDir(dir, false, 0); !errors.Is(err, tt.wantErr) {
+			if _, _, _, err := loadDir(dir, reading{}); !errors.Is(err, tt.wantErr) {
 				t.Errorf("loadDir: err = %v, want %v", err, tt.wantErr)
 			}
 		})
@@ -205,13 +205,20 @@ func TestLoadDirCorrupt(t *testing.T) {
 func TestLoadDirShape(t *testing.T) {
 	dir := t.TempDir()
 	writeDir(t, dir, Synthetic(20, 3, 16, 1), Synthetic(10, 3, 16, 2), true)
-	train, test, _, err := loadDir(dir, false, 0)
+	train, test, _, err := loadDir(dir, reading{})
 	if err != nil || train.N != 20 || test.N != 10 || train.H != 16 {
 		t.Fatalf("loadDir: %v", err)
 	}
+	// Load wants 28x28 images and says so once it has read a header.
+	dir = t.TempDir()
+	writeDir(t, dir, Synthetic(20, 3, 16, 1), Synthetic(10, 3, 28, 2), true)
 	_, err = Load(Options{Dir: dir})
 	if !errors.Is(err, ErrShape) || !strings.HasPrefix(err.Error(), "train-images-idx3-ubyte.gz: images are 16x16, want 28x28") {
 		t.Fatalf("Load: %v", err)
+	}
+	if _, _, _, err := loadDir(dir, reading{}); !errors.Is(err, ErrShape) ||
+		!strings.HasPrefix(err.Error(), "t10k-images-idx3-ubyte.gz: images are 28x28, but train-images-idx3-ubyte.gz holds 16x16 images") {
+		t.Fatalf("loadDir: %v", err)
 	}
 }
 
@@ -398,7 +405,7 @@ func TestLoadHostile(t *testing.T) {
 			wantErr: ErrTruncated, wantMsg: "t10k-labels-idx1-ubyte.gz: truncated: header declares 342392 labels, file holds 10000",
 			maxAlloc: 80 << 20},
 		{name: "limit beyond the data", limit: 60001,
-			wantErr: ErrLimit, wantMsg: "train-", wantHas: "s, fewer than the limit of 60001 (in ", maxAlloc: 16 << 20},
+			wantErr: ErrLimit, wantMsg: "train-", wantHas: ", fewer than the limit of 60001 (in ", maxAlloc: 16 << 20},
 		{name: "limit over the maximum", limit: maxImages + 1,
 			wantErr: ErrLimit, wantMsg: "limit out of range: 342393, want 0 (all) up to 342392 images", maxAlloc: 1 << 20},
 		{name: "limit applied while reading: the rest is never read",
