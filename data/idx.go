@@ -203,8 +203,8 @@ func toRead(name string, declared uint32, limit int, what, unit string) (int, er
 // readBlocks reads n items of itemSize bytes into blocks of whole items
 // (imagesPerBlock), allocating each block only once the previous one is
 // full, so a header that declares more than the file holds fails after an
-// allocation of at most the data really there plus one block. what and unit
-// describe the declaration for error messages, as for toRead.
+// allocation of at most the data really there plus one block. what
+// describes the declaration for error messages, as for toRead.
 func readBlocks(r io.Reader, name string, n, itemSize int, what string) ([][]byte, error) {
 	per := imagesPerBlock(itemSize)
 	var blocks [][]byte
@@ -225,19 +225,11 @@ func readBlocks(r io.Reader, name string, n, itemSize int, what string) ([][]byt
 			holds += fmt.Sprintf(" (and %d bytes)", rest)
 		}
 		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, &FileError{File: name, Kind: ErrTruncated, Msg: fmt.Sprintf("truncated: header declares %s, file holds %s", what, holds), Err: unexpected(err)}
+			return nil, fileErr(name, ErrTruncated, "truncated: header declares %s, file holds %s", what, holds)
 		}
 		return nil, &FileError{File: name, Kind: ErrGzip, Msg: fmt.Sprintf("corrupt gzip data (header declares %s, read %s)", what, holds), Err: err}
 	}
 	return blocks, nil
-}
-
-// unexpected drops a plain io.EOF, which says nothing beyond "truncated".
-func unexpected(err error) error {
-	if err == io.EOF {
-		return nil
-	}
-	return err
 }
 
 // readImages reads an IDX3 images file (gzipped or raw) from r: all its

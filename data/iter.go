@@ -31,7 +31,7 @@ func NewIterator(s *Set, batch int, seed int64, dropLast bool) *Iterator {
 		seed:     seed,
 		dropLast: dropLast,
 		perm:     make([]int, s.N),
-		images:   make([]float32, min(batch, s.N)*s.ImageSize()),
+		images:   make([]float32, min(batch, s.N)*s.imageSize()),
 		labels:   make([]uint8, min(batch, s.N)),
 	}
 	it.Reset(0)
@@ -57,7 +57,7 @@ func (it *Iterator) Next() (images []float32, labels []uint8, ok bool) {
 		return nil, nil, false
 	}
 	n = min(n, it.batch)
-	sz := it.set.ImageSize()
+	sz := it.set.imageSize()
 	for k, idx := range it.perm[it.pos : it.pos+n] {
 		toFloat(it.images[k*sz:(k+1)*sz], it.set.image(idx))
 		it.labels[k] = it.set.Labels[idx]

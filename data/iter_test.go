@@ -22,7 +22,7 @@ func indexedSet(n int) *Set {
 func reblocked(s *Set, per int) *Set {
 	c := *s
 	c.perBlock, c.blocks = per, nil
-	pix, sz := s.pixels(), s.ImageSize()
+	pix, sz := s.pixels(), s.imageSize()
 	for i := 0; i < s.N; i += per {
 		c.blocks = append(c.blocks, append([]byte(nil), pix[i*sz:min(i+per, s.N)*sz]...))
 	}

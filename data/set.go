@@ -31,17 +31,17 @@ func imagesPerBlock(size int) int { return max(1, blockBytes/size) }
 func newSet(n, c, h, w int) *Set {
 	s := &Set{Labels: make([]uint8, n), N: n, C: c, H: h, W: w, perBlock: imagesPerBlock(c * h * w)}
 	for i := 0; i < n; i += s.perBlock {
-		s.blocks = append(s.blocks, make([]byte, min(s.perBlock, n-i)*s.ImageSize()))
+		s.blocks = append(s.blocks, make([]byte, min(s.perBlock, n-i)*s.imageSize()))
 	}
 	return s
 }
 
-// ImageSize returns the number of values in one image, C*H*W.
-func (s *Set) ImageSize() int { return s.C * s.H * s.W }
+// imageSize returns the number of values in one image, C*H*W.
+func (s *Set) imageSize() int { return s.C * s.H * s.W }
 
 // image returns a view of the pixel bytes of image i.
 func (s *Set) image(i int) []byte {
-	sz := s.ImageSize()
+	sz := s.imageSize()
 	off := i % s.perBlock * sz
 	return s.blocks[i/s.perBlock][off : off+sz : off+sz]
 }
@@ -70,7 +70,7 @@ func (s *Set) Batch(dst []float32, i, n int) []float32 {
 	if i < 0 || n < 0 || i+n > s.N {
 		panic(fmt.Sprintf("data: Batch of images %d..%d from a set of %d", i, i+n-1, s.N))
 	}
-	sz := s.ImageSize()
+	sz := s.imageSize()
 	if cap(dst) < n*sz {
 		dst = make([]float32, n*sz)
 	}
@@ -92,7 +92,7 @@ func (s *Set) Subset(n int) (*Set, error) {
 	}
 	nb := (n + s.perBlock - 1) / s.perBlock
 	blocks := append([][]byte(nil), s.blocks[:nb]...)
-	last := (n - (nb-1)*s.perBlock) * s.ImageSize()
+	last := (n - (nb-1)*s.perBlock) * s.imageSize()
 	blocks[nb-1] = blocks[nb-1][:last:last]
 	sub := *s
 	sub.Labels, sub.N, sub.blocks = s.Labels[:n:n], n, blocks
