@@ -15,8 +15,9 @@ const stateVersion = 1
 // state is the loop's position, stored as JSON in resume.npz beside the
 // parameters and Adam's moments.
 type state struct {
-	Version int   `json:"version"`
-	Flags   Flags `json:"flags"`
+	Version int      `json:"version"`
+	Flags   Settings `json:"flags"`
+	RunID   string   `json:"run_id,omitempty"` // the run's identifier, also in model.json
 	// Epoch is the epoch in progress (0-based); Step the batches of it
 	// done. At an epoch end Epoch is the number completed and Step is 0.
 	Epoch     int `json:"epoch"`
@@ -33,20 +34,27 @@ type state struct {
 
 // running accumulates training metrics between evaluation points.
 type running struct {
-	Steps   int     `json:"steps"`
-	Loss    float64 `json:"loss"`
-	CE      float64 `json:"ce"`
-	BCE     float64 `json:"bce"`
-	Correct float64 `json:"correct"`
-	Images  float64 `json:"images"`
+	Steps   int       `json:"steps"`
+	Loss    float64   `json:"loss"`
+	CE      float64   `json:"ce"`
+	BCE     float64   `json:"bce,omitempty"` // unused; read from resume files written before Terms
+	Terms   []float64 `json:"terms"`         // sums of each term of the objective
+	Correct float64   `json:"correct"`
+	Images  float64   `json:"images"`
 }
 
-func (r *running) add(loss, ce, bce float64, correct, n int) {
+// add records one step's figures.
+func (r *running) add(s StepResult, n int) {
 	r.Steps++
-	r.Loss += loss
-	r.CE += ce
-	r.BCE += bce
-	r.Correct += float64(correct)
+	r.Loss += s.Loss
+	r.CE += s.CE
+	if r.Terms == nil {
+		r.Terms = make([]float64, len(s.Terms))
+	}
+	for i, v := range s.Terms {
+		r.Terms[i] += v
+	}
+	r.Correct += float64(s.Correct)
 	r.Images += float64(n)
 }
 
