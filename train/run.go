@@ -263,7 +263,10 @@ func newRunID() string {
 func (t *trainer) loadData() error {
 	train, test := t.opts.Train, t.opts.Test
 	if train == nil || test == nil {
-		m, err := data.Load(data.Options{Dir: t.cfg.Data, Log: t.log})
+		m, err := data.Load(data.Options{Dir: t.cfg.Data, Limit: t.cfg.Limit, Log: t.log})
+		if errors.Is(err, data.ErrLimit) {
+			return settingErrorf("-limit %d: %w", t.cfg.Limit, err)
+		}
 		if err != nil {
 			return fmt.Errorf("loading MNIST: %w", err)
 		}

@@ -193,7 +193,7 @@ func reconstruct(o options, p *graph.Params, meta checkpoint.Meta, stdout, stder
 		return fmt.Errorf("reconstruct: %w", err)
 	}
 	sampled := meta.Objective == graph.GenerativeSampled.String()
-	r, err := sampling.Reconstruct(p, sub.Images, sub.Labels, o.cols, sampled, o.seed)
+	r, err := sampling.Reconstruct(p, sub.Batch(nil, 0, sub.N), sub.Labels, o.cols, sampled, o.seed)
 	if err != nil {
 		return err
 	}
