@@ -160,8 +160,8 @@ func (t *trainer) setup() (bool, error) {
 		if t.lock, err = lockRun(dir); err != nil {
 			return false, err
 		}
-		if saved, err = readResume(dir); err != nil {
-			return false, &SettingError{fmt.Errorf("-resume: %w", err)}
+		if saved, err = readResume(dir); err != nil { // a missing run is a usage error, a damaged file not
+			return false, fmt.Errorf("-resume: %w", err)
 		}
 		data, epochs := f.Data, f.Epochs
 		f = saved.State.Flags

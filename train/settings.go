@@ -125,8 +125,8 @@ func (s Settings) Check(force bool) (*Config, error) {
 	if c.Arch, err = models.Parse(s.Arch); err != nil {
 		return nil, settingErrorf("-arch: %v", err)
 	}
-	if _, err := c.Arch.Shapes(models.MNISTInput, models.MNISTClasses); err != nil {
-		return nil, settingErrorf("-arch %q: %v", s.Arch, err)
+	if err := c.Arch.CheckSize(models.MNISTInput, models.MNISTClasses, max(s.Batch, EvalBatch(c.Arch))); err != nil {
+		return nil, settingErrorf("-arch %q with -batch %d: %v", s.Arch, s.Batch, err)
 	}
 	if _, err := c.Objective.Resolve(len(c.Arch)); err != nil {
 		return nil, settingErrorf("-objective %v with -arch %q: %v", s.Objective, s.Arch, err)

@@ -104,7 +104,7 @@ const maxStateJSON = 1 << 20
 func readResume(dir string) (*savedState, error) {
 	path := filepath.Join(dir, ResumeName)
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%s holds no run to resume: %w", dir, err)
+		return nil, &SettingError{fmt.Errorf("%s holds no run to resume: %w", dir, err)}
 	}
 	js, err := checkpoint.ReadArrays(path, []checkpoint.Want{{Name: stateKey, Dtypes: []string{checkpoint.DtypeUint8}, Max: maxStateJSON}})
 	if err != nil {

@@ -39,7 +39,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 			runs = append(runs, r)
 		}
-		if err := train.PlotRuns(*out, runs); err != nil {
+		if err := train.PlotRunsWarn(*out, runs, stderr); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s (%d runs)\n", *out, len(runs))
