@@ -9,23 +9,14 @@ import (
 	"testing"
 
 	"dcim/graph"
-	"dcim/models"
+	"dcim/graph/graphtest"
 	"dcim/train/checkpoint"
-
-	"gorgonia.org/tensor"
 )
 
 // saveModel writes an untrained checkpoint of arch into a new folder.
 func saveModel(t *testing.T, arch string) string {
 	t.Helper()
-	a, err := models.Parse(arch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := graph.NewParams(a, models.MNISTInput, 10, graph.Binary, tensor.Float32, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := graphtest.Params(t, arch, graph.Binary, 5)
 	dir := t.TempDir()
 	if err := checkpoint.Save(dir, p, checkpoint.Meta{Objective: "generative"}); err != nil {
 		t.Fatal(err)
