@@ -48,31 +48,39 @@ func BenchmarkConv(b *testing.B) {
 		rng := rand.New(rand.NewPCG(uint64(li), 1))
 		x, w, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.O*g.colRows()), randF32(rng, g.N*g.outSize())
 		flops := 2 * float64(g.N*g.outSize()*g.colRows())
+		algos := []ConvAlgorithm{ConvIm2col}
+		if withConvAlgorithm(ConvWinograd, func() bool { return g.winograd() }) {
+			algos = append(algos, ConvWinograd)
+		}
 		for _, kind := range []convKind{convFwd, convTrans, convKernel} {
-			name := fmt.Sprintf("L%d_%dx%dx%d_k%ds%d_o%d/%s", li+1, g.C, g.H, g.W, g.K, g.S, g.O, convNames[kind])
-			b.Run(name, func(b *testing.B) {
-				var ws workspace[float32]
-				dx, dw := make([]float32, len(x)), make([]float32, len(w))
-				run := func() {
-					switch kind {
-					case convFwd:
-						convForward(g, x, w, y, &ws)
-					case convTrans:
-						convTranspose(g, y, w, dx, &ws)
-					default:
-						convKernelGrad(g, x, y, dw, &ws)
+			for _, algo := range algos {
+				name := fmt.Sprintf("L%d_%dx%dx%d_k%ds%d_o%d/%s/%v", li+1, g.C, g.H, g.W, g.K, g.S, g.O, convNames[kind], algo)
+				b.Run(name, func(b *testing.B) {
+					defer SetConvAlgorithm(convAlgorithm)
+					SetConvAlgorithm(algo)
+					var ws workspace[float32]
+					dx, dw := make([]float32, len(x)), make([]float32, len(w))
+					run := func() {
+						switch kind {
+						case convFwd:
+							convForward(g, x, w, y, &ws)
+						case convTrans:
+							convTranspose(g, y, w, dx, &ws)
+						default:
+							convKernelGrad(g, x, y, dw, &ws)
+						}
 					}
-				}
-				run()
-				b.ReportAllocs()
-				b.ResetTimer()
-				c0 := cpuTime()
-				for range b.N {
 					run()
-				}
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
-			})
+					b.ReportAllocs()
+					b.ResetTimer()
+					c0 := cpuTime()
+					for range b.N {
+						run()
+					}
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+				})
+			}
 		}
 	}
 }

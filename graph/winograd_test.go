@@ -1,0 +1,111 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// withConvAlgorithm returns f's result under the convolution algorithm a.
+func withConvAlgorithm[R any](a ConvAlgorithm, f func() R) R {
+	defer SetConvAlgorithm(convAlgorithm)
+	SetConvAlgorithm(a)
+	return f()
+}
+
+// winoF32Bound is the float32 error bound of the Winograd kernels, relative
+// to the root-mean-square of the terms of each output (so that it holds
+// for outputs that cancel): F(2×2, 3×3) measured 8.6e-7 worst on these
+// shapes (inputs and kernels uniform in [−1, 1]).
+const winoF32Bound = 4e-6
+
+// TestWinograd checks the three Winograd kernels against the definition:
+// in float64 to 1e-12, in float32 to winoF32Bound, for the CNN's stride-1
+// 3×3 layers and odd shapes, with chunks of one tile row, a few images,
+// and the whole share.
+func TestWinograd(t *testing.T) {
+	defer func(c int) { winoCols = c }(winoCols)
+	var geoms []ConvGeom
+	for _, g := range cnnGeoms(t, 5) {
+		if g.K == 3 && g.S == 1 {
+			geoms = append(geoms, g)
+		}
+	}
+	for _, c := range [][7]int{{3, 2, 6, 8, 3, 3, 1}, {2, 1, 4, 4, 1, 3, 1}, {4, 3, 10, 6, 5, 3, 1}} {
+		g, ok := NewConvGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6])
+		if !ok {
+			t.Fatalf("geometry %v rejected", c)
+		}
+		geoms = append(geoms, g)
+	}
+	worst := 0.0
+	for _, cols := range []int{1, 40, 1 << 20} {
+		winoCols = cols
+		for gi, g := range geoms {
+			t.Run(fmt.Sprintf("cols%d/%+v", cols, g), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(gi), 11))
+				x, w, y := randSlice(rng, g.N*g.inSize()), randSlice(rng, g.O*g.colRows()), randSlice(rng, g.N*g.outSize())
+				want := [3][]float64{}
+				want[0], want[1], want[2] = naiveConv(g, x, w, y)
+				// The scale of each output: the root-mean-square of its
+				// terms times their number, bounded by the worst case.
+				scale := [3]float64{math.Sqrt(float64(g.C * 9)), math.Sqrt(float64(g.O * 9)), math.Sqrt(float64(g.N * g.Ho * g.Wo))}
+				var ws64 workspace[float64]
+				got64 := [3][]float64{make([]float64, len(want[0])), make([]float64, len(want[1])), make([]float64, len(want[2]))}
+				winoForward(g, x, w, got64[0], &ws64)
+				winoTranspose(g, y, w, got64[1], &ws64)
+				winoKernelGrad(g, x, y, got64[2], &ws64)
+				var ws32 workspace[float32]
+				x32, w32, y32 := to32(x), to32(w), to32(y)
+				got32 := [3][]float32{make([]float32, len(want[0])), make([]float32, len(want[1])), make([]float32, len(want[2]))}
+				winoForward(g, x32, w32, got32[0], &ws32)
+				winoTranspose(g, y32, w32, got32[1], &ws32)
+				winoKernelGrad(g, x32, y32, got32[2], &ws32)
+				for k := range want {
+					for i, v := range want[k] {
+						if d := math.Abs(got64[k][i] - v); d > 1e-12*scale[k] {
+							t.Fatalf("%s float64 [%d] = %.17g, want %.17g", convNames[k], i, got64[k][i], v)
+						}
+						d := math.Abs(float64(got32[k][i])-v) / scale[k]
+						worst = max(worst, d)
+						if d > winoF32Bound {
+							t.Fatalf("%s float32 [%d] = %g, want %g (relative error %.3g)", convNames[k], i, got32[k][i], v, d)
+						}
+					}
+				}
+			})
+		}
+	}
+	t.Logf("worst float32 error relative to the terms' scale: %.3g (bound %g)", worst, winoF32Bound)
+}
+
+// TestWinogradChoice checks which layers of the CNN each algorithm sends to
+// Winograd: auto takes the stride-1 3×3 layers with at least winoMinC
+// input channels, never the strided ones or an odd output.
+func TestWinogradChoice(t *testing.T) {
+	odd, _ := NewConvGeom(1, 32, 7, 7, 4, 3, 1)
+	cases := []struct {
+		a    ConvAlgorithm
+		want []bool
+	}{
+		{ConvAuto, []bool{false, true, false, true, true, false, false}},
+		{ConvWinograd, []bool{true, true, false, true, true, false, false}},
+		{ConvIm2col, []bool{false, false, false, false, false, false, false}},
+	}
+	for _, c := range cases {
+		for i, g := range append(cnnGeoms(t, 4), odd) {
+			if got := withConvAlgorithm(c.a, g.winograd); got != c.want[i] {
+				t.Errorf("%v: layer %d (%+v) winograd = %t, want %t", c.a, i+1, g, got, c.want[i])
+			}
+		}
+	}
+	for _, s := range []string{"auto", "im2col", "winograd"} {
+		if a, err := ParseConvAlgorithm(s); err != nil || a.String() != s {
+			t.Errorf("ParseConvAlgorithm(%q) = %v, %v", s, a, err)
+		}
+	}
+	if _, err := ParseConvAlgorithm("fft"); err == nil {
+		t.Error("ParseConvAlgorithm(\"fft\") accepted")
+	}
+}
