@@ -197,3 +197,30 @@ func BenchmarkGemmShapes(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWinogradChunk times the three Winograd kernels together on the
+// CNN's layers 2 and 5 at batch 64 for tile columns per GEMM (winoCols):
+// one image (1), and about 256, 1024 and 4096 tiles.
+func BenchmarkWinogradChunk(b *testing.B) {
+	defer func(c int) { winoCols = c }(winoCols)
+	gs := cnnGeoms(b, 64)
+	for _, li := range []int{1, 4} {
+		g := gs[li]
+		rng := rand.New(rand.NewPCG(uint64(li), 1))
+		x, w, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.O*g.colRows()), randF32(rng, g.N*g.outSize())
+		dx, dw := make([]float32, len(x)), make([]float32, len(w))
+		for _, cols := range []int{1, 256, 1024, 4096} {
+			b.Run(fmt.Sprintf("L%d/cols%d", li+1, cols), func(b *testing.B) {
+				winoCols = cols
+				var ws workspace[float32]
+				c0 := cpuTime()
+				for range b.N {
+					winoForward(g, x, w, y, &ws)
+					winoTranspose(g, y, w, dx, &ws)
+					winoKernelGrad(g, x, y, dw, &ws)
+				}
+				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+			})
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package graph
 
-import "fmt"
+import (
+	"fmt"
+
+	"dcim/graph/internal/simd"
+)
 
 // Winograd's minimal filtering F(2×2, 3×3) computes a 2×2 tile of a
 // stride-1 3×3 convolution from a 4×4 tile d of the input with 16
@@ -140,219 +144,228 @@ func gt4[T Float](u0, u1, u2, u3 T) (T, T, T) {
 	return u0 + (u1+u2)/2, (u1 - u2) / 2, (u1+u2)/2 + u3
 }
 
-// bt4 is Bᵀ applied to a column of four; b4 is B.
-func bt4[T Float](d0, d1, d2, d3 T) (T, T, T, T) { return d0 - d2, d1 + d2, d2 - d1, d1 - d3 }
-func b4[T Float](m0, m1, m2, m3 T) (T, T, T, T)  { return m0, m1 - m2 + m3, m1 + m2 - m0, -m3 }
+// winoCoef is a pair of tile transforms L (no×ni) and R (no×ni) for
+// winoTransform, which computes L·d·Rᵀ; b32 holds them broadcast for
+// simd.Transform4.
+type winoCoef struct {
+	l, r   [4][4]float64
+	ni, no int
+	b32    [256]float32
+}
 
-// at4 is Aᵀ applied to a column of four; a2 is A applied to a column of two.
-func at4[T Float](m0, m1, m2, m3 T) (T, T) { return m0 + m1 + m2, m1 - m2 - m3 }
-func a2[T Float](y0, y1 T) (T, T, T, T)    { return y0, y0 + y1, y0 - y1, -y1 }
-
-// winoInput writes the transformed input tiles V[ξ][c][off+t] = (Bᵀ d B)[ξ]
-// of one image x (C×H×W) into v, whose planes ξ are plane values apart and
-// whose rows c are ld apart.
-func winoInput[T Float](g ConvGeom, pl winoPlan, x, v []T, plane, off int) {
-	var vs [16][]T
-	for c := 0; c < g.C; c++ {
-		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
-		for ti := 0; ti < pl.th; ti++ {
-			r := xc[2*ti*g.W:]
-			r0, r1, r2, r3 := r[:g.W], r[g.W:2*g.W], r[2*g.W:3*g.W], r[3*g.W:4*g.W]
-			o := c*pl.ld + off + ti*pl.tw
-			for k := range vs {
-				vs[k] = v[k*plane+o : k*plane+o+pl.tw]
+func newWinoCoef(l, r [4][4]float64, ni, no int) *winoCoef {
+	c := &winoCoef{l: l, r: r, ni: ni, no: no}
+	for i := range 4 {
+		for j := range 4 {
+			for k := range 8 {
+				c.b32[(4*i+j)*8+k] = float32(l[i][j])
+				c.b32[128+(4*i+j)*8+k] = float32(r[i][j])
 			}
-			for tj := 0; tj < pl.tw; tj++ {
-				j := 2 * tj
-				a00, a10, a20, a30 := bt4(r0[j], r1[j], r2[j], r3[j])
-				a01, a11, a21, a31 := bt4(r0[j+1], r1[j+1], r2[j+1], r3[j+1])
-				a02, a12, a22, a32 := bt4(r0[j+2], r1[j+2], r2[j+2], r3[j+2])
-				a03, a13, a23, a33 := bt4(r0[j+3], r1[j+3], r2[j+3], r3[j+3])
-				vs[0][tj], vs[1][tj], vs[2][tj], vs[3][tj] = bt4(a00, a01, a02, a03)
-				vs[4][tj], vs[5][tj], vs[6][tj], vs[7][tj] = bt4(a10, a11, a12, a13)
-				vs[8][tj], vs[9][tj], vs[10][tj], vs[11][tj] = bt4(a20, a21, a22, a23)
-				vs[12][tj], vs[13][tj], vs[14][tj], vs[15][tj] = bt4(a30, a31, a32, a33)
+		}
+	}
+	return c
+}
+
+// The four tile transforms: the input tiles (Bᵀ d B), the output tiles
+// (Aᵀ m A), and their adjoints, A ȳ Aᵀ and B m Bᵀ.
+var (
+	bT = [4][4]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
+	b  = [4][4]float64{{1, 0, 0, 0}, {0, 1, -1, 1}, {-1, 1, 1, 0}, {0, 0, 0, -1}}
+	aT = [4][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
+	a  = [4][4]float64{{1, 0}, {1, 1}, {1, -1}, {0, -1}}
+
+	winoIn     = newWinoCoef(bT, bT, 4, 4)
+	winoOut    = newWinoCoef(aT, aT, 4, 2)
+	winoOutAdj = newWinoCoef(a, a, 2, 4)
+	winoInAdj  = newWinoCoef(b, b, 4, 4)
+)
+
+// winoTransform computes out = L·d·Rᵀ for the tile d of c.ni×c.ni
+// vectors of n values, d[r][q] at src[r·srcRow+q·srcCol:], writing (or, with
+// add, adding) out[i][s] at dst[i·dstRow+s·dstCol:]: with the vector kernel
+// in float32 when n is a multiple of 8, value by value otherwise.
+func winoTransform[T Float](c *winoCoef, dst []T, dstRow, dstCol int, src []T, srcRow, srcCol, n int, add bool) {
+	if d32, ok := any(dst).([]float32); ok && simd.OK && n%8 == 0 {
+		_, _ = dst[(c.no-1)*(dstRow+dstCol)+n-1], src[(c.ni-1)*(srcRow+srcCol)+n-1] // bounds, for the kernel
+		ad := 0
+		if add {
+			ad = 1
+		}
+		simd.Transform4(d32, dstRow, dstCol, any(src).([]float32), srcRow, srcCol, n, c.ni, c.no, ad, &c.b32)
+		return
+	}
+	for k := range n {
+		var t [4][4]float64
+		for i := range c.no {
+			for q := range c.ni {
+				for r := range c.ni {
+					t[i][q] += c.l[i][r] * float64(src[r*srcRow+q*srcCol+k])
+				}
+			}
+		}
+		for i := range c.no {
+			for s := range c.no {
+				var v float64
+				for q := range c.ni {
+					v += c.r[s][q] * t[i][q]
+				}
+				o := &dst[i*dstRow+s*dstCol+k]
+				if add {
+					v += float64(*o)
+				}
+				*o = T(v)
 			}
 		}
 	}
 }
 
-// winoOutput writes one image y (O×Ho×Wo) from the products M[ξ][o][off+t]:
-// each 2×2 tile is Aᵀ M A.
-func winoOutput[T Float](g ConvGeom, pl winoPlan, m, y []T, plane, off int) {
-	var ms [16][]T
-	for o := 0; o < g.O; o++ {
-		yo := y[o*g.Ho*g.Wo : (o+1)*g.Ho*g.Wo]
-		for ti := 0; ti < pl.th; ti++ {
-			y0, y1 := yo[2*ti*g.Wo:(2*ti+1)*g.Wo], yo[(2*ti+1)*g.Wo:(2*ti+2)*g.Wo]
-			b := o*pl.ld + off + ti*pl.tw
-			for k := range ms {
-				ms[k] = m[k*plane+b : k*plane+b+pl.tw]
-			}
-			for tj := 0; tj < pl.tw; tj++ {
-				s00, s10 := at4(ms[0][tj], ms[4][tj], ms[8][tj], ms[12][tj])
-				s01, s11 := at4(ms[1][tj], ms[5][tj], ms[9][tj], ms[13][tj])
-				s02, s12 := at4(ms[2][tj], ms[6][tj], ms[10][tj], ms[14][tj])
-				s03, s13 := at4(ms[3][tj], ms[7][tj], ms[11][tj], ms[15][tj])
-				j := 2 * tj
-				y0[j], y0[j+1] = at4(s00, s01, s02, s03)
-				y1[j], y1[j+1] = at4(s10, s11, s12, s13)
+// transpose writes the rows×cols matrix src into dst as cols×rows, in
+// blocks of 8×8 for the caches.
+func transpose[T Float](dst, src []T, rows, cols int) {
+	const bs = 8
+	for i0 := 0; i0 < rows; i0 += bs {
+		for j0 := 0; j0 < cols; j0 += bs {
+			for i := i0; i < min(i0+bs, rows); i++ {
+				row := src[i*cols : (i+1)*cols]
+				for j := j0; j < min(j0+bs, cols); j++ {
+					dst[j*rows+i] = row[j]
+				}
 			}
 		}
 	}
 }
 
-// winoGradOut writes Z[ξ][o][off+t] = (A ȳ Aᵀ)[ξ] for each 2×2 tile ȳ of
-// one image y (O×Ho×Wo): the adjoint of winoOutput.
-func winoGradOut[T Float](g ConvGeom, pl winoPlan, y, z []T, plane, off int) {
-	var zs [16][]T
-	for o := 0; o < g.O; o++ {
-		yo := y[o*g.Ho*g.Wo : (o+1)*g.Ho*g.Wo]
-		for ti := 0; ti < pl.th; ti++ {
-			y0, y1 := yo[2*ti*g.Wo:(2*ti+1)*g.Wo], yo[(2*ti+1)*g.Wo:(2*ti+2)*g.Wo]
-			b := o*pl.ld + off + ti*pl.tw
-			for k := range zs {
-				zs[k] = z[k*plane+b : k*plane+b+pl.tw]
-			}
-			for tj := 0; tj < pl.tw; tj++ {
-				j := 2 * tj
-				c00, c10, c20, c30 := a2(y0[j], y1[j])
-				c01, c11, c21, c31 := a2(y0[j+1], y1[j+1])
-				zs[0][tj], zs[1][tj], zs[2][tj], zs[3][tj] = a2(c00, c01)
-				zs[4][tj], zs[5][tj], zs[6][tj], zs[7][tj] = a2(c10, c11)
-				zs[8][tj], zs[9][tj], zs[10][tj], zs[11][tj] = a2(c20, c21)
-				zs[12][tj], zs[13][tj], zs[14][tj], zs[15][tj] = a2(c30, c31)
-			}
+// winoTiles runs f on each tile of one image, with its index in the image
+// and the offsets of its top-left corner in the channel-last input (H·W
+// positions of C values) and output (Ho·Wo positions of O values).
+func winoTiles(g ConvGeom, pl winoPlan, f func(t, in, out int)) {
+	for ti := range pl.th {
+		for tj := range pl.tw {
+			f(ti*pl.tw+tj, (2*ti*g.W+2*tj)*g.C, (2*ti*g.Wo+2*tj)*g.O)
 		}
 	}
 }
 
-// winoGradIn sums B M[·][c][off+t] Bᵀ over the overlapping 4×4 input tiles
-// into one image x (C×H×W), which it overwrites: the adjoint of winoInput.
-func winoGradIn[T Float](g ConvGeom, pl winoPlan, m, x []T, plane, off int) {
-	clear(x[:g.inSize()])
-	var ms [16][]T
-	for c := 0; c < g.C; c++ {
-		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
-		for ti := 0; ti < pl.th; ti++ {
-			r := xc[2*ti*g.W:]
-			r0, r1, r2, r3 := r[:g.W], r[g.W:2*g.W], r[2*g.W:3*g.W], r[3*g.W:4*g.W]
-			b := c*pl.ld + off + ti*pl.tw
-			for k := range ms {
-				ms[k] = m[k*plane+b : k*plane+b+pl.tw]
-			}
-			for tj := 0; tj < pl.tw; tj++ {
-				// B on the rows of each column, then on each row.
-				c00, c10, c20, c30 := b4(ms[0][tj], ms[4][tj], ms[8][tj], ms[12][tj])
-				c01, c11, c21, c31 := b4(ms[1][tj], ms[5][tj], ms[9][tj], ms[13][tj])
-				c02, c12, c22, c32 := b4(ms[2][tj], ms[6][tj], ms[10][tj], ms[14][tj])
-				c03, c13, c23, c33 := b4(ms[3][tj], ms[7][tj], ms[11][tj], ms[15][tj])
-				j := 2 * tj
-				addRow4(r0[j:j+4], c00, c01, c02, c03)
-				addRow4(r1[j:j+4], c10, c11, c12, c13)
-				addRow4(r2[j:j+4], c20, c21, c22, c23)
-				addRow4(r3[j:j+4], c30, c31, c32, c33)
-			}
-		}
+// winoBufs returns the per-worker scratch of the Winograd kernels and, one
+// more buffer, shared, the 16·O·C transformed kernels U. A worker's scratch
+// is split by winoParts.
+func winoBufs[T Float](g ConvGeom, pl winoPlan, ws *workspace[T]) (bufs [][]T, u []T) {
+	oc := 16 * g.O * g.C
+	size := g.C*g.H*g.W + g.O*g.Ho*g.Wo + 16*pl.ld*(g.C+g.O) + oc
+	bufs = ws.get(pl.workers+1, max(size, oc))
+	return bufs[:pl.workers], bufs[pl.workers][:oc]
+}
+
+// winoParts splits a worker's scratch into one image in channel-last
+// layout at the input (xt, H·W×C) and at the output (yt, Ho·Wo×O), the 16
+// planes of tile columns by input channel (vc, ld×C each) and by output
+// channel (vo, ld×O each), and a 16·O·C kernel-gradient sum.
+func winoParts[T Float](g ConvGeom, pl winoPlan, buf []T) (xt, yt, vc, vo, acc []T) {
+	sizes := [...]int{g.C * g.H * g.W, g.O * g.Ho * g.Wo, 16 * pl.ld * g.C, 16 * pl.ld * g.O, 16 * g.O * g.C}
+	var parts [5][]T
+	for i, n := range sizes {
+		parts[i], buf = buf[:n:n], buf[n:]
 	}
+	return parts[0], parts[1], parts[2], parts[3], parts[4]
 }
 
-// addRow4 adds B (m0, m1, m2, m3) into the four values of d.
-func addRow4[T Float](d []T, m0, m1, m2, m3 T) {
-	e0, e1, e2, e3 := b4(m0, m1, m2, m3)
-	d = d[:4]
-	d[0] += e0
-	d[1] += e1
-	d[2] += e2
-	d[3] += e3
-}
-
-// winoBufs returns per-worker buffers of size each and one more, shared,
-// of 16·O·C values for the transformed kernels.
-func winoBufs[T Float](g ConvGeom, ws *workspace[T], workers, size int) (bufs [][]T, u []T) {
-	uSize := 16 * g.O * g.C
-	bufs = ws.get(workers+1, max(size, uSize))
-	return bufs[:workers], bufs[workers][:uSize]
-}
-
-// winoForward is convForward by Winograd: per chunk, the input tiles are
-// transformed, multiplied by the transformed kernels in 16 GEMMs, and
-// transformed back into NCHW.
+// winoForward is convForward by Winograd. Per chunk of images: each image
+// into channel-last layout, its input tiles transformed (Bᵀ d B) into the
+// planes V[ξ] (tiles×C), 16 GEMMs M[ξ] = V[ξ]·U[ξ]ᵀ (tiles×O), and each
+// output tile transformed back (Aᵀ m A) and the image into NCHW.
 func winoForward[T Float](g ConvGeom, x, w, y []T, ws *workspace[T]) {
 	pl := g.winoPlan()
-	vSize, mSize := 16*g.C*pl.ld, 16*g.O*pl.ld
-	bufs, u := winoBufs(g, ws, pl.workers, vSize+mSize)
+	bufs, u := winoBufs(g, pl, ws)
 	winoKernels(g, w, u)
-	oc := g.O * g.C
+	oc, pc, po := g.O*g.C, pl.ld*g.C, pl.ld*g.O
 	parallel(g.N, pl.chunk, func(wk, n0, hi int) {
-		v, m := bufs[wk][:vSize], bufs[wk][vSize:vSize+mSize]
+		xt, yt, v, m, _ := winoParts(g, pl, bufs[wk])
 		nb := hi - n0
-		cols := nb * pl.tiles
-		for b := range nb {
-			winoInput(g, pl, x[(n0+b)*g.inSize():], v, g.C*pl.ld, b*pl.tiles)
+		for bi := range nb {
+			transpose(xt, x[(n0+bi)*g.inSize():], g.C, g.H*g.W)
+			base := bi * pl.tiles
+			winoTiles(g, pl, func(t, in, _ int) {
+				winoTransform(winoIn, v[(base+t)*g.C:], 4*pc, pc, xt[in:], g.W*g.C, g.C, g.C, false)
+			})
 		}
 		for xi := range 16 {
-			gemm(false, false, g.O, cols, g.C, 1, u[xi*oc:], g.C, v[xi*g.C*pl.ld:], pl.ld, 0, m[xi*g.O*pl.ld:], pl.ld)
+			gemm(false, true, nb*pl.tiles, g.O, g.C, 1, v[xi*pc:], g.C, u[xi*oc:], g.C, 0, m[xi*po:], g.O)
 		}
-		for b := range nb {
-			winoOutput(g, pl, m, y[(n0+b)*g.outSize():], g.O*pl.ld, b*pl.tiles)
+		for bi := range nb {
+			base := bi * pl.tiles
+			winoTiles(g, pl, func(t, _, out int) {
+				winoTransform(winoOut, yt[out:], g.Wo*g.O, g.O, m[(base+t)*g.O:], 4*po, po, g.O, false)
+			})
+			transpose(y[(n0+bi)*g.outSize():], yt, g.Ho*g.Wo, g.O)
 		}
 	})
 }
 
 // winoTranspose is convTranspose by Winograd, the adjoint of winoForward
-// in x: the output tiles of y go through A·Aᵀ, the 16 GEMMs with the
-// transposed U, and B·Bᵀ back onto the overlapping input tiles.
+// in x: the output tiles of y go through A ȳ Aᵀ, the 16 GEMMs with U[ξ]
+// itself, and B m Bᵀ is summed onto the overlapping input tiles.
 func winoTranspose[T Float](g ConvGeom, y, w, x []T, ws *workspace[T]) {
 	pl := g.winoPlan()
-	zSize, mSize := 16*g.O*pl.ld, 16*g.C*pl.ld
-	bufs, u := winoBufs(g, ws, pl.workers, zSize+mSize)
+	bufs, u := winoBufs(g, pl, ws)
 	winoKernels(g, w, u)
-	oc := g.O * g.C
+	oc, pc, po := g.O*g.C, pl.ld*g.C, pl.ld*g.O
 	parallel(g.N, pl.chunk, func(wk, n0, hi int) {
-		z, m := bufs[wk][:zSize], bufs[wk][zSize:zSize+mSize]
+		xt, yt, m, z, _ := winoParts(g, pl, bufs[wk])
 		nb := hi - n0
-		cols := nb * pl.tiles
-		for b := range nb {
-			winoGradOut(g, pl, y[(n0+b)*g.outSize():], z, g.O*pl.ld, b*pl.tiles)
+		for bi := range nb {
+			transpose(yt, y[(n0+bi)*g.outSize():], g.O, g.Ho*g.Wo)
+			base := bi * pl.tiles
+			winoTiles(g, pl, func(t, _, out int) {
+				winoTransform(winoOutAdj, z[(base+t)*g.O:], 4*po, po, yt[out:], g.Wo*g.O, g.O, g.O, false)
+			})
 		}
 		for xi := range 16 {
-			gemm(true, false, g.C, cols, g.O, 1, u[xi*oc:], g.C, z[xi*g.O*pl.ld:], pl.ld, 0, m[xi*g.C*pl.ld:], pl.ld)
+			gemm(false, false, nb*pl.tiles, g.C, g.O, 1, z[xi*po:], g.O, u[xi*oc:], g.C, 0, m[xi*pc:], g.C)
 		}
-		for b := range nb {
-			winoGradIn(g, pl, m, x[(n0+b)*g.inSize():], g.C*pl.ld, b*pl.tiles)
+		for bi := range nb {
+			clear(xt)
+			base := bi * pl.tiles
+			winoTiles(g, pl, func(t, in, _ int) {
+				winoTransform(winoInAdj, xt[in:], g.W*g.C, g.C, m[(base+t)*g.C:], 4*pc, pc, g.C, true)
+			})
+			transpose(x[(n0+bi)*g.inSize():], xt, g.H*g.W, g.C)
 		}
 	})
 }
 
 // winoKernelGrad is convKernelGrad by Winograd, the adjoint of winoForward
-// in w: each worker sums Z[ξ]·V[ξ]ᵀ over the chunks of its fixed share of
+// in w: each worker sums Z[ξ]ᵀ·V[ξ] over the chunks of its fixed share of
 // the batch; the sums are added in worker order (so the result does not
-// depend on timing) and taken back through Gᵀ·G.
+// depend on timing) and taken back through Gᵀ dU G.
 func winoKernelGrad[T Float](g ConvGeom, x, dy, dw []T, ws *workspace[T]) {
 	pl := g.winoPlan()
-	vSize, zSize, uSize := 16*g.C*pl.ld, 16*g.O*pl.ld, 16*g.O*g.C
-	bufs, du := winoBufs(g, ws, pl.workers, vSize+zSize+uSize)
+	bufs, du := winoBufs(g, pl, ws)
+	oc, pc, po := g.O*g.C, pl.ld*g.C, pl.ld*g.O
 	for _, b := range bufs {
-		clear(b[vSize+zSize : vSize+zSize+uSize])
+		_, _, _, _, acc := winoParts(g, pl, b)
+		clear(acc)
 	}
 	split(g.N, pl.chunk, func(wk, n0, hi int) {
-		buf := bufs[wk]
-		v, z, acc := buf[:vSize], buf[vSize:vSize+zSize], buf[vSize+zSize:vSize+zSize+uSize]
+		xt, yt, v, z, acc := winoParts(g, pl, bufs[wk])
 		nb := hi - n0
-		cols := nb * pl.tiles
-		for b := range nb {
-			winoInput(g, pl, x[(n0+b)*g.inSize():], v, g.C*pl.ld, b*pl.tiles)
-			winoGradOut(g, pl, dy[(n0+b)*g.outSize():], z, g.O*pl.ld, b*pl.tiles)
+		for bi := range nb {
+			transpose(xt, x[(n0+bi)*g.inSize():], g.C, g.H*g.W)
+			transpose(yt, dy[(n0+bi)*g.outSize():], g.O, g.Ho*g.Wo)
+			base := bi * pl.tiles
+			winoTiles(g, pl, func(t, in, out int) {
+				winoTransform(winoIn, v[(base+t)*g.C:], 4*pc, pc, xt[in:], g.W*g.C, g.C, g.C, false)
+				winoTransform(winoOutAdj, z[(base+t)*g.O:], 4*po, po, yt[out:], g.Wo*g.O, g.O, g.O, false)
+			})
 		}
 		for xi := range 16 {
-			gemm(false, true, g.O, g.C, cols, 1, z[xi*g.O*pl.ld:], pl.ld, v[xi*g.C*pl.ld:], pl.ld, 1, acc[xi*g.O*g.C:], g.C)
+			gemm(true, false, g.O, g.C, nb*pl.tiles, 1, z[xi*po:], g.O, v[xi*pc:], g.C, 1, acc[xi*oc:], g.C)
 		}
 	})
-	off := vSize + zSize
-	copy(du, bufs[0][off:off+uSize])
+	_, _, _, _, acc := winoParts(g, pl, bufs[0])
+	copy(du, acc)
 	for _, b := range bufs[1:] {
-		addTo(du, b[off:off+uSize])
+		_, _, _, _, acc := winoParts(g, pl, b)
+		addTo(du, acc)
 	}
 	winoKernelsAdjoint(g, du, dw)
 }

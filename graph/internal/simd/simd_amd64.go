@@ -47,3 +47,14 @@ func CopyRows(dst, src []float32, rows, width, stride int)
 //
 //go:noescape
 func AddRows(dst, src []float32, rows, width, stride int)
+
+// Transform4 computes the two-sided transform out = L·d·Rᵀ of a tile d of
+// ni×ni vectors into a tile out of no×no vectors (ni, no ∈ {2, 4}), lane by
+// lane over n lanes (a multiple of 8): d[r][q] is the n values at
+// src[r·srcRow+q·srcCol:] and out[i][s] goes to dst[i·dstRow+s·dstCol:],
+// added to what is there when add is not 0. coef holds L[i][r] broadcast
+// to 8 lanes at coef[(4i+r)·8:], then R[s][q] at coef[128+(4s+q)·8:]; the
+// entries outside no×ni must be 0. It does not check bounds.
+//
+//go:noescape
+func Transform4(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol int, n, ni, no, add int, coef *[256]float32)

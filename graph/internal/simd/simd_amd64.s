@@ -303,3 +303,154 @@ arnext:
 
 ardone:
 	RET
+
+// func Transform4(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol int, n, ni, no, add int, coef *[256]float32)
+// The 4×4 intermediate tile t = L·d of one group of 8 lanes lives in the
+// frame: t[i][q] at (4i+q)·32(SP).
+TEXT ·Transform4(SB), 0, $512-120
+	MOVQ dst_base+0(FP), DI
+	MOVQ dstRow+24(FP), R8
+	SHLQ $2, R8
+	MOVQ dstCol+32(FP), R9
+	SHLQ $2, R9
+	MOVQ src_base+40(FP), SI
+	MOVQ srcRow+64(FP), R10
+	SHLQ $2, R10
+	MOVQ srcCol+72(FP), R11
+	SHLQ $2, R11
+	MOVQ n+80(FP), CX
+	SHRQ $3, CX
+	JZ   tfdone
+	MOVQ ni+88(FP), R12
+	MOVQ no+96(FP), R13
+	MOVQ coef+112(FP), BX
+	XORQ DX, DX
+
+tflane:
+	// Pass 1: t[·][q] = L·d[·][q] for each column q (zero beyond ni).
+	LEAQ (SI)(DX*1), AX
+	XORQ R14, R14
+
+tfp1:
+	CMPQ    R14, R12
+	JGE     tfp1zero
+	MOVQ    AX, R15
+	VMOVUPS (R15), Y0
+	ADDQ    R10, R15
+	VMOVUPS (R15), Y1
+	CMPQ    R12, $2
+	JEQ     tfp1two
+	ADDQ    R10, R15
+	VMOVUPS (R15), Y2
+	ADDQ    R10, R15
+	VMOVUPS (R15), Y3
+	JMP     tfp1mul
+
+tfp1two:
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	JMP    tfp1mul
+
+tfp1zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+tfp1mul:
+	VMULPS      0(BX), Y0, Y4
+	VFMADD231PS 32(BX), Y1, Y4
+	VFMADD231PS 64(BX), Y2, Y4
+	VFMADD231PS 96(BX), Y3, Y4
+	VMULPS      128(BX), Y0, Y5
+	VFMADD231PS 160(BX), Y1, Y5
+	VFMADD231PS 192(BX), Y2, Y5
+	VFMADD231PS 224(BX), Y3, Y5
+	VMULPS      256(BX), Y0, Y6
+	VFMADD231PS 288(BX), Y1, Y6
+	VFMADD231PS 320(BX), Y2, Y6
+	VFMADD231PS 352(BX), Y3, Y6
+	VMULPS      384(BX), Y0, Y7
+	VFMADD231PS 416(BX), Y1, Y7
+	VFMADD231PS 448(BX), Y2, Y7
+	VFMADD231PS 480(BX), Y3, Y7
+	MOVQ        R14, R15
+	SHLQ        $5, R15
+	VMOVUPS     Y4, 0(SP)(R15*1)
+	VMOVUPS     Y5, 128(SP)(R15*1)
+	VMOVUPS     Y6, 256(SP)(R15*1)
+	VMOVUPS     Y7, 384(SP)(R15*1)
+	ADDQ        R11, AX
+	INCQ        R14
+	CMPQ        R14, $4
+	JLT         tfp1
+
+	// Pass 2: out[i][·] = R·t[i][·] for each row i < no.
+	LEAQ (DI)(DX*1), AX
+	XORQ R14, R14
+
+tfp2:
+	CMPQ        R14, R13
+	JGE         tfnext
+	MOVQ        R14, R15
+	SHLQ        $7, R15
+	VMOVUPS     0(SP)(R15*1), Y0
+	VMOVUPS     32(SP)(R15*1), Y1
+	VMOVUPS     64(SP)(R15*1), Y2
+	VMOVUPS     96(SP)(R15*1), Y3
+	VMULPS      512(BX), Y0, Y4
+	VFMADD231PS 544(BX), Y1, Y4
+	VFMADD231PS 576(BX), Y2, Y4
+	VFMADD231PS 608(BX), Y3, Y4
+	VMULPS      640(BX), Y0, Y5
+	VFMADD231PS 672(BX), Y1, Y5
+	VFMADD231PS 704(BX), Y2, Y5
+	VFMADD231PS 736(BX), Y3, Y5
+	VMULPS      768(BX), Y0, Y6
+	VFMADD231PS 800(BX), Y1, Y6
+	VFMADD231PS 832(BX), Y2, Y6
+	VFMADD231PS 864(BX), Y3, Y6
+	VMULPS      896(BX), Y0, Y7
+	VFMADD231PS 928(BX), Y1, Y7
+	VFMADD231PS 960(BX), Y2, Y7
+	VFMADD231PS 992(BX), Y3, Y7
+	MOVQ        AX, R15
+	CMPQ        add+104(FP), $0
+	JEQ         tfstore
+	VADDPS      (R15), Y4, Y4
+	ADDQ        R9, R15
+	VADDPS      (R15), Y5, Y5
+	CMPQ        R13, $2
+	JEQ         tfadd2
+	ADDQ        R9, R15
+	VADDPS      (R15), Y6, Y6
+	ADDQ        R9, R15
+	VADDPS      (R15), Y7, Y7
+
+tfadd2:
+	MOVQ AX, R15
+
+tfstore:
+	VMOVUPS Y4, (R15)
+	ADDQ    R9, R15
+	VMOVUPS Y5, (R15)
+	CMPQ    R13, $2
+	JEQ     tfrow
+	ADDQ    R9, R15
+	VMOVUPS Y6, (R15)
+	ADDQ    R9, R15
+	VMOVUPS Y7, (R15)
+
+tfrow:
+	ADDQ R8, AX
+	INCQ R14
+	JMP  tfp2
+
+tfnext:
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  tflane
+
+tfdone:
+	VZEROUPPER
+	RET

@@ -29,3 +29,8 @@ func CopyRows(dst, src []float32, rows, width, stride int) {
 
 // AddRows is not available here; callers check OK first.
 func AddRows(dst, src []float32, rows, width, stride int) { panic("simd: no kernels on this platform") }
+
+// Transform4 is not available here; callers check OK first.
+func Transform4(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol int, n, ni, no, add int, coef *[256]float32) {
+	panic("simd: no kernels on this platform")
+}
