@@ -19,8 +19,12 @@ import (
 //	Aᵀ = [1 1 1 0; 0 1 −1 −1].
 //
 // Summed over input channels, the 16 products of each tile become 16 GEMMs
-// (one per position ξ of the 4×4 transformed tile) of the transformed
-// kernels U[ξ] (O×C) with the transformed input tiles V[ξ] (C×tiles). The
+// (one per position ξ of the 4×4 transformed tile) of the transformed input
+// tiles V[ξ] (tiles×C) with the transformed kernels U[ξ] (O×C). The tile
+// transforms work on an image in channel-last layout, so that each runs
+// over the C (or O) values of a tile position at once, eight lanes at a
+// time (simd.Transform4); an image is transposed into that layout and back
+// on the way. The
 // transposed convolution and the kernel gradient are the exact adjoints of
 // that formula, in d and in g:
 //
@@ -220,11 +224,18 @@ func winoTransform[T Float](c *winoCoef, dst []T, dstRow, dstCol int, src []T, s
 }
 
 // transpose writes the rows×cols matrix src into dst as cols×rows, in
-// blocks of 8×8 for the caches.
+// blocks of 8×8 (with the vector kernel in float32) for the caches.
 func transpose[T Float](dst, src []T, rows, cols int) {
 	const bs = 8
+	_, _ = dst[rows*cols-1], src[rows*cols-1] // bounds, for the kernel
+	d32, vec := any(dst).([]float32)
+	vec = vec && simd.OK
 	for i0 := 0; i0 < rows; i0 += bs {
 		for j0 := 0; j0 < cols; j0 += bs {
+			if vec && i0+bs <= rows && j0+bs <= cols {
+				simd.Transpose8(d32[j0*rows+i0:], rows, any(src).([]float32)[i0*cols+j0:], cols)
+				continue
+			}
 			for i := i0; i < min(i0+bs, rows); i++ {
 				row := src[i*cols : (i+1)*cols]
 				for j := j0; j < min(j0+bs, cols); j++ {

@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // withConvAlgorithm returns f's result under the convolution algorithm a.
@@ -107,5 +110,96 @@ func TestWinogradChoice(t *testing.T) {
 	}
 	if _, err := ParseConvAlgorithm("fft"); err == nil {
 		t.Error("ParseConvAlgorithm(\"fft\") accepted")
+	}
+}
+
+// TestConvOpGradient checks the derivatives of the three convolution ops
+// (conv, convT and kgrad, each differentiated through the other two by
+// Gorgonia) against central differences in float64, under im2col and under
+// Winograd, for geometries Winograd applies to and one it does not.
+func TestConvOpGradient(t *testing.T) {
+	for _, algo := range []ConvAlgorithm{ConvIm2col, ConvWinograd} {
+		for _, c := range [][7]int{{2, 2, 6, 6, 3, 3, 1}, {1, 3, 8, 6, 2, 3, 1}, {2, 2, 7, 7, 2, 3, 2}} {
+			g, _ := NewConvGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6])
+			for kind := range convNames {
+				t.Run(fmt.Sprintf("%v/%+v/%s", algo, g, convNames[kind]), func(t *testing.T) {
+					withConvAlgorithm(algo, func() bool { checkConvGradient(t, convKind(kind), g); return true })
+				})
+			}
+		}
+	}
+}
+
+// checkConvGradient builds loss = Σ r ⊙ op(a, b) for the op of the given
+// kind and compares Gorgonia's gradients in a and b with central
+// differences.
+func checkConvGradient(t *testing.T, kind convKind, g ConvGeom) {
+	op := newConv(kind, g)
+	sa, sb, so := op.shapes()
+	rng := rand.New(rand.NewPCG(uint64(kind), 5))
+	eg := G.NewGraph()
+	a := G.NewTensor(eg, tensor.Float64, 4, G.WithShape(sa...), G.WithName("a"), G.WithValue(tensor.New(tensor.WithShape(sa...), tensor.WithBacking(randSlice(rng, sa.TotalSize())))))
+	b := G.NewTensor(eg, tensor.Float64, 4, G.WithShape(sb...), G.WithName("b"), G.WithValue(tensor.New(tensor.WithShape(sb...), tensor.WithBacking(randSlice(rng, sb.TotalSize())))))
+	r := G.NewTensor(eg, tensor.Float64, 4, G.WithShape(so...), G.WithName("r"), G.WithValue(tensor.New(tensor.WithShape(so...), tensor.WithBacking(randSlice(rng, so.TotalSize())))))
+	out, err := G.ApplyOp(op, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := G.Must(G.Sum(G.Must(G.HadamardProd(out, r))))
+	grads, err := G.Grad(loss, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(eg)
+	defer vm.Close()
+	run := func() float64 {
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		return loss.Value().Data().(float64)
+	}
+	run()
+	analytic := [][]float64{
+		append([]float64(nil), grads[0].Value().Data().([]float64)...),
+		append([]float64(nil), grads[1].Value().Data().([]float64)...),
+	}
+	for i, n := range []*G.Node{a, b} {
+		an := analytic[i]
+		d := n.Value().Data().([]float64)
+		const eps = 1e-6
+		for j := range d {
+			old := d[j]
+			d[j] = old + eps
+			up := run()
+			d[j] = old - eps
+			down := run()
+			d[j] = old
+			num := (up - down) / (2 * eps)
+			if math.Abs(num-an[j]) > 1e-7*math.Max(1, math.Abs(num)) {
+				t.Fatalf("d loss/d %s[%d]: analytic %.12g, numeric %.12g", n.Name(), j, an[j], num)
+			}
+		}
+	}
+}
+
+// TestTranspose checks transpose, vector blocks and scalar edges, against
+// the definition.
+func TestTranspose(t *testing.T) {
+	for _, c := range [][2]int{{1, 1}, {8, 8}, {16, 24}, {13, 8}, {32, 676}, {9, 17}} {
+		rows, cols := c[0], c[1]
+		src := make([]float32, rows*cols)
+		for i := range src {
+			src[i] = float32(i)
+		}
+		dst := make([]float32, len(src))
+		transpose(dst, src, rows, cols)
+		for i := range rows {
+			for j := range cols {
+				if dst[j*rows+i] != src[i*cols+j] {
+					t.Fatalf("%d×%d: dst[%d,%d] = %g, want %g", rows, cols, j, i, dst[j*rows+i], src[i*cols+j])
+				}
+			}
+		}
 	}
 }

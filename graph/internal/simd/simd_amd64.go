@@ -58,3 +58,10 @@ func AddRows(dst, src []float32, rows, width, stride int)
 //
 //go:noescape
 func Transform4(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol int, n, ni, no, add int, coef *[256]float32)
+
+// Transpose8 writes the transpose of the 8×8 block at src (rows lds
+// apart) into dst (rows ldd apart): dst[j·ldd+i] = src[i·lds+j]. It does not
+// check bounds.
+//
+//go:noescape
+func Transpose8(dst []float32, ldd int, src []float32, lds int)

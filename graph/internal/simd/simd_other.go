@@ -34,3 +34,8 @@ func AddRows(dst, src []float32, rows, width, stride int) { panic("simd: no kern
 func Transform4(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol int, n, ni, no, add int, coef *[256]float32) {
 	panic("simd: no kernels on this platform")
 }
+
+// Transpose8 is not available here; callers check OK first.
+func Transpose8(dst []float32, ldd int, src []float32, lds int) {
+	panic("simd: no kernels on this platform")
+}
