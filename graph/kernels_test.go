@@ -207,27 +207,32 @@ func TestVectorKernels(t *testing.T) {
 	}
 }
 
-// TestConvDeterministic checks that the kernels give bitwise the same
-// result on every run (resumed training relies on it), whatever the
-// timing of the workers. It runs with four workers whatever the machine,
-// for with one worker there is no timing to depend on.
+// TestConvDeterministic checks that the kernel gradient, im2col and
+// Winograd, is bitwise the same on every run (resumed training relies on
+// it), whatever the timing of the workers. It runs with four workers
+// whatever the machine, for with one worker there is no timing to depend on.
 func TestConvDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	for _, g := range cnnGeoms(t, 16) {
-		if p := g.plan().workers; p < 4 {
-			t.Fatalf("%+v: %d workers, want 4", g, p)
-		}
-		rng := rand.New(rand.NewPCG(3, 4))
-		x, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.N*g.outSize())
-		var ws workspace[float32]
-		first := make([]float32, g.O*g.colRows())
-		convKernelGrad(g, x, y, first, &ws)
-		for range 5 {
-			again := make([]float32, len(first))
-			convKernelGrad(g, x, y, again, &ws)
-			for i := range first {
-				if first[i] != again[i] {
-					t.Fatalf("%+v: kernel gradient [%d] %g, then %g", g, i, first[i], again[i])
+	for _, algo := range []ConvAlgorithm{ConvIm2col, ConvWinograd} {
+		for _, g := range cnnGeoms(t, 16) {
+			if p := g.plan().workers; p < 4 {
+				t.Fatalf("%+v: %d workers, want 4", g, p)
+			}
+			rng := rand.New(rand.NewPCG(3, 4))
+			x, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.N*g.outSize())
+			var ws workspace[float32]
+			grad := func() []float32 {
+				dw := make([]float32, g.O*g.colRows())
+				withConvAlgorithm(algo, func() bool { convKernelGrad(g, x, y, dw, &ws); return true })
+				return dw
+			}
+			first := grad()
+			for range 5 {
+				again := grad()
+				for i := range first {
+					if first[i] != again[i] {
+						t.Fatalf("%v, %+v: kernel gradient [%d] %g, then %g", algo, g, i, first[i], again[i])
+					}
 				}
 			}
 		}
