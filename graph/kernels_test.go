@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 // TestTanhAffine32 checks the vector kernel (and its scalar tail) against
@@ -232,6 +234,51 @@ func TestConvDeterministic(t *testing.T) {
 				for i := range first {
 					if first[i] != again[i] {
 						t.Fatalf("%v, %+v: kernel gradient [%d] %g, then %g", algo, g, i, first[i], again[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestBCEBack checks that bceBackOp, which recomputes the BCE gradient from
+// the logits and targets, gives bitwise the gradient the loss's own sweep
+// forms (so that training figures do not change with the op that forms
+// it), times the upstream gradient.
+func TestBCEBack(t *testing.T) {
+	const n, per = 3, 301
+	u, x := make([]float64, n*per), make([]float64, n*per)
+	for i := range u {
+		u[i] = float64(i%97-48) * 0.37
+		x[i] = float64(i%11) / 10
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, s := range []float64{1, 2} {
+			for _, g := range []float64{1, 0.5} {
+				uv, xv := tensor.New(tensor.WithShape(n, per), tensor.WithBacking(u)), tensor.New(tensor.WithShape(n, per), tensor.WithBacking(x))
+				if dt == tensor.Float32 {
+					uv, xv = tensor.New(tensor.WithShape(n, per), tensor.WithBacking(to32(u))), tensor.New(tensor.WithShape(n, per), tensor.WithBacking(to32(x)))
+				}
+				fwd := &bceOp{scale: s, dims: 2}
+				if _, err := fwd.Do(uv, xv); err != nil {
+					t.Fatal(err)
+				}
+				back := &bceBackOp{scale: s, dims: 2}
+				got, err := back.Do(uv, xv, scalarValue(dt, g))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := fwd.work.t.Data()
+				for i := range u {
+					var a, b float64
+					switch w := want.(type) {
+					case []float32:
+						a, b = float64(got.Data().([]float32)[i]), float64(float32(g)*w[i])
+					case []float64:
+						a, b = got.Data().([]float64)[i], g*w[i]
+					}
+					if a != b {
+						t.Fatalf("%v, s=%g, g=%g: gradient [%d] = %g, the loss's sweep gives %g", dt, s, g, i, a, b)
 					}
 				}
 			}

@@ -287,24 +287,31 @@ func (op *bceBackOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 // bceBackKernel writes du = g·s·(σ(s·u) − x)/len(u), rows split across
-// cores, σ from the vector tanh kernel for float32.
+// cores, σ from the vector tanh kernel for float32. It rounds as bce and
+// bce32 round their gradient, s·(σ − x)/len(u) and then the factor g, so
+// that a training run's figures do not depend on which op forms it.
 func bceBackKernel[T Float](op *bceBackOp, du []T, in []G.Value) {
-	u, x := floats[T](in[0]), floats[T](in[1])
-	s := op.scale
-	c := T(scalarOf(in[2]) * s / float64(len(u)))
+	u, x, g := floats[T](in[0]), floats[T](in[1]), T(scalarOf(in[2]))
+	s, inv := op.scale, 1/float64(len(u))
 	n := rows(in[0].Shape())
 	per := len(u) / n
 	chunks(n, per, func(_, lo, hi int) {
 		d, uu, xx := du[lo*per:hi*per], u[lo*per:hi*per], x[lo*per:hi*per]
 		if d32, ok := any(d).([]float32); ok {
-			tanhAffine32(d32, any(uu).([]float32), 0, float32(s/2), 0.5, 0.5)
+			s32, inv32 := float32(s), 1/float32(len(u))
+			tanhAffine32(d32, any(uu).([]float32), 0, 0.5*s32, 0.5, 0.5)
+			for i, v := range any(xx).([]float32) {
+				d32[i] = s32 * (d32[i] - v) * inv32
+			}
 		} else {
 			for i, v := range uu {
-				d[i] = T(sigmoid(s * float64(v)))
+				d[i] = T(s * (sigmoid(s*float64(v)) - float64(xx[i])) * inv)
 			}
 		}
-		for i, v := range xx {
-			d[i] = c * (d[i] - v)
+		if g != 1 {
+			for i := range d {
+				d[i] *= g
+			}
 		}
 	})
 }
