@@ -52,7 +52,9 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 func parallel(n, step int, f func(worker, lo, hi int)) {
 	p := workers(n)
 	if p <= 1 || n <= step {
-		f(0, 0, n)
+		for lo := 0; lo < n; lo += step {
+			f(0, lo, min(lo+step, n))
+		}
 		return
 	}
 	var next atomic.Int64

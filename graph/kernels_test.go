@@ -285,3 +285,36 @@ func TestBCEBack(t *testing.T) {
 		}
 	}
 }
+
+// TestConvWorkers checks the three kernels, im2col and Winograd, against
+// the definition with one worker and with three, on the CNN's layers:
+// every worker count must keep to the chunk its buffers were sized for.
+func TestConvWorkers(t *testing.T) {
+	for _, procs := range []int{1, 3} {
+		for _, algo := range []ConvAlgorithm{ConvIm2col, ConvWinograd} {
+			for gi, g := range cnnGeoms(t, 5) {
+				rng := rand.New(rand.NewPCG(uint64(gi), 9))
+				x, w, y := randSlice(rng, g.N*g.inSize()), randSlice(rng, g.O*g.colRows()), randSlice(rng, g.N*g.outSize())
+				want := [3][]float64{}
+				want[0], want[1], want[2] = naiveConv(g, x, w, y)
+				got := [3][]float64{make([]float64, len(want[0])), make([]float64, len(want[1])), make([]float64, len(want[2]))}
+				func() {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+					defer SetConvAlgorithm(convAlgorithm)
+					SetConvAlgorithm(algo)
+					var ws workspace[float64]
+					convForward(g, x, w, got[0], &ws)
+					convTranspose(g, y, w, got[1], &ws)
+					convKernelGrad(g, x, y, got[2], &ws)
+				}()
+				for k := range want {
+					for i, v := range want[k] {
+						if math.Abs(got[k][i]-v) > 1e-10 {
+							t.Fatalf("%d workers, %v, %+v: %s [%d] = %g, want %g", procs, algo, g, convNames[k], i, got[k][i], v)
+						}
+					}
+				}
+			}
+		}
+	}
+}
