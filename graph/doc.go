@@ -44,13 +44,16 @@
 //   - convolution, transposed convolution and the kernel gradient (valid
 //     padding, any stride): the derivative of each is given by the other
 //     two — conv's input gradient is convT, convT's is conv, and both
-//     weight gradients are the kernel-gradient op;
+//     weight gradients are the kernel-gradient op; stride-1 3×3 layers
+//     use Winograd's F(2×2, 3×3) in all three (winograd.go), the rest
+//     im2col and one GEMM;
 //   - the matrix product with transpose flags, whose derivatives are
 //     matrix products with other flags (dense Forward and Reverse);
 //   - bias plus activation in one pass, differentiated through the
 //     activation's output;
 //   - softmax with cross-entropy, and sigmoid with the BCE of eq. (21)–(22),
-//     each fused so that the gradient is formed in the forward pass;
+//     each fused into one pass, its gradient an op of its own that reads the
+//     logits and targets;
 //   - the seeded Bernoulli draw, which passes no gradient.
 //
 // Float32 GEMMs use OpenBLAS with the build tag openblas, else an AVX2

@@ -5,6 +5,8 @@
 //	go run -tags openblas ./cmd/bench -json     # OpenBLAS build, JSON array
 //	go run ./cmd/bench -model cnn -objective generative -repeats 9
 //	go run -tags openblas ./cmd/bench -model cnn -cpuprofile /tmp/bench   # then go tool pprof -top
+//	for n in 1 2 4 8 16; do go run ./cmd/bench -model cnn -threads $n -json; done   # scaling
+//	go run ./cmd/bench -model cnn -conv im2col   # without Winograd
 //
 // A training step is what train does per batch: SetBatch, DrawNoise, one
 // run of the graph (forward chain, reverse chain, loss and all gradients),
@@ -60,6 +62,7 @@ type Result struct {
 	PeakRSSMB    float64   `json:"peak_rss_mb"`
 	BLAS         string    `json:"blas"`
 	Procs        int       `json:"gomaxprocs"`
+	Conv         string    `json:"conv"` // convolution algorithm (graph.ConvAlgorithm)
 }
 
 // config is what one child measures.
@@ -70,6 +73,8 @@ type config struct {
 	Steps            int
 	Seed             uint64
 	Profile          string // CPU profile file, or ""
+	Threads          int    // GOMAXPROCS of the child; 0 leaves Go's default
+	Conv             string // convolution algorithm
 }
 
 const sampleObjective = "sample-layer"
@@ -97,6 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
 	seed := fs.Uint64("seed", 1, "seed of parameters, data and noise")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps of each configuration to `prefix`-model-objective.pprof")
+	threads := fs.Int("threads", 0, "GOMAXPROCS of each measured process, for a scaling table (0: Go's default, the number of cores)")
+	conv := fs.String("conv", "auto", "convolution algorithm: auto, im2col or winograd (Winograd F(2×2,3×3) wherever it applies)")
 	child := fs.String("child", "", "internal: measure one configuration given as JSON and print its result")
 	var results []Result
 	code := c.Main(stderr, func() error {
@@ -115,8 +122,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cli.Usagef("-batch %d: want 1…%d", *batch, maxBatch)
 		case *repeats < 1:
 			return cli.Usagef("-repeats %d: want at least 1", *repeats)
-		case *warmup < 0 || *steps < 0:
-			return cli.Usagef("-warmup and -steps must not be negative")
+		case *warmup < 0 || *steps < 0 || *threads < 0:
+			return cli.Usagef("-warmup, -steps and -threads must not be negative")
+		}
+		if _, err := graph.ParseConvAlgorithm(*conv); err != nil {
+			return &cli.UsageError{Err: err}
+		}
+		for i := range cfgs {
+			cfgs[i].Threads, cfgs[i].Conv = *threads, *conv
 		}
 		self, err := os.Executable()
 		if err != nil {
@@ -140,9 +153,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 // measureAll measures each configuration in a child process, printing a
 // table row for each unless asJSON.
 func measureAll(self string, cfgs []config, batch, warmup, repeats, steps int, seed uint64, profile string, asJSON bool, stdout, stderr io.Writer) ([]Result, error) {
-	if !asJSON {
-		fmt.Fprintf(stdout, "BLAS %s, GOMAXPROCS %d, batch %d, median of %d repeats after %d warm-up steps\n",
-			graph.BLAS, runtime.GOMAXPROCS(0), batch, repeats, warmup)
+	if !asJSON && len(cfgs) > 0 {
+		procs := runtime.GOMAXPROCS(0)
+		if cfgs[0].Threads > 0 {
+			procs = cfgs[0].Threads
+		}
+		fmt.Fprintf(stdout, "BLAS %s, GOMAXPROCS %d, conv %s, batch %d, median of %d repeats after %d warm-up steps\n",
+			graph.BLAS, procs, cfgs[0].Conv, batch, repeats, warmup)
 		fmt.Fprintf(stdout, "%-6s %-19s %10s %10s %12s %10s\n", "model", "objective", "img/s", "ms/step", "cpu ms/step", "peak MB")
 	}
 	var results []Result
@@ -243,6 +260,14 @@ func measure(c config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if c.Threads > 0 {
+		runtime.GOMAXPROCS(c.Threads)
+	}
+	conv, err := graph.ParseConvAlgorithm(c.Conv)
+	if err != nil {
+		return Result{}, err
+	}
+	graph.SetConvAlgorithm(conv)
 	p, err := graph.NewParams(a, models.MNISTInput, 10, enc, tensor.Float32, c.Seed)
 	if err != nil {
 		return Result{}, err
@@ -300,7 +325,7 @@ func measure(c config) (Result, error) {
 	return Result{
 		Model: c.Model, Objective: c.Objective, Batch: c.Batch,
 		ImgPerS: median(rates), MsPerStep: median(ms), CPUMsPerStep: median(cpu), Repeats: rates,
-		PeakRSSMB: peak, BLAS: graph.BLAS, Procs: runtime.GOMAXPROCS(0),
+		PeakRSSMB: peak, BLAS: graph.BLAS, Procs: runtime.GOMAXPROCS(0), Conv: conv.String(),
 	}, nil
 }
 
