@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"dcim/cmd/internal/cli"
+	"dcim/graph"
 	"dcim/models"
 	"dcim/train"
 )
@@ -67,10 +68,16 @@ func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (
 	fs.StringVar(&s.Out, "out", s.Out, "run folder (default runs/<experiment>-<time>)")
 	fs.StringVar(&opts.Resume, "resume", "", "continue the run in this `folder` with its own settings; only -data and -epochs (to train a run further) may be given besides")
 	fs.BoolVar(&opts.Force, "force", false, "overwrite the run files in a non-empty -out folder")
+	conv := fs.String("conv", "auto", "convolution `algorithm`: auto (Winograd F(2×2,3×3) for the stride-1 3×3 layers where it pays, im2col elsewhere), im2col or winograd; a speed setting, not stored with the run")
 	c.After = listExperiments
 	if err := c.Parse(args, stdout, false); err != nil {
 		return opts, err
 	}
+	alg, err := graph.ParseConvAlgorithm(*conv)
+	if err != nil {
+		return opts, cli.Usagef("-conv: %v", err)
+	}
+	graph.SetConvAlgorithm(alg)
 	if name != experiment {
 		if e, err = models.Lookup(name); err != nil {
 			return opts, cli.Usagef("-experiment: %v", err)
@@ -84,7 +91,7 @@ func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (
 		var extra []string
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "resume", "data", "epochs":
+			case "resume", "data", "epochs", "conv":
 			default:
 				extra = append(extra, "-"+f.Name)
 			}
