@@ -136,7 +136,7 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := data.Load(data.Options{Dir: o.dataDir, Log: stderr})
+	m, err := data.Load(data.Options{Dir: o.dataDir})
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 	if meta.Objective != "" {
 		fmt.Fprintf(stdout, ", trained %s", meta.Objective)
 	}
-	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "\nMNIST from %s\n", m.Source)
 	if err := res.WriteTable(stdout); err != nil {
 		return err
 	}
