@@ -17,11 +17,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
 
 	"dcim/data"
+	"dcim/graph"
 	"dcim/train/checkpoint"
 	"dcim/train/complete"
 	"dcim/train/sampling"
@@ -38,7 +40,9 @@ type options struct {
 	mask, method        string
 	n, size, steps      int
 	draws, show, scale  int
-	p                   float64
+	p, beta, fitLR      float64
+	fit                 int
+	set                 string
 	seed                uint64
 	json                bool
 }
@@ -57,6 +61,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.size, "size", 14, "side `K` of the centre square")
 	fs.Float64Var(&o.p, "p", 0.9, "fraction of pixels the random mask hides, in [0,1)")
 	fs.IntVar(&o.steps, "steps", 3, "rounds `T` of the iterate method")
+	fs.Float64Var(&o.beta, "beta", 0.1, "weight β of the generative likelihood in the synthesis method")
+	fs.IntVar(&o.fit, "fit", 0, "first fine-tune the forward chain for `E` epochs on training images hidden by the -mask kinds (mean-filled) and save the model into -out")
+	fs.Float64Var(&o.fitLR, "fit-lr", 1e-4, "Adam learning rate of -fit")
+	fs.StringVar(&o.set, "set", "test", "MNIST `part` to evaluate: test or train")
 	fs.IntVar(&o.draws, "draws", 32, "draws `S` of layer d-1 per class for the mixture method")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random masks and the mixture's draws")
 	fs.IntVar(&o.show, "show", 10, "images drawn in complete.png and kept whole in complete.npz")
@@ -90,6 +98,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		err = fmt.Errorf("-steps %d: want 0…100", o.steps)
 	case o.draws < 1 || o.draws > 4096:
 		err = fmt.Errorf("-draws %d: want 1…4096", o.draws)
+	case o.set != "test" && o.set != "train":
+		err = fmt.Errorf("-set %q: want test or train", o.set)
+	case o.beta < 0 || math.IsNaN(o.beta):
+		err = fmt.Errorf("-beta %v: want at least 0", o.beta)
+	case o.fit < 0 || o.fit > 1000:
+		err = fmt.Errorf("-fit %d: want 0…1000 epochs", o.fit)
+	case !(o.fitLR > 0):
+		err = fmt.Errorf("-fit-lr %v: want a positive rate", o.fitLR)
 	case o.show < 0 || o.show > 100:
 		err = fmt.Errorf("-show %d: want 0…100", o.show)
 	case o.scale < 1 || o.scale > 32:
@@ -141,6 +157,9 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	test := m.Test
+	if o.set == "train" {
+		test = m.Train
+	}
 	if o.n > 0 {
 		if test, err = test.Subset(o.n); err != nil {
 			return fmt.Errorf("-n %d: %w", o.n, err)
@@ -148,7 +167,7 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 	}
 	cfg := complete.Config{
 		Masks: masks, Methods: methods, Steps: o.steps, Draws: o.draws,
-		Seed: o.seed, Show: o.show,
+		Seed: o.seed, Show: o.show, Beta: o.beta,
 	}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar := progressbar.NewOptions(len(masks)*test.Len(),
@@ -163,7 +182,13 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 		)
 		cfg.Progress = func(done, _ int) { bar.Set(done) }
 	}
-	res, err := complete.Evaluate(p, test, complete.PixelMean(m.Train), cfg)
+	fill := complete.PixelMean(m.Train)
+	if o.fit > 0 {
+		if err := fit(o, p, meta, m.Train, masks, fill, stderr); err != nil {
+			return err
+		}
+	}
+	res, err := complete.Evaluate(p, test, fill, cfg)
 	if err != nil {
 		return err
 	}
@@ -185,6 +210,25 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\nwrote %s and %s\n", filepath.Join(o.out, "complete.png"), filepath.Join(o.out, "complete.npz"))
 	return nil
+}
+
+// fit fine-tunes the forward chain on masked training images and saves
+// the model into the output folder.
+func fit(o options, p *graph.Params, meta checkpoint.Meta, train *data.Set, masks []*complete.Mask, fill []float32, stderr io.Writer) error {
+	err := complete.FitMasked(p, train, masks, fill, complete.FitOptions{
+		Epochs: o.fit, LR: o.fitLR, Seed: o.seed,
+		Progress: func(epoch int, ce float64) {
+			fmt.Fprintf(stderr, "fit epoch %d/%d: cross-entropy %.4f\n", epoch, o.fit, ce)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if meta.Extra == nil {
+		meta.Extra = map[string]any{}
+	}
+	meta.Extra["fit_masked"] = map[string]any{"from": o.model, "masks": o.mask, "epochs": o.fit, "lr": o.fitLR, "seed": o.seed}
+	return checkpoint.Save(o.out, p, meta)
 }
 
 // write saves complete.png (when images are kept) and complete.npz.

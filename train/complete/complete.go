@@ -39,10 +39,16 @@ const (
 	// Mixture is Generative with q(x_obs | c) averaged over Draws draws of
 	// layer d−1 run down from class c (for models trained with eq. 22).
 	Mixture Method = "mixture"
+	// Synthesis completes the image as each class c in turn (the missing
+	// pixels set to q(x = 1 | c)) and scores c by the forward chain's
+	// belief in c on that completion times the generative likelihood of
+	// the observed pixels raised to Beta:
+	// log p(c | x_obs, x̄_miss(c)) + β log q(x_obs | c).
+	Synthesis Method = "synthesis"
 )
 
 // Methods lists every method in the order "all" runs them.
-var Methods = []Method{Zero, Mean, Generative, Joint, Iterate, Mixture}
+var Methods = []Method{Zero, Mean, Generative, Joint, Iterate, Mixture, Synthesis}
 
 // ParseMethods reads a -method value: one method, a comma-separated list,
 // or "all" (every method; mixture only when withMixture).
@@ -69,11 +75,12 @@ func ParseMethods(spec string, withMixture bool) ([]Method, error) {
 type Config struct {
 	Masks   []*Mask
 	Methods []Method
-	Steps   int    // T, the rounds of Iterate
-	Draws   int    // S, the draws of layer d−1 per class for Mixture
-	Seed    uint64 // seeds the draws of Mixture
-	Batch   int    // images per graph run (default 500)
-	Show    int    // the first Show images are kept whole for pictures
+	Steps   int     // T, the rounds of Iterate
+	Beta    float64 // β, the weight of the generative likelihood in Synthesis
+	Draws   int     // S, the draws of layer d−1 per class for Mixture
+	Seed    uint64  // seeds the draws of Mixture
+	Batch   int     // images per graph run (default 500)
+	Show    int     // the first Show images are kept whole for pictures
 	// Progress, if set, is called after each batch with the images done
 	// and the total, summed over the masks.
 	Progress func(done, total int)
@@ -439,6 +446,10 @@ func (e *evaluator) batch(set *data.Set, m *Mask, lo, hi int, cells []Cell, show
 			post, done, err = e.iterate(x, obs, labels, meanFilled, meanPosterior)
 		case Mixture:
 			post, done = e.mixture(x, obs, filled)
+		case Synthesis:
+			if post, err = e.synthesis(x, obs, labels, likelihoods(), filled); err == nil {
+				done = completeFrom(post, classMeans64)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("method %s: %w", cells[k].Method, err)
@@ -527,6 +538,26 @@ func (e *evaluator) mixture(x []float32, obs []bool, filled func(func(i, j int) 
 		return float32(s)
 	})
 	return post, done
+}
+
+// synthesis scores each class c by log p(c | x_c) + β log q(x_obs | c),
+// x_c the image completed with class c's reverse means.
+func (e *evaluator) synthesis(x []float32, obs []bool, labels []uint8, ll []float64, filled func(func(i, j int) float32) []float32) ([]float64, error) {
+	size, K := e.size, e.classes
+	b := len(x) / size
+	post := make([]float64, b*K)
+	for c := range K {
+		mc := e.classMeans[c*size : (c+1)*size]
+		fwd, err := e.forward(filled(func(_, j int) float32 { return mc[j] }), labels)
+		if err != nil {
+			return nil, err
+		}
+		for i := range b {
+			post[i*K+c] = math.Log(max(fwd[i*K+c], 1e-300)) + e.cfg.Beta*ll[i*K+c]
+		}
+	}
+	softmaxRows(post, K)
+	return post, nil
 }
 
 func softmaxRows(v []float64, k int) {
