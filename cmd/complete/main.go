@@ -56,7 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs.StringVar(&o.model, "model", "", "run `folder` holding model.npz and model.json (required)")
 	fs.StringVar(&o.mask, "mask", "all", "`kind` of the missing part: bottom, top, left, right (halves), centre (a -size square), random (a -p fraction), png:FILE (white = observed), all (every built-in kind) or a comma-separated list")
-	fs.StringVar(&o.method, "method", "all", "`method`: zero, mean, generative, joint, iterate, mixture, all (mixture only for eq. (22) models) or a comma-separated list")
+	fs.StringVar(&o.method, "method", "all", "`method`: zero, mean, generative, joint, iterate, mixture, synthesis, all (all but synthesis; mixture only for eq. (22) models) or a comma-separated list")
 	fs.IntVar(&o.n, "n", 0, "use the first `N` test images (0: all)")
 	fs.IntVar(&o.size, "size", 14, "side `K` of the centre square")
 	fs.Float64Var(&o.p, "p", 0.9, "fraction of pixels the random mask hides, in [0,1)")

@@ -15,6 +15,9 @@ import (
 
 	"dcim/data"
 	"dcim/graph"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // Method is a way of classifying (and completing) a masked image.
@@ -47,24 +50,25 @@ const (
 	Synthesis Method = "synthesis"
 )
 
-// Methods lists every method in the order "all" runs them.
+// Methods lists every method, in the order "all" runs them.
 var Methods = []Method{Zero, Mean, Generative, Joint, Iterate, Mixture, Synthesis}
 
 // ParseMethods reads a -method value: one method, a comma-separated list,
-// or "all" (every method; mixture only when withMixture).
+// or "all" (every method but synthesis, whose ten forward passes per
+// image make it the slowest; mixture only when withMixture).
 func ParseMethods(spec string, withMixture bool) ([]Method, error) {
 	var out []Method
 	for _, s := range strings.Split(spec, ",") {
 		if s == "all" {
 			for _, m := range Methods {
-				if m != Mixture || withMixture {
+				if m != Synthesis && (m != Mixture || withMixture) {
 					out = append(out, m)
 				}
 			}
 			continue
 		}
 		if !slices.Contains(Methods, Method(s)) {
-			return nil, fmt.Errorf("unknown method %q (want zero, mean, generative, joint, iterate, mixture or all)", s)
+			return nil, fmt.Errorf("unknown method %q (want zero, mean, generative, joint, iterate, mixture, synthesis or all)", s)
 		}
 		out = append(out, Method(s))
 	}
@@ -155,6 +159,8 @@ type evaluator struct {
 	gen           *graph.Generator // from class probabilities, for Iterate
 	classMeans    []float32        // q(x = 1 | c) of each class, classes×size
 	mixMeans      []float32        // q(x = 1 | x^{d−1}_s), S draws per class, classes·S×size
+	classMeans64  []float64
+	mixMeans64    []float64
 }
 
 // Evaluate runs every mask × method of cfg over the images of set with the
@@ -242,6 +248,7 @@ func (e *evaluator) build() error {
 	if e.classMeans, err = e.reverse(classes, nil, nil); err != nil {
 		return fmt.Errorf("reverse chain from the classes: %w", err)
 	}
+	e.classMeans64 = toFloat64(e.classMeans)
 	if slices.Contains(cfg.Methods, Iterate) {
 		if e.gen, err = graph.NewGenerator(p, d, nil, cfg.Batch); err != nil {
 			return fmt.Errorf("reverse chain: %w", err)
@@ -262,6 +269,7 @@ func (e *evaluator) build() error {
 		if e.mixMeans, err = e.reverse(labels, []int{d - 1}, rng); err != nil {
 			return fmt.Errorf("reverse chain for the mixture: %w", err)
 		}
+		e.mixMeans64 = toFloat64(e.mixMeans)
 	}
 	return nil
 }
@@ -405,16 +413,10 @@ func (e *evaluator) batch(set *data.Set, m *Mask, lo, hi int, cells []Cell, show
 	// completeFrom fills the missing pixels with the posterior mean of the
 	// reverse model's pixels, Σ_j w_ij means_j.
 	completeFrom := func(w, means []float64) []float32 {
-		J := len(w) / b
-		return filled(func(i, j int) float32 {
-			var s float64
-			for c := range J {
-				s += w[i*J+c] * means[c*size+j]
-			}
-			return float32(s)
-		})
+		fill := mixMean(w, means, size)
+		return filled(func(i, j int) float32 { return float32(fill[i*size+j]) })
 	}
-	classMeans64 := toFloat64(e.classMeans)
+	classMeans64 := e.classMeans64
 
 	for k := range cells {
 		var post []float64 // b×K posterior
@@ -445,7 +447,7 @@ func (e *evaluator) batch(set *data.Set, m *Mask, lo, hi int, cells []Cell, show
 		case Iterate:
 			post, done, err = e.iterate(x, obs, labels, meanFilled, meanPosterior)
 		case Mixture:
-			post, done = e.mixture(x, obs, filled)
+			post, done = e.mixture(x, obs, completeFrom)
 		case Synthesis:
 			if post, err = e.synthesis(x, obs, labels, likelihoods(), filled); err == nil {
 				done = completeFrom(post, classMeans64)
@@ -516,7 +518,7 @@ func (e *evaluator) iterate(x []float32, obs []bool, labels []uint8, meanFilled 
 // mixture scores each class by log q(x_obs | c) = log (1/S) Σ_s q(x_obs | x^{d−1}_s),
 // the draws x^{d−1}_s of layer d−1 made from class c, and completes the
 // missing pixels with the posterior mean over all draws.
-func (e *evaluator) mixture(x []float32, obs []bool, filled func(func(i, j int) float32) []float32) ([]float64, []float32) {
+func (e *evaluator) mixture(x []float32, obs []bool, complete func(w, means []float64) []float32) ([]float64, []float32) {
 	size, K, S := e.size, e.classes, e.cfg.Draws
 	b := len(x) / size
 	ll := LogLikelihoods(x, obs, e.mixMeans, size)
@@ -529,15 +531,7 @@ func (e *evaluator) mixture(x []float32, obs []bool, filled func(func(i, j int) 
 	}
 	softmaxRows(post, K)
 	softmaxRows(ll, J) // the posterior over all draws
-	means := e.mixMeans
-	done := filled(func(i, j int) float32 {
-		var s float64
-		for k := range J {
-			s += ll[i*J+k] * float64(means[k*size+j])
-		}
-		return float32(s)
-	})
-	return post, done
+	return post, complete(ll, e.mixMeans64)
 }
 
 // synthesis scores each class c by log p(c | x_c) + β log q(x_obs | c),
@@ -564,6 +558,19 @@ func softmaxRows(v []float64, k int) {
 	for i := 0; i < len(v); i += k {
 		softmaxRow(v[i : i+k])
 	}
+}
+
+// mixMean returns the n×size matrix w·means of the n×J weights w and the
+// J×size means.
+func mixMean(w, means []float64, size int) []float64 {
+	J := len(means) / size
+	n := len(w) / J
+	out := make([]float64, n*size)
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
+		blas64.General{Rows: n, Cols: J, Stride: J, Data: w},
+		blas64.General{Rows: J, Cols: size, Stride: size, Data: means},
+		0, blas64.General{Rows: n, Cols: size, Stride: size, Data: out})
+	return out
 }
 
 func toFloat64(v []float32) []float64 {

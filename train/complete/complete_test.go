@@ -401,3 +401,49 @@ func TestGenerativeBeatsZeroFill(t *testing.T) {
 		t.Error("a second run with the same configuration gave different results")
 	}
 }
+
+// TestMixtureOfCertainDraws makes the reverse chain's layer d−1 certain
+// given the class (top weights ±1000, so q(x^{d−1} = 1 | c) is 0 or 1):
+// every draw then equals the mean, and the mixture over S draws must give
+// the generative method's posterior and completions.
+func TestMixtureOfCertainDraws(t *testing.T) {
+	m := loadMNIST(t)
+	arch, err := models.Parse("(16),(10)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := graph.NewParams(arch, models.MNISTInput, 10, graph.Binary, tensor.Float32, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := p.W[1].Data().([]float32)
+	for i, w := range top {
+		top[i] = float32(math.Copysign(1000, float64(w)))
+	}
+	test, err := m.Test.Subset(50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	masks, err := ParseMasks("bottom,random", MaskOptions{P: 0.5, Seed: 2}, 28, 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Evaluate(p, test, PixelMean(test), Config{Masks: masks, Methods: []Method{Generative, Mixture}, Draws: 5, Seed: 9, Show: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range r.Cells {
+		gen, mix := row[0], row[1]
+		if !reflect.DeepEqual(gen.Pred, mix.Pred) {
+			t.Errorf("%s: mixture predictions %v, generative %v", gen.Mask, mix.Pred, gen.Pred)
+		}
+		for i := range gen.Prob {
+			if d := math.Abs(float64(gen.Prob[i] - mix.Prob[i])); d > 1e-5 {
+				t.Errorf("%s image %d: mixture probability %v, generative %v", gen.Mask, i, mix.Prob[i], gen.Prob[i])
+			}
+		}
+		if d := math.Abs(gen.BCE - mix.BCE); d > 1e-5 {
+			t.Errorf("%s: mixture completion BCE %v, generative %v", gen.Mask, mix.BCE, gen.BCE)
+		}
+	}
+}
