@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -61,7 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.size, "size", 14, "side `K` of the centre square")
 	fs.Float64Var(&o.p, "p", 0.9, "fraction of pixels the random mask hides, in [0,1)")
 	fs.IntVar(&o.steps, "steps", 3, "rounds `T` of the iterate method")
-	fs.Float64Var(&o.beta, "beta", 0.1, "weight β of the generative likelihood in the synthesis method")
+	fs.Float64Var(&o.beta, "beta", 1, "weight β of the generative log-likelihood in the joint and synthesis methods (1: the plain product)")
 	fs.IntVar(&o.fit, "fit", 0, "first fine-tune the forward chain for `E` epochs on training images hidden by the -mask kinds (mean-filled) and save the model into -out")
 	fs.Float64Var(&o.fitLR, "fit-lr", 1e-4, "Adam learning rate of -fit")
 	fs.StringVar(&o.set, "set", "test", "MNIST `part` to evaluate: test or train")
@@ -100,8 +99,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		err = fmt.Errorf("-draws %d: want 1…4096", o.draws)
 	case o.set != "test" && o.set != "train":
 		err = fmt.Errorf("-set %q: want test or train", o.set)
-	case o.beta < 0 || math.IsNaN(o.beta):
-		err = fmt.Errorf("-beta %v: want at least 0", o.beta)
+	case !(o.beta > 0):
+		err = fmt.Errorf("-beta %v: want a positive weight", o.beta)
 	case o.fit < 0 || o.fit > 1000:
 		err = fmt.Errorf("-fit %d: want 0…1000 epochs", o.fit)
 	case !(o.fitLR > 0):

@@ -33,7 +33,7 @@ const (
 	// argmax_c q(x_obs | c), the reverse chain run from the one-hot c.
 	Generative Method = "generative"
 	// Joint multiplies the forward posterior on the mean-filled image by
-	// the generative likelihood of the observed pixels.
+	// the generative likelihood of the observed pixels (raised to Beta).
 	Joint Method = "joint"
 	// Iterate fills the missing pixels from the reverse chain run from the
 	// current class posterior and re-classifies, Steps times, starting
@@ -80,7 +80,9 @@ type Config struct {
 	Masks   []*Mask
 	Methods []Method
 	Steps   int     // T, the rounds of Iterate
-	Beta    float64 // β, the weight of the generative likelihood in Synthesis
+	// Beta (β) weighs the generative log-likelihood log q(x_obs | c) in
+	// Joint and Synthesis; 0 means 1, the plain product of Joint.
+	Beta float64
 	Draws   int     // S, the draws of layer d−1 per class for Mixture
 	Seed    uint64  // seeds the draws of Mixture
 	Batch   int     // images per graph run (default 500)
@@ -187,6 +189,9 @@ func Evaluate(p *graph.Params, set *data.Set, fill []float32, cfg Config) (*Resu
 	}
 	if cfg.Batch < 1 {
 		cfg.Batch = 500
+	}
+	if cfg.Beta == 0 {
+		cfg.Beta = 1
 	}
 	n := set.Len()
 	cfg.Batch = min(cfg.Batch, n)
@@ -440,7 +445,7 @@ func (e *evaluator) batch(set *data.Set, m *Mask, lo, hi int, cells []Cell, show
 			}
 			post = slices.Clone(likelihoods())
 			for i, v := range fwd {
-				post[i] += math.Log(max(v, 1e-300))
+				post[i] = math.Log(max(v, 1e-300)) + e.cfg.Beta*post[i]
 			}
 			softmaxRows(post, K)
 			done = completeFrom(post, classMeans64)
