@@ -79,14 +79,14 @@ func ParseMethods(spec string, withMixture bool) ([]Method, error) {
 type Config struct {
 	Masks   []*Mask
 	Methods []Method
-	Steps   int     // T, the rounds of Iterate
+	Steps   int // T, the rounds of Iterate
 	// Beta (β) weighs the generative log-likelihood log q(x_obs | c) in
 	// Joint and Synthesis; 0 means 1, the plain product of Joint.
-	Beta float64
-	Draws   int     // S, the draws of layer d−1 per class for Mixture
-	Seed    uint64  // seeds the draws of Mixture
-	Batch   int     // images per graph run (default 500)
-	Show    int     // the first Show images are kept whole for pictures
+	Beta  float64
+	Draws int    // S, the draws of layer d−1 per class for Mixture
+	Seed  uint64 // seeds the draws of Mixture
+	Batch int    // images per graph run (default 500)
+	Show  int    // the first Show images are kept whole for pictures
 	// Progress, if set, is called after each batch with the images done
 	// and the total, summed over the masks.
 	Progress func(done, total int)
