@@ -253,7 +253,7 @@ func (e *evaluator) build() error {
 	if e.classMeans, err = e.reverse(classes, nil, nil); err != nil {
 		return fmt.Errorf("reverse chain from the classes: %w", err)
 	}
-	e.classMeans64 = toFloat64(e.classMeans)
+	e.classMeans64 = convert[float64](e.classMeans)
 	if slices.Contains(cfg.Methods, Iterate) {
 		if e.gen, err = graph.NewGenerator(p, d, nil, cfg.Batch); err != nil {
 			return fmt.Errorf("reverse chain: %w", err)
@@ -274,7 +274,7 @@ func (e *evaluator) build() error {
 		if e.mixMeans, err = e.reverse(labels, []int{d - 1}, rng); err != nil {
 			return fmt.Errorf("reverse chain for the mixture: %w", err)
 		}
-		e.mixMeans64 = toFloat64(e.mixMeans)
+		e.mixMeans64 = convert[float64](e.mixMeans)
 	}
 	return nil
 }
@@ -578,10 +578,11 @@ func mixMean(w, means []float64, size int) []float64 {
 	return out
 }
 
-func toFloat64(v []float32) []float64 {
-	out := make([]float64, len(v))
+// convert returns a copy of v with its elements converted.
+func convert[To, From float32 | float64 | uint8 | int64](v []From) []To {
+	out := make([]To, len(v))
 	for i, x := range v {
-		out[i] = float64(x)
+		out[i] = To(x)
 	}
 	return out
 }

@@ -20,6 +20,21 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// newParams returns randomly initialised parameters of arch (the last
+// layer's units are the classes).
+func newParams(t *testing.T, arch string, in models.Shape, enc graph.Encoding, dt tensor.Dtype, seed uint64) *graph.Params {
+	t.Helper()
+	a, err := models.Parse(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := graph.NewParams(a, in, a[len(a)-1].Units, enc, dt, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // countObserved returns the observed pixels of image i under m.
 func countObserved(m *Mask, i int) (int, []bool) {
 	obs := make([]bool, m.H*m.W)
@@ -217,16 +232,9 @@ func bernoulliLL(x []float32, means []float32, use func(p int) bool) float64 {
 // log Σ over every binary completion of the missing pixels of the
 // full-image likelihood: the missing pixels marginalise out exactly.
 func TestMarginalisation(t *testing.T) {
-	arch, err := models.Parse("(6),(3)")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, enc := range []graph.Encoding{graph.Binary, graph.Spin} {
 		t.Run(enc.String(), func(t *testing.T) {
-			p, err := graph.NewParams(arch, models.Shape{C: 1, H: 3, W: 4}, 3, enc, tensor.Float64, 7)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := newParams(t, "(6),(3)", models.Shape{C: 1, H: 3, W: 4}, enc, tensor.Float64, 7)
 			e := &evaluator{p: p, size: 12, classes: 3}
 			means, err := e.reverse([]uint8{0, 1, 2}, nil, nil)
 			if err != nil {
@@ -307,14 +315,7 @@ func loadMNIST(t *testing.T) *data.MNIST {
 // W·x + b is Bayes' rule for binary pixels.
 func naiveBayes(t *testing.T, train *data.Set) *graph.Params {
 	t.Helper()
-	arch, err := models.Parse("(10)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := graph.NewParams(arch, models.MNISTInput, 10, graph.Binary, tensor.Float32, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newParams(t, "(10)", models.MNISTInput, graph.Binary, tensor.Float32, 1)
 	size := train.ImageSize()
 	sum := make([]float64, 10*size)
 	count := make([]float64, 10)
@@ -408,14 +409,7 @@ func TestGenerativeBeatsZeroFill(t *testing.T) {
 // the generative method's posterior and completions.
 func TestMixtureOfCertainDraws(t *testing.T) {
 	m := loadMNIST(t)
-	arch, err := models.Parse("(16),(10)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := graph.NewParams(arch, models.MNISTInput, 10, graph.Binary, tensor.Float32, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newParams(t, "(16),(10)", models.MNISTInput, graph.Binary, tensor.Float32, 5)
 	top := p.W[1].Data().([]float32)
 	for i, w := range top {
 		top[i] = float32(math.Copysign(1000, float64(w)))

@@ -52,26 +52,8 @@ func LogLikelihoods(images []float32, observed []bool, means []float32, size int
 	return out
 }
 
-// softmaxRow turns log scores into probabilities in place and returns the
-// log of their normaliser.
-func softmaxRow(s []float64) float64 {
-	top := math.Inf(-1)
-	for _, v := range s {
-		top = max(top, v)
-	}
-	var z float64
-	for i, v := range s {
-		s[i] = math.Exp(v - top)
-		z += s[i]
-	}
-	for i := range s {
-		s[i] /= z
-	}
-	return top + math.Log(z)
-}
-
-// logMeanExp returns log((1/S) Σ_s exp(v_s)).
-func logMeanExp(v []float64) float64 {
+// logSumExp returns log Σ_i exp(v_i), computed without overflow.
+func logSumExp(v []float64) float64 {
 	top := math.Inf(-1)
 	for _, x := range v {
 		top = max(top, x)
@@ -80,8 +62,19 @@ func logMeanExp(v []float64) float64 {
 	for _, x := range v {
 		z += math.Exp(x - top)
 	}
-	return top + math.Log(z/float64(len(v)))
+	return top + math.Log(z)
 }
+
+// softmaxRow turns log scores into probabilities in place.
+func softmaxRow(s []float64) {
+	z := logSumExp(s)
+	for i, v := range s {
+		s[i] = math.Exp(v - z)
+	}
+}
+
+// logMeanExp returns log((1/S) Σ_s exp(v_s)).
+func logMeanExp(v []float64) float64 { return logSumExp(v) - math.Log(float64(len(v))) }
 
 // pixelBCE is −[x log q + (1 − x) log(1 − q)] with q clamped as in logPair.
 func pixelBCE(x, q float32) float64 {

@@ -118,8 +118,8 @@ func (r *Result) Arrays() []checkpoint.NamedArray {
 		shape = []int{k, r.C, r.H, r.W}
 	}
 	arrays := []checkpoint.NamedArray{
-		{Name: "labels", Shape: []int{r.N}, Data: int64s(r.Labels)},
-		{Name: "clean_pred", Shape: []int{r.N}, Data: int64s(r.CleanPred)},
+		{Name: "labels", Shape: []int{r.N}, Data: convert[int64](r.Labels)},
+		{Name: "clean_pred", Shape: []int{r.N}, Data: convert[int64](r.CleanPred)},
 		{Name: "originals", Shape: shape, Data: r.Originals},
 	}
 	for mi, row := range r.Cells {
@@ -133,18 +133,10 @@ func (r *Result) Arrays() []checkpoint.NamedArray {
 		for _, c := range row {
 			name := r.Masks[mi] + "_" + string(c.Method)
 			arrays = append(arrays,
-				checkpoint.NamedArray{Name: name + "_pred", Shape: []int{r.N}, Data: int64s(c.Pred)},
+				checkpoint.NamedArray{Name: name + "_pred", Shape: []int{r.N}, Data: convert[int64](c.Pred)},
 				checkpoint.NamedArray{Name: name + "_prob", Shape: []int{r.N}, Data: c.Prob},
 				checkpoint.NamedArray{Name: name + "_images", Shape: shape, Data: c.Images})
 		}
 	}
 	return arrays
-}
-
-func int64s(v []uint8) []int64 {
-	out := make([]int64, len(v))
-	for i, x := range v {
-		out[i] = int64(x)
-	}
-	return out
 }
