@@ -441,3 +441,46 @@ func TestMixtureOfCertainDraws(t *testing.T) {
 		}
 	}
 }
+
+// TestFitMasked fine-tunes the naive Bayes model's forward chain on
+// training images with the bottom half hidden: its mean-fill accuracy on
+// bottom-masked test images must rise by at least 0.05 (measured: 0.525
+// before, 0.608 after).
+func TestFitMasked(t *testing.T) {
+	m := loadMNIST(t)
+	p := naiveBayes(t, m.Train)
+	train, err := m.Train.Subset(5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := m.Test.Subset(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	masks, err := ParseMasks("bottom", MaskOptions{}, 28, 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := PixelMean(m.Train)
+	accuracy := func() float64 {
+		r, err := Evaluate(p, test, fill, Config{Masks: masks, Methods: []Method{Mean}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Cells[0][0].Accuracy
+	}
+	before := accuracy()
+	var ces []float64
+	err = FitMasked(p, train, masks, fill, FitOptions{Epochs: 2, Seed: 1, Progress: func(_ int, ce float64) { ces = append(ces, ce) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := accuracy()
+	t.Logf("mean-fill accuracy %.3f before, %.3f after; training cross-entropy %v", before, after, ces)
+	if after < before+0.05 {
+		t.Errorf("mean-fill accuracy %.3f after fitting, %.3f before; want a gain of at least 0.05", after, before)
+	}
+	if len(ces) != 2 || !(ces[1] < ces[0]) {
+		t.Errorf("training cross-entropy per epoch %v, want two falling values", ces)
+	}
+}
