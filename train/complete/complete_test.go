@@ -165,6 +165,7 @@ func TestMaskErrors(t *testing.T) {
 		{"middle", MaskOptions{}, `unknown mask "middle"`},
 		{"bottom,", MaskOptions{}, `unknown mask ""`},
 		{"", MaskOptions{}, "empty mask"},
+		{"all,bottom", MaskOptions{Size: 14, P: 0.9}, "mask bottom given twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -177,7 +178,7 @@ func TestMaskErrors(t *testing.T) {
 }
 
 func TestParseMasksAll(t *testing.T) {
-	ms, err := ParseMasks("all,bottom", MaskOptions{Size: 14, P: 0.9}, 28, 28)
+	ms, err := ParseMasks("all", MaskOptions{Size: 14, P: 0.9}, 28, 28)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestParseMasksAll(t *testing.T) {
 	for _, m := range ms {
 		names = append(names, m.Name)
 	}
-	want := []string{"bottom", "top", "left", "right", "centre14", "random0.90", "bottom"}
+	want := []string{"bottom", "top", "left", "right", "centre14", "random0.90"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("masks %v, want %v", names, want)
 	}

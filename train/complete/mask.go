@@ -39,27 +39,30 @@ var BuiltinMasks = []string{"bottom", "top", "left", "right", "centre", "random"
 // ParseMasks reads a -mask value for images of h×w pixels: a built-in kind
 // (bottom, top, left, right, centre, random), "png:FILE" (a mask image of
 // h×w pixels, white = observed), "all" for every built-in kind, or a
-// comma-separated list of these.
+// comma-separated list of these, each mask at most once.
 func ParseMasks(spec string, o MaskOptions, h, w int) ([]*Mask, error) {
 	if spec == "" {
 		return nil, fmt.Errorf("empty mask")
 	}
-	var out []*Mask
+	var kinds []string
 	for _, s := range strings.Split(spec, ",") {
 		if s == "all" {
-			for _, b := range BuiltinMasks {
-				m, err := NewMask(b, o, h, w)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, m)
-			}
-			continue
+			kinds = append(kinds, BuiltinMasks...)
+		} else {
+			kinds = append(kinds, s)
 		}
-		m, err := NewMask(s, o, h, w)
+	}
+	var out []*Mask
+	seen := map[string]bool{}
+	for _, k := range kinds {
+		m, err := NewMask(k, o, h, w)
 		if err != nil {
 			return nil, err
 		}
+		if seen[m.Name] {
+			return nil, fmt.Errorf("mask %s given twice", m.Name)
+		}
+		seen[m.Name] = true
 		out = append(out, m)
 	}
 	return out, nil
