@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -39,7 +40,8 @@ type options struct {
 	mask, method        string
 	n, size, steps      int
 	draws, show, scale  int
-	p, beta, fitLR      float64
+	p, beta             float64
+	fitLR, fitWhole     float64
 	fit                 int
 	set                 string
 	seed                uint64
@@ -63,6 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.beta, "beta", 1, "weight β of the generative log-likelihood in the joint and synthesis methods (1: the plain product)")
 	fs.IntVar(&o.fit, "fit", 0, "first fine-tune the forward chain for `E` epochs on training images hidden by the -mask kinds (mean-filled) and save the model into -out")
 	fs.Float64Var(&o.fitLR, "fit-lr", 1e-4, "Adam learning rate of -fit")
+	fs.Float64Var(&o.fitWhole, "fit-whole", -1, "fraction of -fit examples shown whole (below 0: as likely as each mask)")
 	fs.StringVar(&o.set, "set", "test", "MNIST `part` to evaluate: test or train")
 	fs.IntVar(&o.draws, "draws", 32, "draws `S` of layer d-1 per class for the mixture method")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random masks and the mixture's draws")
@@ -103,6 +106,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		err = fmt.Errorf("-beta %v: want a positive weight", o.beta)
 	case o.fit < 0 || o.fit > 1000:
 		err = fmt.Errorf("-fit %d: want 0…1000 epochs", o.fit)
+	case o.fitWhole >= 1 || math.IsNaN(o.fitWhole):
+		err = fmt.Errorf("-fit-whole %v: want a fraction below 1", o.fitWhole)
 	case !(o.fitLR > 0):
 		err = fmt.Errorf("-fit-lr %v: want a positive rate", o.fitLR)
 	case o.show < 0 || o.show > 100:
@@ -215,7 +220,7 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 // the model into the output folder.
 func fit(o options, p *graph.Params, meta checkpoint.Meta, train *data.Set, masks []*complete.Mask, fill []float32, stderr io.Writer) error {
 	err := complete.FitMasked(p, train, masks, fill, complete.FitOptions{
-		Epochs: o.fit, LR: o.fitLR, Seed: o.seed,
+		Epochs: o.fit, LR: o.fitLR, Seed: o.seed, Whole: o.fitWhole,
 		Progress: func(epoch int, ce float64) {
 			fmt.Fprintf(stderr, "fit epoch %d/%d: cross-entropy %.4f\n", epoch, o.fit, ce)
 		},
@@ -226,7 +231,7 @@ func fit(o options, p *graph.Params, meta checkpoint.Meta, train *data.Set, mask
 	if meta.Extra == nil {
 		meta.Extra = map[string]any{}
 	}
-	meta.Extra["fit_masked"] = map[string]any{"from": o.model, "masks": o.mask, "epochs": o.fit, "lr": o.fitLR, "seed": o.seed}
+	meta.Extra["fit_masked"] = map[string]any{"from": o.model, "masks": o.mask, "epochs": o.fit, "lr": o.fitLR, "whole": o.fitWhole, "seed": o.seed}
 	return checkpoint.Save(o.out, p, meta)
 }
 

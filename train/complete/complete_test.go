@@ -472,7 +472,7 @@ func TestFitMasked(t *testing.T) {
 	}
 	before := accuracy()
 	var ces []float64
-	err = FitMasked(p, train, masks, fill, FitOptions{Epochs: 2, Seed: 1, Progress: func(_ int, ce float64) { ces = append(ces, ce) }})
+	err = FitMasked(p, train, masks, fill, FitOptions{Epochs: 2, Seed: 1, Whole: -1, Progress: func(_ int, ce float64) { ces = append(ces, ce) }})
 	if err != nil {
 		t.Fatal(err)
 	}

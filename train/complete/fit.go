@@ -15,6 +15,9 @@ type FitOptions struct {
 	Batch  int     // examples per step (default 64)
 	LR     float64 // Adam's learning rate (default train.DefaultLR)
 	Seed   uint64  // order of the examples and choice of masks
+	// Whole is the probability that an example is shown whole; below 0
+	// it is 1/(len(masks)+1), as likely as each mask.
+	Whole float64
 	// Progress, if set, is called after each epoch with its number and
 	// the mean training cross-entropy.
 	Progress func(epoch int, ce float64)
@@ -22,8 +25,8 @@ type FitOptions struct {
 
 // FitMasked trains the forward chain of p in place on the images of set
 // with parts hidden, so that it classifies incomplete images: each
-// example is shown whole or hidden by one of masks, chosen uniformly, its
-// hidden pixels set to fill (the Mean method's input). The loss is the
+// example is shown whole (with probability o.Whole) or hidden by one of
+// masks, chosen uniformly, its hidden pixels set to fill (the Mean method's input). The loss is the
 // forward cross-entropy −log p(label | x^0) of eq. (15) alone; the reverse
 // chain shares the weights, so its model changes too.
 func FitMasked(p *graph.Params, set *data.Set, masks []*Mask, fill []float32, o FitOptions) error {
@@ -35,6 +38,9 @@ func FitMasked(p *graph.Params, set *data.Set, masks []*Mask, fill []float32, o 
 	}
 	if o.LR == 0 {
 		o.LR = train.DefaultLR
+	}
+	if o.Whole < 0 {
+		o.Whole = 1 / float64(len(masks)+1)
 	}
 	size := p.Input.Size()
 	if set.ImageSize() != size || len(fill) != size {
@@ -71,12 +77,11 @@ func FitMasked(p *graph.Params, set *data.Set, masks []*Mask, fill []float32, o 
 				img := x[k*size : (k+1)*size]
 				loadImage(img, set, i)
 				labels[k] = set.Labels[i]
-				choice := rng.IntN(len(masks) + 1)
-				if choice == len(masks) {
+				if rng.Float64() < o.Whole {
 					continue // shown whole
 				}
 				// A fresh random mask for each example and epoch.
-				masks[choice].Observed(epoch*n+i, obs)
+				masks[rng.IntN(len(masks))].Observed(epoch*n+i, obs)
 				for j := range img {
 					if !obs[j%plane] {
 						img[j] = fill[j]
