@@ -308,6 +308,20 @@ func loadMNIST(t *testing.T) *data.MNIST {
 	return mnist
 }
 
+// testImages returns the first n MNIST test images and the masks of spec.
+func testImages(t *testing.T, m *data.MNIST, n int, spec string, o MaskOptions) (*data.Set, []*Mask) {
+	t.Helper()
+	test, err := m.Test.Subset(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	masks, err := ParseMasks(spec, o, 28, 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return test, masks
+}
+
 // naiveBayes returns a one-layer DCIM (arch (10), {0,1} units) whose
 // forward and reverse chains are the same naive Bayes model of the
 // training images: with W_c = logit(m_c), m_c the class's mean image,
@@ -346,18 +360,12 @@ func naiveBayes(t *testing.T, train *data.Set) *graph.Params {
 // images with the bottom half missing, with a naive Bayes model built in
 // closed form from the training images: the generative method must beat
 // zero-fill by at least 0.15 (measured for this model: bottom half zero
-// 0.49, generative 0.735; 90 % random zero 0.16, generative 0.69), and the numbers must repeat exactly.
+// 0.49, generative 0.735; 90 % random zero 0.16, generative 0.69), and the numbers must repeat
+// exactly.
 func TestGenerativeBeatsZeroFill(t *testing.T) {
 	m := loadMNIST(t)
 	p := naiveBayes(t, m.Train)
-	test, err := m.Test.Subset(1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	masks, err := ParseMasks("bottom,random", MaskOptions{P: 0.9, Seed: 1}, 28, 28)
-	if err != nil {
-		t.Fatal(err)
-	}
+	test, masks := testImages(t, m, 1000, "bottom,random", MaskOptions{P: 0.9, Seed: 1})
 	cfg := Config{Masks: masks, Methods: []Method{Zero, Mean, Generative, Joint, Iterate}, Steps: 2, Batch: 300, Show: 4}
 	fill := PixelMean(m.Train)
 	r, err := Evaluate(p, test, fill, cfg)
@@ -415,14 +423,7 @@ func TestMixtureOfCertainDraws(t *testing.T) {
 	for i, w := range top {
 		top[i] = float32(math.Copysign(1000, float64(w)))
 	}
-	test, err := m.Test.Subset(50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	masks, err := ParseMasks("bottom,random", MaskOptions{P: 0.5, Seed: 2}, 28, 28)
-	if err != nil {
-		t.Fatal(err)
-	}
+	test, masks := testImages(t, m, 50, "bottom,random", MaskOptions{P: 0.5, Seed: 2})
 	r, err := Evaluate(p, test, PixelMean(test), Config{Masks: masks, Methods: []Method{Generative, Mixture}, Draws: 5, Seed: 9, Show: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -454,14 +455,7 @@ func TestFitMasked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	test, err := m.Test.Subset(1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	masks, err := ParseMasks("bottom", MaskOptions{}, 28, 28)
-	if err != nil {
-		t.Fatal(err)
-	}
+	test, masks := testImages(t, m, 1000, "bottom", MaskOptions{})
 	fill := PixelMean(m.Train)
 	accuracy := func() float64 {
 		r, err := Evaluate(p, test, fill, Config{Masks: masks, Methods: []Method{Mean}})
