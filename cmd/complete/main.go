@@ -2,13 +2,15 @@
 // hidden, using a trained DCIM's forward chain (a classifier) and reverse
 // chain (a class-conditional image model) together.
 //
-//	go run ./cmd/complete -model RUN_DIR [-mask all|bottom|top|left|right|centre|random|png:FILE] [-method all|zero|mean|generative|joint|iterate|mixture] [-n N] [-size 14] [-p 0.9] [-steps 3] [-draws 32] [-seed 1] [-data DIR] [-out DIR] [-json]
+//	go run ./cmd/complete -model RUN_DIR [-mask all|bottom|top|left|right|centre|random|png:FILE] [-method all|zero|mean|generative|joint|iterate|mixture|synthesis] [-n N] [-size 14] [-p 0.9] [-steps 3] [-draws 32] [-beta 1] [-seed 1] [-data DIR] [-out DIR] [-json]
 //
 // It prints the accuracy of every mask × method and the per-pixel BCE of
 // the completed pixels, and writes complete.png (original, masked and each
 // method's completion of the first -show images, labelled with the
 // predicted class and probability) and complete.npz into -out (default:
-// the run folder). The same flags give byte-identical outputs.
+// the run folder). The same flags give byte-identical outputs. With
+// -fit E it first fine-tunes the forward chain for E epochs on training
+// images hidden by the -mask kinds and saves the model into -out.
 package main
 
 import (
