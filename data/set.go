@@ -76,3 +76,10 @@ func (s *Set) BinarizeStochastic(seed int64) *Set {
 	}
 	return c
 }
+
+// Batch converts images i…i+n−1 into dst (grown if needed) and returns it.
+func (s *Set) Batch(dst []float32, i, n int) []float32 {
+	sz := s.ImageSize()
+	dst = append(dst[:0], s.Images[i*sz:(i+n)*sz]...)
+	return dst
+}

@@ -48,7 +48,8 @@ func TestBenchUsageErrors(t *testing.T) {
 	}{
 		{[]string{"-model", "rnn"}, `unknown model "rnn"`},
 		{[]string{"-objective", "adversarial"}, `unknown objective "adversarial"`},
-		{[]string{"-batch", "0"}, "-batch and -repeats must be positive"},
+		{[]string{"-batch", "0"}, "-batch 0: want 1…4096"},
+		{[]string{"-batch", "10000000"}, "-batch 10000000: want 1…4096"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		var out, errs bytes.Buffer

@@ -124,7 +124,7 @@ func TestNPYHeader(t *testing.T) {
 		{[]int{}, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }"},
 	}
 	for _, tc := range tests {
-		b, err := EncodeNPY(NamedArray{Shape: tc.shape, Data: make([]float32, shapeSize(tc.shape))})
+		b, err := EncodeNPY(NamedArray{Shape: tc.shape, Data: make([]float32, product(tc.shape))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -359,4 +359,12 @@ func TestPythonLoads(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("python read\n%s\nwant\n%s", out, want)
 	}
+}
+
+func product(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }

@@ -1,4 +1,4 @@
-package train
+package traincmd
 
 import (
 	"errors"
@@ -8,9 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"dcim/cmd/internal/cli"
+	"dcim/train"
 )
 
-// TestFlagErrors checks that every bad flag gives a usage error naming it.
+// TestFlagErrors checks that every bad flag gives a usage error naming it,
+// before any work.
 func TestFlagErrors(t *testing.T) {
 	nonEmpty := t.TempDir()
 	if err := os.WriteFile(filepath.Join(nonEmpty, "x"), nil, 0o644); err != nil {
@@ -47,19 +51,22 @@ func TestFlagErrors(t *testing.T) {
 		{"eval-every", []string{"-eval-every", "-1"}, "-eval-every -1"},
 		{"data missing", []string{"-data", filepath.Join(nonEmpty, "nope")}, "-data: stat"},
 		{"data a file", []string{"-data", file}, "not a folder"},
-		{"out not empty", []string{"-out", nonEmpty}, "is not empty (holds x); give -resume"},
+		{"out not empty", []string{"-out", nonEmpty}, "is not empty (holds x); give -force"},
 		{"out not empty, forced", []string{"-out", nonEmpty, "-force"}, ""},
 		{"out a file", []string{"-out", file}, "-out: " + file + " is not a folder"},
 		{"resume with flags", []string{"-resume", nonEmpty, "-seed", "3", "-lr", "1"}, "drop -lr, -seed"},
+		{"experiment", []string{"-experiment", "cnn-generative-sampled", "-epochs", "2"}, ""},
+		{"unknown experiment", []string{"-experiment", "nope"}, `unknown experiment "nope"; known: cnn-binary-centred, cnn-binary-generative, cnn-generative,`},
+		{"init", []string{"-init", "he"}, `-init "he": want glorot or centred`},
+		{"init centred spin", []string{"-init", "centred", "-encoding", "spin"}, "-init centred is for -encoding binary, not spin"},
+		{"init centred", []string{"-init", "centred"}, ""},
+		{"mixed objective", []string{"-objective", "ce+0.5*label+0.5*draw:-1+layer"}, ""},
+		{"objective term", []string{"-objective", "ce+0.5*lable"}, `term 2: unknown term "lable"`},
+		{"objective layer", []string{"-objective", "ce+draw:7", "-arch", "(50),(10)"}, "layer 7 of a network of depth 2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			def := DenseDefaults()
-			def.Out = filepath.Join(t.TempDir(), "run")
-			f, err := ParseFlags(def, tc.args, io.Discard)
-			if err == nil && f.Resume == "" {
-				_, err = f.Check()
-			}
+			_, err := parse(cli.New("train-dense", "", ""), "dense-generative", tc.args, io.Discard)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("error %v", err)
@@ -69,9 +76,8 @@ func TestFlagErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error, want %q", tc.want)
 			}
-			var u *UsageError
-			if !errors.As(err, &u) {
-				t.Errorf("error %v is not a *UsageError", err)
+			if !cli.IsUsage(err) {
+				t.Errorf("error %v is not a usage error", err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not contain %q", err, tc.want)
@@ -80,36 +86,48 @@ func TestFlagErrors(t *testing.T) {
 	}
 }
 
-// TestFlagDefaults checks the two commands' defaults and -h.
-func TestFlagDefaults(t *testing.T) {
+// TestExperimentAndFlags: -experiment takes the experiment's fields, and
+// flags given beside it override them.
+func TestExperimentAndFlags(t *testing.T) {
 	tests := []struct {
-		def       Flags
-		enc, arch string
+		name, def string
+		args      []string
+		obj, enc  string
+		epochs    int
 	}{
-		{DenseDefaults(), "binary", "(512),(512),(10)"},
-		{CNNDefaults(), "spin", "(3,1,32),(3,1,32),(2,2,32),(3,1,64),(3,1,64),(2,2,64),(50),(10)"},
+		{"dense default", "dense-generative", nil, "generative", "binary", 10},
+		{"cnn default", "cnn-generative", nil, "generative", "spin", 10},
+		{"experiment", "dense-generative", []string{"-experiment", "cnn-generative-sampled"}, "generative-sampled", "spin", 10},
+		{"flag before", "dense-generative", []string{"-epochs", "3", "-experiment", "cnn-generative-sampled"}, "generative-sampled", "spin", 3},
+		{"flag after", "dense-generative", []string{"-experiment", "dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10},
 	}
 	for _, tc := range tests {
-		t.Run(tc.def.Command, func(t *testing.T) {
-			c, err := tc.def.Check()
+		t.Run(tc.name, func(t *testing.T) {
+			opts, err := parse(cli.New("train-x", "", ""), tc.def, tc.args, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Encoding.String() != tc.enc || c.Arch.String() != tc.arch || c.Objective.String() != "generative" || c.LR != 1e-3 || c.ReverseWeight != 1 {
-				t.Errorf("defaults %+v", c.Flags)
+			s := opts.Settings
+			if s.Objective != tc.obj || s.Encoding != tc.enc || s.Epochs != tc.epochs || s.LR != train.DefaultLR || s.Batch != 64 {
+				t.Errorf("settings %+v", s)
 			}
-			if !strings.HasPrefix(c.Out, filepath.Join("runs", tc.def.Command+"-generative-")) {
-				t.Errorf("default -out %q", c.Out)
-			}
-			var help strings.Builder
-			if _, err := ParseFlags(tc.def, []string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
-				t.Errorf("-h: error %v, want flag.ErrHelp", err)
-			}
-			for _, name := range []string{"-objective", "-epochs", "-batch", "-lr", "-seed", "-reverse-weight", "-encoding", "-arch", "-data", "-limit", "-eval-every", "-out", "-resume", "-force", tc.enc} {
-				if !strings.Contains(help.String(), name) {
-					t.Errorf("-h does not mention %s", name)
-				}
+			if !strings.HasPrefix(s.Out, filepath.Join("runs", s.Experiment+"-")) {
+				t.Errorf("default -out %q", s.Out)
 			}
 		})
+	}
+}
+
+// TestHelp: -h lists every flag and every experiment.
+func TestHelp(t *testing.T) {
+	var help strings.Builder
+	if _, err := parse(cli.New("train-cnn", "[flags]", ""), "cnn-generative", []string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: error %v, want flag.ErrHelp", err)
+	}
+	for _, name := range []string{"-experiment", "-objective", "-epochs", "-batch", "-lr", "-seed", "-reverse-weight", "-encoding", "-arch", "-data", "-limit", "-eval-every", "-out", "-resume", "-force", `(default "spin")`,
+		"dense-discriminative", "dense-generative", "cnn-generative", "cnn-generative-sampled"} {
+		if !strings.Contains(help.String(), name) {
+			t.Errorf("-h does not mention %s", name)
+		}
 	}
 }
