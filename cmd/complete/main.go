@@ -16,7 +16,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -24,8 +23,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"dcim/cmd/internal/cli"
 	"dcim/data"
 	"dcim/graph"
+	"dcim/models"
 	"dcim/train/checkpoint"
 	"dcim/train/complete"
 	"dcim/train/sampling"
@@ -50,12 +51,14 @@ type options struct {
 	json                bool
 }
 
-// errUsage marks errors in the flags (exit status 2).
-var errUsage = errors.New("usage")
+func newCommand() *cli.Command {
+	return cli.New("complete", "-model RUN_DIR [flags]",
+		"Classifies and completes MNIST test images with parts hidden, with a DCIM's forward\n"+
+			"and reverse chains, and writes complete.png and complete.npz.")
+}
 
-func parseFlags(args []string, stderr io.Writer) (options, error) {
-	fs := flag.NewFlagSet("complete", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error) {
+	fs := c.Flags
 	var o options
 	fs.StringVar(&o.model, "model", "", "run `folder` holding model.npz and model.json (required)")
 	fs.StringVar(&o.mask, "mask", "all", "`kind` of the missing part: bottom, top, left, right (halves), centre (a -size square), random (a -p fraction), png:FILE (white = observed), all (every built-in kind) or a comma-separated list")
@@ -76,20 +79,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.dataDir, "data", "", "MNIST `folder` (default: found as the data package does)")
 	fs.StringVar(&o.out, "out", "", "output `folder` (default: the -model folder)")
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON instead of a table")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: complete -model RUN_DIR [flags]\n\nClassifies and completes MNIST test images with parts hidden, with a DCIM's forward\nand reverse chains, and writes complete.png and complete.npz.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, err
-		}
-		return o, errUsage // the flag package has printed the message
+	if err := c.Parse(args, stdout, false); err != nil {
+		return o, err
 	}
 	var err error
 	switch {
-	case fs.NArg() > 0:
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case o.model == "":
 		err = errors.New("-model RUN_DIR is required")
 	case o.n < 0:
@@ -121,8 +115,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		_, err = complete.ParseMethods(o.method, true)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "complete: %v (see complete -h)\n", err)
-		return o, errUsage
+		return o, &cli.UsageError{Err: err}
 	}
 	if o.out == "" {
 		o.out = o.model
@@ -131,18 +124,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
-	}
-	if err := completeImages(o, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "complete: %v\n", err)
-		return 1
-	}
-	return 0
+	c := newCommand()
+	return c.Main(stderr, func() error {
+		o, err := parseFlags(c, args, stdout)
+		if err != nil {
+			return err
+		}
+		return completeImages(o, stdout, stderr)
+	})
 }
 
 func completeImages(o options, stdout, stderr io.Writer) error {
@@ -152,9 +141,11 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 	}
 	masks, err := complete.ParseMasks(o.mask, complete.MaskOptions{Size: o.size, P: o.p, Seed: o.seed}, p.Input.H, p.Input.W)
 	if err != nil {
-		return err
+		return &cli.UsageError{Err: err}
 	}
-	methods, err := complete.ParseMethods(o.method, meta.Objective == "generative-sampled")
+	// -method all includes mixture for models trained with eq. (22)'s term.
+	obj, objErr := models.ParseObjective(meta.Objective)
+	methods, err := complete.ParseMethods(o.method, objErr == nil && obj.Has(models.ReverseDraw))
 	if err != nil {
 		return err
 	}

@@ -83,11 +83,13 @@ func TestBadInput(t *testing.T) {
 		{"n", []string{"-model", model, "-n", "-5"}, 2, "-n -5"},
 		{"method", []string{"-model", model, "-method", "guess"}, 2, `unknown method "guess"`},
 		{"argument", []string{"-model", model, "extra"}, 2, `unexpected argument "extra"`},
+		{"unknown flag", []string{"-model", model, "-masks", "bottom"}, 2, "flag provided but not defined: -masks"},
+		{"fit-whole", []string{"-model", model, "-fit-whole", "1"}, 2, "-fit-whole 1"},
 		{"missing model", []string{"-model", filepath.Join(t.TempDir(), "none")}, 1, "no such folder"},
 		{"corrupt model", []string{"-model", corrupt}, 1, "model.npz"},
-		{"size too large", []string{"-model", model, "-mask", "centre", "-size", "29"}, 1, "centre mask of size 29 is larger than the 28×28 image"},
-		{"png of wrong size", []string{"-model", model, "-mask", "png:" + narrow}, 1, "is 2×3 pixels, want 28×28"},
-		{"unknown mask", []string{"-model", model, "-mask", "middle"}, 1, `unknown mask "middle"`},
+		{"size too large", []string{"-model", model, "-mask", "centre", "-size", "29"}, 2, "centre mask of size 29 is larger than the 28×28 image"},
+		{"png of wrong size", []string{"-model", model, "-mask", "png:" + narrow}, 2, "is 2×3 pixels, want 28×28"},
+		{"unknown mask", []string{"-model", model, "-mask", "middle"}, 2, `unknown mask "middle"`},
 		{"too many images", []string{"-model", model, "-n", "10001"}, 1, "-n 10001"},
 		{"mixture without hidden layer", []string{"-model", shallow, "-method", "mixture", "-n", "5"}, 1, "no hidden layer"},
 	}
@@ -182,6 +184,18 @@ func TestJSON(t *testing.T) {
 	for _, name := range []string{"labels", "originals", "bottom_observed", "centre14_generative_pred", "bottom_zero_images"} {
 		if !have[name+".npy"] {
 			t.Errorf("complete.npz lacks %s.npy (has %v)", name, have)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, stdout, stderr := runCommand("-h")
+	if code != 0 || stderr != "" {
+		t.Errorf("-h: exit status %d, stderr %q; want 0 and nothing", code, stderr)
+	}
+	for _, want := range []string{"Usage: complete -model RUN_DIR", "-mask kind", "-method method", "-draws S"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("-h output lacks %q:\n%s", want, stdout)
 		}
 	}
 }
