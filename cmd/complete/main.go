@@ -205,7 +205,11 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 	if err := res.WriteTable(stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nwrote %s and %s\n", filepath.Join(o.out, "complete.png"), filepath.Join(o.out, "complete.npz"))
+	if res.Show > 0 {
+		fmt.Fprintf(stdout, "\nwrote %s and %s\n", filepath.Join(o.out, "complete.png"), filepath.Join(o.out, "complete.npz"))
+	} else {
+		fmt.Fprintf(stdout, "\nwrote %s\n", filepath.Join(o.out, "complete.npz"))
+	}
 	return nil
 }
 
