@@ -150,7 +150,7 @@ func TestDeterministic(t *testing.T) {
 func TestJSON(t *testing.T) {
 	model := saveModel(t, "(16),(10)", "generative")
 	dir := filepath.Join(t.TempDir(), "out")
-	code, stdout, stderr := runCommand("-model", model, "-n", "20", "-mask", "bottom,centre", "-method", "zero,generative", "-json", "-out", dir)
+	code, stdout, stderr := runCommand("-model", model, "-n", "20", "-mask", "bottom,centre", "-method", "zero,generative", "-json", "-show", "0", "-out", dir)
 	if code != 0 {
 		t.Fatalf("exit status %d: %s", code, stderr)
 	}
@@ -172,6 +172,9 @@ func TestJSON(t *testing.T) {
 	if c := res.Cells[1][1]; c.Mask != "centre14" || c.Method != "generative" || c.Missing != 20*196 {
 		t.Errorf("cell [1][1] = %+v, want centre14 generative with %d missing pixels", c, 20*196)
 	}
+	if _, err := os.Stat(filepath.Join(dir, "complete.png")); !os.IsNotExist(err) {
+		t.Errorf("-show 0 wrote complete.png (%v)", err)
+	}
 	z, err := zip.OpenReader(filepath.Join(dir, "complete.npz"))
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +184,7 @@ func TestJSON(t *testing.T) {
 	for _, f := range z.File {
 		have[f.Name] = true
 	}
-	for _, name := range []string{"labels", "originals", "bottom_observed", "centre14_generative_pred", "bottom_zero_images"} {
+	for _, name := range []string{"labels", "clean_pred", "bottom_observed", "centre14_generative_pred", "centre14_generative_prob"} {
 		if !have[name+".npy"] {
 			t.Errorf("complete.npz lacks %s.npy (has %v)", name, have)
 		}
