@@ -123,6 +123,20 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	return o, nil
 }
 
+// maxPixels bounds the pixels of complete.png (an RGBA image of 64 Mpixels
+// takes 256 MB).
+const maxPixels = 64 << 20
+
+// checkSize refuses a picture of more than maxPixels before anything is
+// computed: per mask, 2 + methods rows of -show tiles.
+func checkSize(o options, p *graph.Params, masks, methods int) error {
+	tile := int64(p.Input.H*o.scale+2) * int64(p.Input.W*o.scale+2)
+	if n := int64(masks) * int64(2+methods) * int64(o.show) * tile; n > maxPixels {
+		return cli.Usagef("-show %d with -scale %d, %d mask(s) and %d method(s) makes a %d-Mpixel complete.png; the limit is %d Mpixels: lower -show or -scale", o.show, o.scale, masks, methods, n>>20, maxPixels>>20)
+	}
+	return nil
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	c := newCommand()
 	return c.Main(stderr, func() error {
@@ -147,6 +161,9 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 	obj, objErr := models.ParseObjective(meta.Objective)
 	methods, err := complete.ParseMethods(o.method, objErr == nil && obj.Has(models.ReverseDraw))
 	if err != nil {
+		return err
+	}
+	if err := checkSize(o, p, len(masks), len(methods)); err != nil {
 		return err
 	}
 	m, err := data.Load(data.Options{Dir: o.dataDir})

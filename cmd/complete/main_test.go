@@ -84,6 +84,7 @@ func TestBadInput(t *testing.T) {
 		{"method", []string{"-model", model, "-method", "guess"}, 2, `unknown method "guess"`},
 		{"argument", []string{"-model", model, "extra"}, 2, `unexpected argument "extra"`},
 		{"unknown flag", []string{"-model", model, "-masks", "bottom"}, 2, "flag provided but not defined: -masks"},
+		{"picture too large", []string{"-model", model, "-show", "100", "-scale", "32"}, 2, "Mpixel complete.png; the limit is 64 Mpixels"},
 		{"fit-whole", []string{"-model", model, "-fit-whole", "1"}, 2, "-fit-whole 1"},
 		{"missing model", []string{"-model", filepath.Join(t.TempDir(), "none")}, 1, "no such folder"},
 		{"corrupt model", []string{"-model", corrupt}, 1, "model.npz"},
