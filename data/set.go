@@ -39,6 +39,9 @@ func newSet(n, c, h, w int) *Set {
 // imageSize returns the number of values in one image, C*H*W.
 func (s *Set) imageSize() int { return s.C * s.H * s.W }
 
+// PixelsPerImage is C·H·W, the values of one image in a batch.
+func (s *Set) PixelsPerImage() int { return s.imageSize() }
+
 // image returns a view of the pixel bytes of image i.
 func (s *Set) image(i int) []byte {
 	sz := s.imageSize()

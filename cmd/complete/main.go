@@ -184,7 +184,7 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 		Seed: o.seed, Show: o.show, Beta: o.beta,
 	}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar := progressbar.NewOptions(len(masks)*test.Len(),
+		bar := progressbar.NewOptions(len(masks)*test.N,
 			progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription("completing"),
 			progressbar.OptionShowIts(),
@@ -218,7 +218,7 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 	if meta.Objective != "" {
 		fmt.Fprintf(stdout, ", trained %s", meta.Objective)
 	}
-	fmt.Fprintf(stdout, "\nMNIST from %s\n", m.Source)
+	fmt.Fprintln(stdout)
 	if err := res.WriteTable(stdout); err != nil {
 		return err
 	}

@@ -130,15 +130,15 @@ type Result struct {
 
 // loadImage copies image i of s into dst as grey levels in [0,1]; it is the
 // one place this package reads a data set's pixels.
-func loadImage(dst []float32, s *data.Set, i int) { copy(dst, s.Image(i)) }
+func loadImage(dst []float32, s *data.Set, i int) { s.Batch(dst[:0:len(dst)], i, 1) }
 
 // PixelMean returns the mean image of s (C·H·W grey levels), the fill of
 // the Mean method.
 func PixelMean(s *data.Set) []float32 {
-	size := s.ImageSize()
+	size := s.PixelsPerImage()
 	sum := make([]float64, size)
 	img := make([]float32, size)
-	for i := range s.Len() {
+	for i := range s.N {
 		loadImage(img, s, i)
 		for j, v := range img {
 			sum[j] += float64(v)
@@ -146,7 +146,7 @@ func PixelMean(s *data.Set) []float32 {
 	}
 	out := make([]float32, size)
 	for j, v := range sum {
-		out[j] = float32(v / float64(s.Len()))
+		out[j] = float32(v / float64(s.N))
 	}
 	return out
 }
@@ -170,7 +170,7 @@ type evaluator struct {
 // The same cfg gives the same numbers.
 func Evaluate(p *graph.Params, set *data.Set, fill []float32, cfg Config) (*Result, error) {
 	size := p.Input.Size()
-	if set.ImageSize() != size || set.H != p.Input.H || set.W != p.Input.W {
+	if set.PixelsPerImage() != size || set.H != p.Input.H || set.W != p.Input.W {
 		return nil, fmt.Errorf("images of %d×%d×%d for a model of input %v", set.C, set.H, set.W, p.Input)
 	}
 	if len(fill) != size {
@@ -193,7 +193,7 @@ func Evaluate(p *graph.Params, set *data.Set, fill []float32, cfg Config) (*Resu
 	if cfg.Beta == 0 {
 		cfg.Beta = 1
 	}
-	n := set.Len()
+	n := set.N
 	cfg.Batch = min(cfg.Batch, n)
 	cfg.Show = min(max(cfg.Show, 0), n)
 	e := &evaluator{p: p, cfg: cfg, size: size, classes: p.Classes, fill: fill}
@@ -326,7 +326,7 @@ func (e *evaluator) forward(images []float32, labels []uint8) ([]float64, error)
 
 // clean classifies the unmasked images and keeps the first Show.
 func (e *evaluator) clean(set *data.Set, r *Result) error {
-	n, size := set.Len(), e.size
+	n, size := set.N, e.size
 	r.CleanPred, r.CleanProb = make([]uint8, n), make([]float32, n)
 	r.Originals = make([]float32, r.Show*size)
 	correct := 0

@@ -331,11 +331,11 @@ func testImages(t *testing.T, m *data.MNIST, n int, spec string, o MaskOptions) 
 func naiveBayes(t *testing.T, train *data.Set) *graph.Params {
 	t.Helper()
 	p := newParams(t, "(10)", models.MNISTInput, graph.Binary, tensor.Float32, 1)
-	size := train.ImageSize()
+	size := train.PixelsPerImage()
 	sum := make([]float64, 10*size)
 	count := make([]float64, 10)
 	img := make([]float32, size)
-	for i := range train.Len() {
+	for i := range train.N {
 		c := int(train.Labels[i])
 		loadImage(img, train, i)
 		for j, v := range img {
@@ -351,7 +351,7 @@ func naiveBayes(t *testing.T, train *data.Set) *graph.Params {
 			w[c*size+j] = float32(math.Log(m / (1 - m)))
 			bias += math.Log(1 - m)
 		}
-		b[c] = float32(bias + math.Log(count[c]/float64(train.Len())))
+		b[c] = float32(bias + math.Log(count[c]/float64(train.N)))
 	}
 	return p
 }

@@ -43,8 +43,8 @@ func FitMasked(p *graph.Params, set *data.Set, masks []*Mask, fill []float32, o 
 		o.Whole = 1 / float64(len(masks)+1)
 	}
 	size := p.Input.Size()
-	if set.ImageSize() != size || len(fill) != size {
-		return fmt.Errorf("fit: images of %d values and a fill of %d for a model of input %v", set.ImageSize(), len(fill), p.Input)
+	if set.PixelsPerImage() != size || len(fill) != size {
+		return fmt.Errorf("fit: images of %d values and a fill of %d for a model of input %v", set.PixelsPerImage(), len(fill), p.Input)
 	}
 	net, err := graph.New(p, graph.Config{Batch: o.Batch, Grad: true})
 	if err != nil {
@@ -63,7 +63,7 @@ func FitMasked(p *graph.Params, set *data.Set, masks []*Mask, fill []float32, o 
 	adam := train.NewAdam(o.LR, sizes)
 	grads := make([][]float32, len(params))
 	rng := rand.New(rand.NewPCG(o.Seed, 0x666974)) // "fit"
-	n := set.Len()
+	n := set.N
 	x := make([]float32, o.Batch*size)
 	labels := make([]uint8, o.Batch)
 	plane := masks[0].H * masks[0].W
