@@ -251,4 +251,3 @@ func TestMomentActGaussian(t *testing.T) {
 		}
 	}
 }
-
