@@ -170,12 +170,17 @@ func testImages(s *data.Set, n int, in models.Shape) ([]float32, []uint8, error)
 	return images, append([]uint8(nil), s.Labels[:n]...), nil
 }
 
-// newBar returns a progress callback that draws a bar on a terminal w, and
-// nil elsewhere.
+// newBar returns a progress callback that draws a bar on a terminal w,
+// and elsewhere writes a line every minute.
 func newBar(w io.Writer) func(done, total int) {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return nil
+	if f, ok := w.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		start, last := time.Now(), time.Now()
+		return func(done, total int) {
+			if time.Since(last) >= time.Minute {
+				last = time.Now()
+				fmt.Fprintf(w, "approx: %d/%d (test images, then classes) after %v\n", done, total, time.Since(start).Round(time.Second))
+			}
+		}
 	}
 	var bar *progressbar.ProgressBar
 	return func(done, total int) {

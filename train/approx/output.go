@@ -42,7 +42,7 @@ func fig(f Figure) string {
 	if math.IsNaN(f.SE) {
 		return fmt.Sprintf("%.4f", f.Value)
 	}
-	return fmt.Sprintf("%.4f (%.4f)", f.Value, f.SE)
+	return fmt.Sprintf("%.4f (%.2g)", f.Value, f.SE)
 }
 
 // WriteTable prints the report as plain-text tables.
@@ -67,14 +67,15 @@ func (r *Report) WriteTable(w io.Writer) {
 func (r *Report) layerTable(w io.Writer, title string, layers []Layer) {
 	fmt.Fprintf(w, "\n%s\n%-6s %-6s %-8s", title, "layer", "units", "MC s.e.")
 	for _, m := range r.Methods {
-		fmt.Fprintf(w, " %-19s %-19s", m+" mean", m+" max")
+		fmt.Fprintf(w, " %-19s %-19s %-8s", m+" mean", m+" max", "rms*")
 	}
 	fmt.Fprintln(w)
+	defer fmt.Fprintln(w, "rms*: root mean square of MC − method with the MC noise taken out")
 	for _, l := range layers {
 		fmt.Fprintf(w, "%-6d %-6d %-8.4f", l.Layer, l.Units, l.MCSE)
 		for _, m := range r.Methods {
 			e := l.Errors[m]
-			fmt.Fprintf(w, " %-19s %-19s", fig(e.Mean), fig(e.Max))
+			fmt.Fprintf(w, " %-19s %-19s %-8.4f", fig(e.Mean), fig(e.Max), e.RMS)
 		}
 		fmt.Fprintln(w)
 	}
