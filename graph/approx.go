@@ -247,7 +247,7 @@ func (r *Reverse) SetClasses(labels []uint8) error {
 func (r *Reverse) DrawNoise(rng *rand.Rand) {
 	for k := len(r.Noise) - 1; k >= 1; k-- {
 		if r.Noise[k] != nil {
-			fill(r.Noise[k].Value().(*tensor.Dense), rng.Float64)
+			uniform(r.Noise[k].Value().(*tensor.Dense), rng)
 		}
 	}
 }
@@ -264,8 +264,29 @@ func draw(m *G.Node, enc Encoding, name string) (x, noise *G.Node, err error) {
 func fillNoise(noise []*G.Node, rng *rand.Rand) {
 	for _, n := range noise {
 		if n != nil {
-			fill(n.Value().(*tensor.Dense), rng.Float64)
+			uniform(n.Value().(*tensor.Dense), rng)
 		}
+	}
+}
+
+// uniform fills t with uniform noise in [0,1) from rng; a float32 tensor
+// takes two 24-bit values (all that a float32 in [0,1) resolves) from each
+// 64-bit draw.
+func uniform(t *tensor.Dense, rng *rand.Rand) {
+	d, ok := t.Data().([]float32)
+	if !ok {
+		fill(t, rng.Float64)
+		return
+	}
+	const unit = 1.0 / (1 << 24)
+	i := 0
+	for ; i+1 < len(d); i += 2 {
+		u := rng.Uint64()
+		d[i] = float32(u>>40) * unit
+		d[i+1] = float32(u>>8&(1<<24-1)) * unit
+	}
+	if i < len(d) {
+		d[i] = float32(rng.Uint64()>>40) * unit
 	}
 }
 
