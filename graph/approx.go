@@ -45,17 +45,116 @@ func ParseInference(s string) (Inference, error) {
 	return 0, fmt.Errorf("unknown inference %q (want meanfield, moments or montecarlo)", s)
 }
 
+// Pass is one run of a chain with one inference method, as graph nodes
+// indexed by layer k; a layer the chain does not reach, or a figure the
+// method does not have, is nil.
+type Pass struct {
+	Means  []*G.Node // layer k's state; MonteCarlo: its conditional mean given the drawn parent
+	Vars   []*G.Node // Moments: the variance of layer k's units (nil where known exactly)
+	Noise  []*G.Node // MonteCarlo: uniform noise of layer k's draw
+	Logits *G.Node   // the end of the chain: class logits a^d, or image logits u (Moments: scaled, see momentAct)
+}
+
+func newPass(d int) *Pass {
+	return &Pass{Means: make([]*G.Node, d+1), Vars: make([]*G.Node, d+1), Noise: make([]*G.Node, d+1)}
+}
+
+// step turns layer k's pre-activation, of mean z (bias b still to add) and
+// variance zv (nil: known exactly), into the layer's state under inf; it
+// records the layer's mean (and variance or noise) and returns the state
+// the next layer reads and that state's variance.
+func (ps *Pass) step(k int, z, zv, b *G.Node, enc Encoding, inf Inference) (h, v *G.Node, err error) {
+	m, err := momentAct(z, zv, b, activationOf(enc), 1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("layer %d: %w", k, err)
+	}
+	ps.Means[k] = m
+	switch inf {
+	case Moments:
+		v, err = unitVar(m, enc)
+		ps.Vars[k] = v
+		return m, v, err
+	case MonteCarlo:
+		h, ps.Noise[k], err = draw(m, enc, fmt.Sprintf("noise%d", k))
+		return h, nil, err
+	}
+	return m, nil, nil
+}
+
+// forwardPass runs the forward chain, eq. (14)–(15), from h, the state of
+// the image layer x̄^0 (encoded, not drawn: layer 1 is exact under every
+// method), with inf, up to the class logits.
+func (c *chain) forwardPass(h *G.Node, inf Inference) (*Pass, error) {
+	p, d := c.Params, c.Params.Depth()
+	ps := newPass(d)
+	ps.Means[0] = h
+	var v *G.Node // variance of the parent layer's units; nil: known exactly
+	for _, l := range c.Layers {
+		z, err := l.Forward(h)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d forward: %w", l.Index, err)
+		}
+		var zv *G.Node
+		if v != nil {
+			if zv, err = l.forwardVar(v); err != nil {
+				return nil, fmt.Errorf("layer %d forward variance: %w", l.Index, err)
+			}
+		}
+		if l.Index == d {
+			if ps.Logits, err = momentAct(z, zv, l.B, actIdentity, 1); err != nil {
+				return nil, fmt.Errorf("layer %d forward: %w", d, err)
+			}
+			break
+		}
+		if h, v, err = ps.step(l.Index, z, zv, l.B, p.Encoding, inf); err != nil {
+			return nil, fmt.Errorf("forward %w", err)
+		}
+	}
+	return ps, nil
+}
+
+// reversePass runs the reverse chain, eq. (18)–(20), from h, the state of
+// layer from (one-hot classes when from = d, or a drawn hidden layer:
+// either way known exactly), with inf, down to the image logits u
+// (q(x^0 = 1) = σ(s·u)).
+func (c *chain) reversePass(from int, h *G.Node, inf Inference) (*Pass, error) {
+	p := c.Params
+	ps := newPass(p.Depth())
+	var v *G.Node
+	for k := from; k >= 1; k-- {
+		l := c.Layers[k-1]
+		z, err := l.Reverse(h, c.stateShape(k-1))
+		if err != nil {
+			return nil, fmt.Errorf("layer %d reverse: %w", k, err)
+		}
+		var zv *G.Node
+		if v != nil {
+			if zv, err = l.reverseVar(v, c.stateShape(k-1)); err != nil {
+				return nil, fmt.Errorf("layer %d reverse variance: %w", k, err)
+			}
+		}
+		if k == 1 {
+			if ps.Logits, err = momentAct(z, zv, c.A0, actIdentity, pixelScaleOf(p.Encoding)); err != nil {
+				return nil, fmt.Errorf("layer 1 reverse: %w", err)
+			}
+			break
+		}
+		if h, v, err = ps.step(k-1, z, zv, c.Layers[k-2].B, p.Encoding, inf); err != nil {
+			return nil, fmt.Errorf("reverse %w", err)
+		}
+	}
+	return ps, nil
+}
+
 // Forward is a graph of the forward chain alone, eq. (14)–(15), run with
-// one inference method for batches of N images.
+// one inference method for batches of N images: Means[0] is the encoded
+// image, Means[k] (k = 1…d−1) layer k's state, Logits the class logits.
 type Forward struct {
 	chain
+	Pass
 	Inference Inference
-	X         *G.Node   // input: images, N×C×H×W grey levels in [0,1]
-	Means     []*G.Node // Means[k], k = 0…d−1: layer k's state (the encoded image at k = 0)
-	Vars      []*G.Node // Moments: Vars[k], the variance of layer k's units (nil at k = 0)
-	Noise     []*G.Node // MonteCarlo: Noise[k], uniform noise of layer k's draw (nil at k = 0)
-	Logits    *G.Node   // class logits a^d (Moments: scaled by their variance, see momentAct)
-	Probs     *G.Node   // p(x^d | x^0), eq. (15); MonteCarlo: given the drawn x^{d−1}
+	X         *G.Node // input: images, N×C×H×W grey levels in [0,1]
+	Probs     *G.Node // p(x^d | x^0), eq. (15); MonteCarlo: given the drawn x^{d−1}
 }
 
 // NewForward builds the forward chain of p for batches of n images. The
@@ -77,53 +176,11 @@ func NewForward(p *Params, n int, inf Inference) (*Forward, error) {
 			return nil, err
 		}
 	}
-	f.Means, f.Vars, f.Noise = []*G.Node{h}, []*G.Node{nil}, []*G.Node{nil}
-	var v *G.Node // variance of the parent layer's units; nil: known exactly
-	d := p.Depth()
-	for _, l := range f.Layers[:d-1] {
-		z, err := l.Forward(h)
-		if err != nil {
-			return nil, fmt.Errorf("layer %d forward: %w", l.Index, err)
-		}
-		var zv *G.Node
-		if v != nil {
-			if zv, err = l.forwardVar(v); err != nil {
-				return nil, fmt.Errorf("layer %d forward variance: %w", l.Index, err)
-			}
-		}
-		m, err := momentAct(z, zv, l.B, activationOf(p.Encoding), 1)
-		if err != nil {
-			return nil, fmt.Errorf("layer %d forward: %w", l.Index, err)
-		}
-		f.Means = append(f.Means, m)
-		h, v = m, nil
-		var noise *G.Node
-		switch inf {
-		case Moments:
-			if v, err = unitVar(m, p.Encoding); err != nil {
-				return nil, err
-			}
-		case MonteCarlo:
-			if h, noise, err = draw(m, p.Encoding, fmt.Sprintf("noise%d", l.Index)); err != nil {
-				return nil, err
-			}
-		}
-		f.Vars, f.Noise = append(f.Vars, v), append(f.Noise, noise)
-	}
-	top := f.Layers[d-1]
-	z, err := top.Forward(h)
+	ps, err := f.forwardPass(h, inf)
 	if err != nil {
-		return nil, fmt.Errorf("layer %d forward: %w", d, err)
-	}
-	var zv *G.Node
-	if v != nil {
-		if zv, err = top.forwardVar(v); err != nil {
-			return nil, fmt.Errorf("layer %d forward variance: %w", d, err)
-		}
-	}
-	if f.Logits, err = momentAct(z, zv, top.B, actIdentity, 1); err != nil {
 		return nil, err
 	}
+	f.Pass = *ps
 	if f.Probs, err = G.ApplyOp(&softmaxOp{}, f.Logits); err != nil {
 		return nil, err
 	}
@@ -148,15 +205,13 @@ func (f *Forward) DrawNoise(rng *rand.Rand) { fillNoise(f.Noise, rng) }
 
 // Reverse is a graph of the reverse chain alone, eq. (18)–(20), from
 // one-hot classes down to the image, run with one inference method for
-// batches of N classes.
+// batches of N classes: Means[k] (k = d−1…1) is layer k's state on the
+// way down, Means[0] the image's q(x^0 = 1), Logits the image logits.
 type Reverse struct {
 	chain
+	Pass
 	Inference Inference
-	State     *G.Node   // input: one-hot classes, N×classes
-	Means     []*G.Node // Means[k], k = 1…d−1: layer k's state on the way down; Means[0] is q(x^0 = 1)
-	Vars      []*G.Node // Moments: Vars[k], the variance of layer k's units (nil at k = d−1 and 0)
-	Noise     []*G.Node // MonteCarlo: Noise[k], uniform noise of layer k's draw (nil at k = 0)
-	Logits    *G.Node   // image logits u (q(x^0 = 1) = σ(s·u); Moments: scaled, see momentAct)
+	State     *G.Node // input: one-hot classes, N×classes
 }
 
 // NewReverse builds the reverse chain of p from the class layer for
@@ -170,49 +225,15 @@ func NewReverse(p *Params, n int, inf Inference) (*Reverse, error) {
 	if err := r.init(p, n); err != nil {
 		return nil, err
 	}
-	g, dt, d := r.Graph, p.Dtype(), p.Depth()
+	g, dt := r.Graph, p.Dtype()
 	r.State = G.NewMatrix(g, dt, G.WithShape(n, p.Classes), G.WithName("state"), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(n, p.Classes))))
-	r.Means, r.Vars, r.Noise = make([]*G.Node, d), make([]*G.Node, d), make([]*G.Node, d)
-	h := r.State
-	var v *G.Node
-	for k := d; k >= 1; k-- {
-		l := r.Layers[k-1]
-		z, err := l.Reverse(h, r.stateShape(k-1))
-		if err != nil {
-			return nil, fmt.Errorf("layer %d reverse: %w", k, err)
-		}
-		var zv *G.Node
-		if v != nil {
-			if zv, err = l.reverseVar(v, r.stateShape(k-1)); err != nil {
-				return nil, fmt.Errorf("layer %d reverse variance: %w", k, err)
-			}
-		}
-		if k == 1 {
-			if r.Logits, err = momentAct(z, zv, r.A0, actIdentity, pixelScaleOf(p.Encoding)); err != nil {
-				return nil, err
-			}
-			if r.Means[0], err = G.ApplyOp(&affineOp{a: pixelScaleOf(p.Encoding), sigmoid: true, dims: 4}, r.Logits); err != nil {
-				return nil, err
-			}
-			break
-		}
-		m, err := momentAct(z, zv, r.Layers[k-2].B, activationOf(p.Encoding), 1)
-		if err != nil {
-			return nil, fmt.Errorf("layer %d reverse: %w", k, err)
-		}
-		r.Means[k-1] = m
-		h, v = m, nil
-		switch inf {
-		case Moments:
-			if v, err = unitVar(m, p.Encoding); err != nil {
-				return nil, err
-			}
-			r.Vars[k-1] = v
-		case MonteCarlo:
-			if h, r.Noise[k-1], err = draw(m, p.Encoding, fmt.Sprintf("noise%d", k-1)); err != nil {
-				return nil, err
-			}
-		}
+	ps, err := r.reversePass(p.Depth(), r.State, inf)
+	if err != nil {
+		return nil, err
+	}
+	r.Pass = *ps
+	if r.Means[0], err = G.ApplyOp(&affineOp{a: pixelScaleOf(p.Encoding), sigmoid: true, dims: 4}, r.Logits); err != nil {
+		return nil, err
 	}
 	r.vm = G.NewTapeMachine(g)
 	return r, nil
