@@ -290,24 +290,43 @@ func fillNoise(noise []*G.Node, rng *rand.Rand) {
 	}
 }
 
-// uniform fills t with uniform noise in [0,1) from rng; a float32 tensor
-// takes two 24-bit values (all that a float32 in [0,1) resolves) from each
-// 64-bit draw.
+// noiseBlock is the number of noise values uniform takes from one
+// generator.
+const noiseBlock = 1 << 15
+
+// uniform fills t with uniform noise in [0,1) from rng. A float32 tensor is
+// filled in blocks of noiseBlock values across cores, each block from a
+// PCG generator seeded by two numbers drawn from rng in order, so that the
+// noise is the same whatever the number of cores; each 64-bit number gives
+// two 24-bit values (all that a float32 in [0,1) resolves).
 func uniform(t *tensor.Dense, rng *rand.Rand) {
 	d, ok := t.Data().([]float32)
 	if !ok {
 		fill(t, rng.Float64)
 		return
 	}
+	seeds := make([][2]uint64, (len(d)+noiseBlock-1)/noiseBlock)
+	for i := range seeds {
+		seeds[i] = [2]uint64{rng.Uint64(), rng.Uint64()}
+	}
+	chunks(len(seeds), noiseBlock, func(_, lo, hi int) {
+		for b := lo; b < hi; b++ {
+			src := rand.NewPCG(seeds[b][0], seeds[b][1])
+			uniformBlock(d[b*noiseBlock:min(len(d), (b+1)*noiseBlock)], src)
+		}
+	})
+}
+
+func uniformBlock(d []float32, src *rand.PCG) {
 	const unit = 1.0 / (1 << 24)
 	i := 0
 	for ; i+1 < len(d); i += 2 {
-		u := rng.Uint64()
+		u := src.Uint64()
 		d[i] = float32(u>>40) * unit
 		d[i+1] = float32(u>>8&(1<<24-1)) * unit
 	}
 	if i < len(d) {
-		d[i] = float32(rng.Uint64()>>40) * unit
+		d[i] = float32(src.Uint64()>>40) * unit
 	}
 }
 

@@ -338,3 +338,35 @@ func TestUniform32(t *testing.T) {
 		t.Error("the last value of an odd-length tensor was not filled")
 	}
 }
+
+// TestBernoulli checks the draw at and around its threshold, p(on) = m
+// for {0,1} units and (1+m)/2 for ±1 units, in both float types.
+func TestBernoulli(t *testing.T) {
+	m := []float64{0.5, 0.5, 0.5, 0, 1, 0.25, 0}
+	u := []float64{0.5, 0.49, 0.75, 0.6, 0.999, 0.2, 0}
+	wantBinary := []float64{0, 1, 0, 0, 1, 1, 0}
+	wantSpin := []float64{1, 1, -1, -1, 1, 1, 1} // thresholds 0.75, 0.75, 0.75, 0.5, 1, 0.625, 0.5
+	for _, spin := range []bool{false, true} {
+		want := wantBinary
+		if spin {
+			want = wantSpin
+		}
+		got := make([]float64, len(m))
+		bernoulli(spin, m, u, got)
+		got32 := make([]float32, len(m))
+		bernoulli(spin, float32s(m), float32s(u), got32)
+		for i := range m {
+			if got[i] != want[i] || float64(got32[i]) != want[i] {
+				t.Errorf("spin %t, m %g, u %g: drew %g (float32 %g), want %g", spin, m[i], u[i], got[i], got32[i], want[i])
+			}
+		}
+	}
+}
+
+func float32s(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}

@@ -220,13 +220,13 @@ func TestMainCommand(t *testing.T) {
 }
 
 // BenchmarkRunCNN measures Run on the paper's CNN (random weights, ±1
-// units): per image, 20 draws through the forward chain and both methods.
+// units): per image, 200 draws through the forward chain and both methods.
 func BenchmarkRunCNN(b *testing.B) {
 	p, err := graph.NewParams(models.MNISTCNN(), models.MNISTInput, 10, graph.Spin, tensor.Float32, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	const n, draws = 10, 20
+	const n, draws = 10, 200
 	rng := rand.New(rand.NewPCG(1, 2))
 	img := make([]float32, n*models.MNISTInput.Size())
 	for i := range img {
