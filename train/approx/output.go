@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 
 	"dcim/train/checkpoint"
 
@@ -79,32 +78,6 @@ func (r *Report) layerTable(w io.Writer, title string, layers []Layer) {
 		}
 		fmt.Fprintln(w)
 	}
-}
-
-// Markdown returns the report's summary row for a README table: the name,
-// per method the mean error of each forward hidden layer and the class
-// KL, accuracy and NLL, and the image BCE.
-func (r *Report) Markdown(name string) string {
-	var b strings.Builder
-	for _, m := range r.Methods {
-		var errs []string
-		for _, l := range r.Forward {
-			errs = append(errs, fmt.Sprintf("%.4f", l.Errors[m].Mean.Value))
-		}
-		var rev []string
-		for _, l := range r.Reverse {
-			rev = append(rev, fmt.Sprintf("%.4f", l.Errors[m].Mean.Value))
-		}
-		c := r.Class
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s ± %s | %.4f / %s | %.4f / %s | %s | %.4f / %s |\n",
-			name, m, strings.Join(errs, ", "), strings.Join(rev, ", "),
-			fmt.Sprintf("%.4f", c.KL[m].Value), fmt.Sprintf("%.4f", c.KL[m].SE),
-			c.Methods[m].Accuracy.Value, fmt.Sprintf("%.4f", c.MC.Accuracy.Value),
-			c.Methods[m].NLL.Value, fmt.Sprintf("%.4f", c.MC.NLL.Value),
-			fmt.Sprintf("%.4f / %.4f", c.Methods[m].ECE.Value, c.MC.ECE.Value),
-			r.Image.Methods[m], fmt.Sprintf("%.4f", r.Image.MC.Value))
-	}
-	return b.String()
 }
 
 // PNG draws the mean |MC − method| per layer, forward chain on the left
