@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 
@@ -113,6 +114,29 @@ func (r *Report) PNG() ([]byte, error) {
 			side.p.Add(line, points)
 			side.p.Legend.Add(m, line, points)
 		}
+	}
+	for _, side := range []struct {
+		p      *plot.Plot
+		layers []Layer
+	}{{fwd, r.Forward}, {rev, r.Reverse}} {
+		var xys plotter.XYs
+		var ticks []plot.Tick
+		for _, l := range side.layers {
+			xys = append(xys, plotter.XY{X: float64(l.Layer), Y: l.MCSE})
+			ticks = append(ticks, plot.Tick{Value: float64(l.Layer), Label: fmt.Sprint(l.Layer)})
+		}
+		side.p.X.Tick.Marker = plot.ConstantTicks(ticks)
+		if len(xys) == 0 || math.IsNaN(xys[0].Y) {
+			continue
+		}
+		line, err := plotter.NewLine(xys)
+		if err != nil {
+			return nil, fmt.Errorf("approx: plot: %w", err)
+		}
+		line.Color = color.Gray{Y: 128}
+		line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		side.p.Add(line)
+		side.p.Legend.Add("MC s.e. (noise floor)", line)
 	}
 	fwd.Legend.Top, rev.Legend.Top = true, true
 	const width, height = 30 * vg.Centimeter, 11 * vg.Centimeter
