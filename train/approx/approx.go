@@ -7,7 +7,8 @@
 // The Monte-Carlo marginal of a layer is Rao-Blackwellised: the average,
 // over S draws of its parent layer, of the layer's conditional mean given
 // the drawn parent. Layer 1's conditional mean given the image (and layer
-// d−1's given the class) is exact, so their error is 0 under every method.
+// d−1's given the class) is exact, so their error is 0 under every method
+// (to float32 rounding, which differs a little between batch sizes).
 // Every Monte-Carlo figure comes with a delete-a-group jackknife standard
 // error over the draws (10 groups), which shows whether S is large enough.
 package approx

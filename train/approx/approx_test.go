@@ -85,8 +85,8 @@ func TestExactLayers(t *testing.T) {
 		}
 		for _, m := range rep.Methods {
 			for _, l := range []Layer{rep.Forward[0], rep.Reverse[0]} {
-				if e := l.Errors[m]; l.Layer != 1 || e.Mean.Value != 0 || e.Max.Value != 0 {
-					t.Errorf("%v depth 2, %s: layer %d error %+v, want 0", enc, m, l.Layer, e)
+				if e := l.Errors[m]; l.Layer != 1 || e.Max.Value > 1e-6 {
+					t.Errorf("%v depth 2, %s: layer %d error %+v, want 0 (to float32 rounding)", enc, m, l.Layer, e)
 				}
 			}
 			if kl := rep.Class.KL[m]; !(kl.Value > 0) {
@@ -192,8 +192,11 @@ func TestMainCommand(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("-json output: %v", err)
 	}
-	if rep.Images != 30 || len(rep.Forward) != 2 || len(rep.Reverse) != 3 || rep.Forward[0].Errors["meanfield"].Mean.Value != 0 {
-		t.Errorf("report %+v", rep)
+	// Layer 1 is exact; the Monte-Carlo and the mean-field graphs, of
+	// different batch sizes, round float32 a little differently.
+	if rep.Images != 30 || len(rep.Forward) != 2 || len(rep.Reverse) != 3 || rep.Forward[0].Errors["meanfield"].Max.Value > 1e-6 {
+		t.Errorf("report: %d images, %d forward and %d reverse layers, layer 1 error %+v; want 30, 2, 3 and below 1e-6",
+			rep.Images, len(rep.Forward), len(rep.Reverse), rep.Forward[0].Errors["meanfield"])
 	}
 	for _, f := range []string{"approx.json", "approx.png"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
