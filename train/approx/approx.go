@@ -549,7 +549,7 @@ const eceBins = 15
 // error of class posteriors (rows of K) against the labels.
 func classFigures(probs []float64, labels []uint8, K int) [3]float64 {
 	var correct, nll float64
-	var binN, binConf, binAcc [eceBins]float64
+	var binConf, binAcc [eceBins]float64
 	for i, l := range labels {
 		row := probs[i*K : (i+1)*K]
 		best := 0
@@ -565,7 +565,6 @@ func classFigures(probs []float64, labels []uint8, K int) [3]float64 {
 		correct += hit
 		nll -= math.Log(max(row[l], tiny))
 		b := min(eceBins-1, int(row[best]*eceBins))
-		binN[b]++
 		binConf[b] += row[best]
 		binAcc[b] += hit
 	}
