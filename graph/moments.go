@@ -25,6 +25,13 @@ import (
 // units, 1−m² for ±1 units. The class logits and the image logits are
 // scaled the same way, a ↦ μ / √(1 + π s² σ²/8) for a unit read through
 // σ(σ·a) (σ = 1 for classes and {0,1} pixels, 2 for ±1 pixels).
+//
+// A training graph runs the method through chain.forwardPass and
+// chain.reversePass with Moments: the CE of eq. (15) on the forward pass's
+// Logits and the BCE of eq. (21) (from the one-hot label) or eq. (22)
+// (from a draw of layer d−1's mean) on the reverse pass's Logits, both
+// differentiable; with MeanField the passes build exactly the training
+// graph's ops.
 
 // momentAct returns act((z + b)/√(1 + c·zv)), the layer's mean under
 // Gaussian pre-activations of mean z + b and variance zv, with c chosen
