@@ -154,7 +154,7 @@ type Forward struct {
 	Pass
 	Inference Inference
 	X         *G.Node // input: images, N×C×H×W grey levels in [0,1]
-	Probs     *G.Node // p(x^d | x^0), eq. (15); MonteCarlo: given the drawn x^{d−1}
+	Probs     *G.Node // p(x^d | x^0), eq. (15); MonteCarlo: given the drawn x^{d−1}; Moments: see classPosterior
 }
 
 // NewForward builds the forward chain of p for batches of n images. The
@@ -181,11 +181,31 @@ func NewForward(p *Params, n int, inf Inference) (*Forward, error) {
 		return nil, err
 	}
 	f.Pass = *ps
-	if f.Probs, err = G.ApplyOp(&softmaxOp{}, f.Logits); err != nil {
+	if f.Probs, err = f.classPosterior(); err != nil {
 		return nil, err
 	}
 	f.vm = G.NewTapeMachine(g)
 	return f, nil
+}
+
+// classPosterior is the softmax of the logits, or, under Moments with a
+// dense class layer above a layer that carries a variance, the pairwise
+// posterior of pairwiseSoftmaxOp.
+func (f *Forward) classPosterior() (*G.Node, error) {
+	d := f.Params.Depth()
+	top, v := f.Layers[d-1], f.Vars[d-1]
+	if f.Inference != Moments || v == nil || top.Spec.Kind == models.Conv {
+		return G.ApplyOp(&softmaxOp{}, f.Logits)
+	}
+	z, err := top.Forward(f.Means[d-1])
+	if err != nil {
+		return nil, err
+	}
+	mu, err := biasAct(z, top.B, actIdentity)
+	if err != nil {
+		return nil, err
+	}
+	return pairwiseSoftmax(mu, v, top.W)
 }
 
 // SetImages copies N images (N·C·H·W grey levels in [0,1], NCHW) into X.

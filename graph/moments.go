@@ -320,3 +320,107 @@ func (op *elemOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	}
 	return G.Nodes{d}, nil
 }
+
+// pairwiseSoftmaxOp is the class posterior of the moment method for a
+// dense class layer: p(x^d = k) = E[1/(1 + Σ_{j≠k} exp(a_j − a_k))] with
+// each difference a_k − a_j read as Gaussian, of mean μ_k − μ_j and the
+// variance Σ_i (W_ki − W_ji)² v_i that independent units of layer d−1
+// give it (the differences, unlike the logits, carry the logits'
+// correlation), and σ's expectation approximated as in momentAct:
+//
+//	p_k ∝ 1 / (1 + Σ_{j≠k} exp(−(μ_k − μ_j)/√(1 + π s²_kj/8)))
+//
+// normalised over k. For two classes it is exactly momentAct's formula for
+// σ(a_1 − a_2). Its inputs are the logits' means μ (N×K, bias included),
+// the variances v of layer d−1 (N × its size) and the class layer's W
+// (K × that size). It is for evaluation: it has no derivative (training
+// uses the forward pass's Logits).
+type pairwiseSoftmaxOp struct {
+	opBase
+	vDims int
+	out   output
+}
+
+// pairwiseSoftmax returns the pairwise class posterior of logit means mu.
+func pairwiseSoftmax(mu, v, w *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&pairwiseSoftmaxOp{vDims: v.Dims()}, mu, v, w)
+}
+
+func (op *pairwiseSoftmaxOp) Arity() int { return 3 }
+func (op *pairwiseSoftmaxOp) Type() hm.Type {
+	return fnType(tensorType(2), tensorType(op.vDims), tensorType(2), tensorType(2))
+}
+func (op *pairwiseSoftmaxOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	if err := checkArity(op, len(ds)); err != nil {
+		return nil, err
+	}
+	var ss [3]tensor.Shape
+	for i := range ss {
+		s, err := shapeOf(ds[i])
+		if err != nil {
+			return nil, err
+		}
+		ss[i] = s
+	}
+	if rows(ss[1]) != rows(ss[0]) || cols(ss[0]) != rows(ss[2]) || cols(ss[1]) != cols(ss[2]) {
+		return nil, fmt.Errorf("%v: logits %v, variances %v and weights %v do not fit", op, ss[0], ss[1], ss[2])
+	}
+	return ss[0].Clone(), nil
+}
+func (op *pairwiseSoftmaxOp) Do(in ...G.Value) (G.Value, error) {
+	if err := checkArity(op, len(in)); err != nil {
+		return nil, err
+	}
+	out := op.out.get(in[0].Dtype(), in[0].Shape())
+	k := cols(in[0].Shape())
+	switch out.Dtype() {
+	case tensor.Float32:
+		pairwiseProbs(floats[float32](in[0]), floats[float32](in[1]), floats[float32](in[2]), floats[float32](out), k)
+	case tensor.Float64:
+		pairwiseProbs(floats[float64](in[0]), floats[float64](in[1]), floats[float64](in[2]), floats[float64](out), k)
+	}
+	return out, nil
+}
+
+// pairwiseProbs writes the pairwise posterior of each row, rows split
+// across cores.
+func pairwiseProbs[T Float](mu, v, w, p []T, k int) {
+	n := len(mu) / k
+	in := len(w) / k
+	const c = math.Pi / 8
+	chunks(n, k*k*in, func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			m, vr, pr := mu[r*k:(r+1)*k], v[r*in:(r+1)*in], p[r*k:(r+1)*k]
+			var total float64
+			for a := range k {
+				t := 1.0
+				wa := w[a*in : (a+1)*in]
+				for b := range k {
+					if b == a {
+						continue
+					}
+					wb := w[b*in : (b+1)*in]
+					var s2 float64
+					for i, x := range vr {
+						d := float64(wa[i] - wb[i])
+						s2 += d * d * float64(x)
+					}
+					t += math.Exp(-float64(m[a]-m[b]) / math.Sqrt(1+c*s2))
+				}
+				pr[a] = T(1 / t)
+				total += 1 / t
+			}
+			for a := range pr {
+				pr[a] = T(float64(pr[a]) / total)
+			}
+		}
+	})
+}
+
+func (op *pairwiseSoftmaxOp) String() string        { return fmt.Sprintf("PairwiseSoftmax{%d}", op.vDims) }
+func (op *pairwiseSoftmaxOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *pairwiseSoftmaxOp) Hashcode() uint32      { return hashOf(op) }
+func (op *pairwiseSoftmaxOp) DiffWRT(n int) []bool  { return noDiff(n) }
+func (op *pairwiseSoftmaxOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errNoDiff(op)
+}

@@ -251,3 +251,47 @@ func TestMomentActGaussian(t *testing.T) {
 		}
 	}
 }
+
+// TestPairwisePosteriorExact checks the moment method's class posterior
+// for two classes above one hidden layer, whose units are independent
+// given the image: it must be σ(δ/√(1 + π s²/8)) for the exact mean δ and
+// variance s² of a_1 − a_2, found by enumerating layer 1's states.
+func TestPairwisePosteriorExact(t *testing.T) {
+	for _, c := range []struct {
+		arch string
+		in   models.Shape
+	}{{"(4),(2)", models.Shape{C: 1, H: 2, W: 2}}, {"(2,1,2),(2)", models.Shape{C: 1, H: 3, W: 3}}} {
+		for _, enc := range []Encoding{Binary, Spin} {
+			p := tinyParams(t, c.arch, c.in, 2, enc, 5)
+			img, _ := tinyBatch(1, c.in, 2, 8)
+			f, err := NewForward(p, 1, Moments)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.SetImages(img); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Run(); err != nil {
+				t.Fatal(err)
+			}
+			on := append([]float64(nil), values(f.Means[1])...)
+			if enc == Spin {
+				for i, m := range on {
+					on[i] = (1 + m) / 2
+				}
+			}
+			w, b := p.W[1].Data().([]float64), p.B[1].Data().([]float64)
+			var mean, sq float64
+			enumerate(enc, on, func(x []float64, prob float64) {
+				a := denseAct(w, b, x, 2, false)
+				mean += prob * (a[0] - a[1])
+				sq += prob * (a[0] - a[1]) * (a[0] - a[1])
+			})
+			want := sigmoid(mean / math.Sqrt(1+math.Pi*(sq-mean*mean)/8))
+			if got := values(f.Probs); math.Abs(got[0]-want) > 1e-12 || math.Abs(got[0]+got[1]-1) > 1e-12 {
+				t.Errorf("%s %v: posterior %v, want %.15g", c.arch, enc, got, want)
+			}
+			f.Close()
+		}
+	}
+}
