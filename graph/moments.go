@@ -62,6 +62,22 @@ func unitVar(m *G.Node, enc Encoding) (*G.Node, error) {
 	return G.ApplyOp(&elemOp{kind: kind, dims: m.Dims()}, m)
 }
 
+// shapesOf checks an op's arity and returns its inputs' shapes.
+func shapesOf(op G.Op, ds []G.DimSizer) ([]tensor.Shape, error) {
+	if err := checkArity(op, len(ds)); err != nil {
+		return nil, err
+	}
+	ss := make([]tensor.Shape, len(ds))
+	for i, d := range ds {
+		s, err := shapeOf(d)
+		if err != nil {
+			return nil, err
+		}
+		ss[i] = s
+	}
+	return ss, nil
+}
+
 // momentActOp computes y = act((z + b)/√(1 + c·v)) for a pre-activation
 // of mean z + b and variance v, the bias broadcast as in biasActOp.
 type momentActOp struct {
@@ -79,16 +95,9 @@ func (op *momentActOp) Type() hm.Type {
 }
 
 func (op *momentActOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	if err := checkArity(op, len(ds)); err != nil {
+	ss, err := shapesOf(op, ds)
+	if err != nil {
 		return nil, err
-	}
-	var ss [3]tensor.Shape
-	for i := range ss {
-		s, err := shapeOf(ds[i])
-		if err != nil {
-			return nil, err
-		}
-		ss[i] = s
 	}
 	if !ss[0].Eq(ss[1]) {
 		return nil, fmt.Errorf("%v: mean %v and variance %v differ in shape", op, ss[0], ss[1])
@@ -351,16 +360,9 @@ func (op *pairwiseSoftmaxOp) Type() hm.Type {
 	return fnType(tensorType(2), tensorType(op.vDims), tensorType(2), tensorType(2))
 }
 func (op *pairwiseSoftmaxOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	if err := checkArity(op, len(ds)); err != nil {
+	ss, err := shapesOf(op, ds)
+	if err != nil {
 		return nil, err
-	}
-	var ss [3]tensor.Shape
-	for i := range ss {
-		s, err := shapeOf(ds[i])
-		if err != nil {
-			return nil, err
-		}
-		ss[i] = s
 	}
 	if rows(ss[1]) != rows(ss[0]) || cols(ss[0]) != rows(ss[2]) || cols(ss[1]) != cols(ss[2]) {
 		return nil, fmt.Errorf("%v: logits %v, variances %v and weights %v do not fit", op, ss[0], ss[1], ss[2])
