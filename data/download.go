@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-// DefaultMirrors are the base URLs Load downloads the gzipped MNIST files
+// defaultMirrors are the base URLs Load downloads the gzipped MNIST files
 // from when no other source has them.
-var DefaultMirrors = []string{
+var defaultMirrors = []string{
 	"https://ossci-datasets.s3.amazonaws.com/mnist/",
 	"https://storage.googleapis.com/cvdf-datasets/mnist/",
 	"http://yann.lecun.com/exdb/mnist/",
@@ -26,16 +26,16 @@ const maxDownload = 64 << 20
 // httpClient is used for downloads.
 var httpClient = &http.Client{Timeout: 5 * time.Minute}
 
-// Download makes sure cacheDir holds the four original gzipped MNIST files.
+// download makes sure cacheDir holds the four original gzipped MNIST files.
 // Files already there with the right SHA-256 are kept; the others are
 // fetched from the first mirror (a base URL) that serves the right bytes.
 // Each file is written atomically (temporary file, fsync, rename); a
 // download with the wrong checksum is rejected and leaves no file behind.
-func Download(mirrors []string, cacheDir string) error {
+func download(mirrors []string, cacheDir string) error {
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return fmt.Errorf("MNIST download: %w", err)
 	}
-	for _, name := range Files {
+	for _, name := range fileNames {
 		path := filepath.Join(cacheDir, name)
 		if sum, err := hashFile(path); err == nil && sum == originalSums[name].gz {
 			continue

@@ -18,7 +18,7 @@ func mirror(t *testing.T, bad bool) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var hits atomic.Int64
 	files := map[string][]byte{}
-	for _, name := range Files {
+	for _, name := range fileNames {
 		files[name] = readModuleFile(t, name)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,8 +59,8 @@ func TestDownload(t *testing.T) {
 
 	t.Run("wrong file rejected", func(t *testing.T) {
 		cache := filepath.Join(t.TempDir(), "mnist")
-		err := Download([]string{bad.URL, missing.URL + "/x/"}, cache)
-		if !errors.Is(err, ErrDownload) || !strings.HasPrefix(err.Error(), TrainImagesFile+": download failed") ||
+		err := download([]string{bad.URL, missing.URL + "/x/"}, cache)
+		if !errors.Is(err, ErrDownload) || !strings.HasPrefix(err.Error(), trainImagesFile+": download failed") ||
 			!strings.Contains(err.Error(), "SHA-256") || !strings.Contains(err.Error(), "404") {
 			t.Fatalf("err = %v", err)
 		}
@@ -72,7 +72,7 @@ func TestDownload(t *testing.T) {
 	t.Run("falls through to a good mirror", func(t *testing.T) {
 		cache := filepath.Join(t.TempDir(), "mnist")
 		badHits.Store(0)
-		if err := Download([]string{missing.URL, bad.URL, good.URL + "/"}, cache); err != nil {
+		if err := download([]string{missing.URL, bad.URL, good.URL + "/"}, cache); err != nil {
 			t.Fatal(err)
 		}
 		if n := badHits.Load(); n != 4 {
@@ -81,17 +81,17 @@ func TestDownload(t *testing.T) {
 		if names := dirNames(t, cache); len(names) != 4 {
 			t.Fatalf("cache holds %v", names)
 		}
-		if !IsOriginal(cache) {
+		if !isOriginalDir(cache) {
 			t.Fatal("downloaded files are not the originals")
 		}
 		// A second call finds the verified files and fetches nothing.
 		goodHits.Store(0)
-		if err := Download([]string{good.URL}, cache); err != nil || goodHits.Load() != 0 {
+		if err := download([]string{good.URL}, cache); err != nil || goodHits.Load() != 0 {
 			t.Fatalf("second download: %v, %d requests", err, goodHits.Load())
 		}
 		// A damaged cached file is fetched again.
-		os.WriteFile(filepath.Join(cache, TestLabelsFile), []byte("x"), 0o644)
-		if err := Download([]string{good.URL}, cache); err != nil || goodHits.Load() != 1 || !IsOriginal(cache) {
+		os.WriteFile(filepath.Join(cache, testLabelsFile), []byte("x"), 0o644)
+		if err := download([]string{good.URL}, cache); err != nil || goodHits.Load() != 1 || !isOriginalDir(cache) {
 			t.Fatalf("repair: %v, %d requests", err, goodHits.Load())
 		}
 	})
@@ -103,18 +103,18 @@ func TestDownload(t *testing.T) {
 		defer func() { locateModule = old }()
 		cache := filepath.Join(t.TempDir(), "c")
 		var log bytes.Buffer
-		m, err := Load(Options{Mirrors: []string{good.URL}, CacheDir: cache, Log: &log})
+		m, err := Load(Options{mirrors: []string{good.URL}, cacheDir: cache, Log: &log})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !m.Original || m.Source != "download cache "+cache || m.Train.N != 60000 || m.Test.N != 10000 {
-			t.Fatalf("Original=%v Source=%q", m.Original, m.Source)
+		if !m.original || m.source != "download cache "+cache || m.Train.N != 60000 || m.Test.N != 10000 {
+			t.Fatalf("original=%v source=%q", m.original, m.source)
 		}
 		if !strings.HasPrefix(log.String(), "using MNIST from download cache") {
 			t.Fatalf("log %q", log.String())
 		}
 		cache2 := filepath.Join(t.TempDir(), "c")
-		_, err = Load(Options{Mirrors: []string{bad.URL}, CacheDir: cache2})
+		_, err = Load(Options{mirrors: []string{bad.URL}, cacheDir: cache2})
 		if !errors.Is(err, ErrDownload) || !strings.Contains(err.Error(), "no module (test)") {
 			t.Fatalf("bad mirror: %v", err)
 		}

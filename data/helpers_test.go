@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -65,7 +66,7 @@ func gzipBytes(tb testing.TB, b []byte) []byte {
 func copyModuleDir(tb testing.TB) string {
 	tb.Helper()
 	dir := tb.TempDir()
-	for _, name := range Files {
+	for _, name := range fileNames {
 		if err := os.WriteFile(filepath.Join(dir, name), readModuleFile(tb, name), 0o644); err != nil {
 			tb.Fatal(err)
 		}
@@ -91,4 +92,52 @@ func idxLabels(n uint32, labels []byte) []byte {
 	return append(b, labels...)
 }
 
-func gzipWriter(w io.Writer) *gzip.Writer { return gzip.NewWriter(w) }
+// pixels returns the pixel bytes of s, image after image.
+func (s *Set) pixels() []byte {
+	var b []byte
+	for _, blk := range s.blocks {
+		b = append(b, blk...)
+	}
+	return b
+}
+
+// floats returns all images of s as grey levels.
+func (s *Set) floats() []float32 { return s.Batch(nil, 0, s.N) }
+
+// writeDir writes train and test as the four MNIST-named IDX files into dir,
+// gzipped when gz is true.
+func writeDir(tb testing.TB, dir string, train, test *Set, gz bool) {
+	tb.Helper()
+	for i, b := range [][]byte{
+		idxImages(uint32(train.N), uint32(train.H), uint32(train.W), train.pixels()),
+		idxLabels(uint32(train.N), train.Labels),
+		idxImages(uint32(test.N), uint32(test.H), uint32(test.W), test.pixels()),
+		idxLabels(uint32(test.N), test.Labels),
+	} {
+		name := fileNames[i]
+		if gz {
+			b = gzipBytes(tb, b)
+		} else {
+			name = strings.TrimSuffix(name, ".gz")
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// isOriginalDir reports whether the four files in dir are byte-for-byte the
+// original MNIST files (gzipped or raw).
+func isOriginalDir(dir string) bool {
+	for _, name := range fileNames {
+		path, stored, err := findFile(dir, name)
+		if err != nil {
+			return false
+		}
+		sum, err := hashFile(path)
+		if err != nil || !isOriginal(name, stored, sum) {
+			return false
+		}
+	}
+	return true
+}

@@ -17,16 +17,27 @@ const (
 	labelsMagic = 0x00000801
 )
 
-// Limits on what an IDX file may hold. They reject absurd headers and
-// decompression bombs without refusing any real dataset.
+// Limits on what an IDX file may hold, derived from the memory a run may use.
+// A run holds its training and test images in memory as bytes, beside the
+// model, and must stay under memoryBudget whatever its input files hold; the
+// two images files may take half of it. A header is checked against these
+// limits before anything is allocated from it, and the reader then allocates
+// one block of at most blockBytes at a time, as the data arrive, so a header
+// that declares more than its file holds costs no memory.
 const (
-	maxSide = 1 << 15 // rows and columns
+	memoryBudget = 1 << 30
+	// maxPixelBytes bounds the pixels read from one images file (one byte
+	// per pixel): a quarter of the budget, 256 MiB. MNIST's training file
+	// holds 47,040,000.
+	maxPixelBytes = memoryBudget / 4
+	// maxImages bounds the images (and labels) read from one file: as many
+	// MNIST images as fit in maxPixelBytes, 342,392, which is 5.7 times
+	// MNIST's training set.
+	maxImages = maxPixelBytes / (height * width)
+	// maxSide bounds rows and columns, so that one image (at most 1 MiB)
+	// fits in a block.
+	maxSide = 1 << 10
 )
-
-// MaxPixelBytes is the most pixel data (in bytes, one byte per pixel) that
-// ReadImages accepts from one file; reading stops with an error once a file
-// actually holds more. MNIST's training file holds 47,040,000.
-var MaxPixelBytes int64 = 1 << 30
 
 // Kinds of file errors; a *FileError unwraps to one of them, so callers can
 // test with errors.Is.
@@ -39,6 +50,7 @@ var (
 	ErrTruncated = errors.New("truncated")
 	ErrTrailing  = errors.New("trailing data")
 	ErrTooLarge  = errors.New("too large")
+	ErrLimit     = errors.New("limit out of range")
 	ErrLabel     = errors.New("label out of range")
 	ErrCount     = errors.New("images/labels count mismatch")
 	ErrShape     = errors.New("image shape mismatch")
@@ -162,134 +174,139 @@ func magicErr(name string, got, want uint32) error {
 	return fileErr(name, ErrMagic, "magic 0x%08x, want 0x%08x%s", got, want, hint)
 }
 
-// readBody reads exactly want bytes of items of itemSize bytes, growing its
-// buffer only as data actually arrives, so a header that declares more than
-// the file holds fails without a large allocation. what describes the
-// declaration for error messages ("60000 images of 28x28"), unit the item
-// ("images").
-func readBody(r io.Reader, name string, want, itemSize int64, what, unit string) ([]byte, error) {
-	target := want
-	if target > MaxPixelBytes {
-		target = MaxPixelBytes + 1
+// limitErr is the error for a limit above maxImages.
+func limitErr(limit int) error {
+	return fmt.Errorf("%w: %d, want 0 (all) up to %d images, the most a set may hold", ErrLimit, limit, maxImages)
+}
+
+// toRead returns how many items of a file to read: all that its header
+// declares, or the first limit when limit > 0. It checks the declared count
+// against the limit and against maxImages (a file larger than maxImages can
+// still give its first limit items). what describes the declaration for
+// error messages ("60000 images of 28x28"), unit the items ("images").
+func toRead(name string, declared uint32, limit int, what, unit string) (int, error) {
+	switch {
+	case declared == 0:
+		return 0, fileErr(name, ErrHeader, "header declares no %s", unit)
+	case limit > maxImages:
+		return 0, limitErr(limit)
+	case limit > 0 && int64(limit) > int64(declared):
+		return 0, fileErr(name, ErrLimit, "header declares %s, fewer than the limit of %d", what, limit)
+	case limit > 0:
+		return limit, nil
+	case declared > maxImages:
+		return 0, fileErr(name, ErrTooLarge, "too large: header declares %s, more than the %d a set may hold", what, maxImages)
 	}
-	const first = 1 << 22
-	buf := make([]byte, 0, min(target, first))
-	for int64(len(buf)) < target {
-		if len(buf) == cap(buf) {
-			nb := make([]byte, len(buf), min(target, 2*int64(cap(buf))))
-			copy(nb, buf)
-			buf = nb
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+	return int(declared), nil
+}
+
+// readBlocks reads n items of itemSize bytes into blocks of whole items
+// (imagesPerBlock), allocating each block only once the previous one is
+// full, so a header that declares more than the file holds fails after an
+// allocation of at most the data really there plus one block. what
+// describes the declaration for error messages, as for toRead.
+func readBlocks(r io.Reader, name string, n, itemSize int, what string) ([][]byte, error) {
+	per := imagesPerBlock(itemSize)
+	var blocks [][]byte
+	for got := 0; got < n; {
+		b := make([]byte, min(per, n-got)*itemSize)
+		k, err := io.ReadFull(r, b)
 		if err == nil {
+			blocks = append(blocks, b)
+			got += len(b) / itemSize
 			continue
-		}
-		if int64(len(buf)) == target {
-			break // the caller's end check reports any error at the end
-		}
-		got := int64(len(buf))
-		holds := fmt.Sprintf("%d", got/itemSize)
-		if got%itemSize != 0 {
-			holds += fmt.Sprintf(" (and %d bytes)", got%itemSize)
-		}
-		if err == io.EOF {
-			return nil, fileErr(name, ErrTruncated, "truncated: header declares %s, file holds %s", what, holds)
 		}
 		if errors.Is(err, errStopped) {
 			return nil, err
 		}
-		kind := ErrGzip
-		msg := fmt.Sprintf("corrupt gzip data (header declares %s, read %s)", what, holds)
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			kind = ErrTruncated
-			msg = fmt.Sprintf("truncated: header declares %s, file holds %s", what, holds)
+		bytes := int64(got)*int64(itemSize) + int64(k)
+		holds := fmt.Sprintf("%d", bytes/int64(itemSize))
+		if rest := bytes % int64(itemSize); rest != 0 {
+			holds += fmt.Sprintf(" (and %d bytes)", rest)
 		}
-		return nil, &FileError{File: name, Kind: kind, Msg: msg, Err: err}
+		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fileErr(name, ErrTruncated, "truncated: header declares %s, file holds %s", what, holds)
+		}
+		return nil, &FileError{File: name, Kind: ErrGzip, Msg: fmt.Sprintf("corrupt gzip data (header declares %s, read %s)", what, holds), Err: err}
 	}
-	if target != want {
-		return nil, fileErr(name, ErrTooLarge, "too large: header declares %s and the file holds more than %d bytes of %s (limit data.MaxPixelBytes)", what, MaxPixelBytes, unit)
-	}
-	return buf, nil
+	return blocks, nil
 }
 
-// pixelScale maps a byte to its grey level in [0,1].
-var pixelScale = func() (t [256]float32) {
-	for i := range t {
-		t[i] = float32(i) / 255
-	}
-	return
-}()
-
-// ReadImages reads an IDX3 images file (gzipped or raw) from r. name is the
-// file's name, used in errors; a name ending in ".gz" must hold gzip data.
-// The result has N images of 1 channel of H x W pixels scaled to [0,1] and no
-// labels. It checks the magic number, the sizes the header declares against
-// the data, and that nothing follows the data.
-func ReadImages(r io.Reader, name string) (*Set, error) {
-	raw, n, h, w, err := readImagesRaw(r, name)
-	if err != nil {
-		return nil, err
-	}
-	pix := make([]float32, len(raw))
-	toFloat(pix, raw)
-	return &Set{Images: pix, N: n, C: 1, H: h, W: w}, nil
-}
-
-// readImagesRaw is ReadImages without the conversion to float32.
-func readImagesRaw(r io.Reader, name string) (raw []byte, n, h, w int, err error) {
+// readImages reads an IDX3 images file (gzipped or raw) from r: all its
+// images, or the first how.limit when that is > 0. name is the file's name,
+// used in errors; a name ending in ".gz" must hold gzip data. The result has
+// one channel and no labels; declared is the count the header declares. It
+// checks the magic number, the sizes the header declares against how, the
+// limits and the data, and, when it reads the whole file, that nothing
+// follows the data.
+func readImages(r io.Reader, name string, how reading) (s *Set, declared int, err error) {
 	src, end, err := idxReader(r, name)
 	if err != nil {
-		return nil, 0, 0, 0, err
+		return nil, 0, err
 	}
 	d, err := readHeader(src, name, imagesMagic, 3)
 	if err != nil {
-		return nil, 0, 0, 0, err
+		return nil, 0, err
 	}
 	what := fmt.Sprintf("%d images of %dx%d", d[0], d[1], d[2])
-	switch {
-	case d[0] == 0:
-		return nil, 0, 0, 0, fileErr(name, ErrHeader, "header declares no images")
-	case d[1] == 0 || d[2] == 0 || d[1] > maxSide || d[2] > maxSide:
-		return nil, 0, 0, 0, fileErr(name, ErrHeader, "header declares %s, want sides 1..%d", what, maxSide)
+	if d[1] == 0 || d[2] == 0 || d[1] > maxSide || d[2] > maxSide {
+		return nil, 0, fileErr(name, ErrHeader, "header declares %s, want sides 1..%d", what, maxSide)
 	}
-	item := int64(d[1]) * int64(d[2])
-	raw, err = readBody(src, name, int64(d[0])*item, item, what, "pixels")
+	h, w := int(d[1]), int(d[2])
+	if how.h > 0 && (h != how.h || w != how.w) {
+		return nil, 0, fileErr(name, ErrShape, "images are %dx%d, want %dx%d", h, w, how.h, how.w)
+	}
+	n, err := toRead(name, d[0], how.limit, what, "images")
 	if err != nil {
-		return nil, 0, 0, 0, err
+		return nil, 0, err
 	}
-	if err := end(what); err != nil {
-		return nil, 0, 0, 0, err
+	if bytes := int64(n) * int64(h*w); bytes > maxPixelBytes {
+		return nil, 0, fileErr(name, ErrTooLarge, "too large: %d images of %dx%d are %d bytes of pixels, more than the %d a set may hold", n, h, w, bytes, maxPixelBytes)
 	}
-	return raw, int(d[0]), int(d[1]), int(d[2]), nil
+	blocks, err := readBlocks(src, name, n, h*w, what)
+	if err != nil {
+		return nil, 0, err
+	}
+	if n == int(d[0]) {
+		if err := end(what); err != nil {
+			return nil, 0, err
+		}
+	}
+	return &Set{N: n, C: 1, H: h, W: w, blocks: blocks, perBlock: imagesPerBlock(h * w)}, int(d[0]), nil
 }
 
-// ReadLabels reads an IDX1 labels file (gzipped or raw) from r. name is the
-// file's name, used in errors. Every label must be 0..9.
-func ReadLabels(r io.Reader, name string) ([]uint8, error) {
+// readLabels reads an IDX1 labels file (gzipped or raw) from r: all its
+// labels, or the first limit when limit > 0; declared is the count the
+// header declares. name is the file's name, used in errors. Every label must
+// be 0..9.
+func readLabels(r io.Reader, name string, limit int) (labels []uint8, declared int, err error) {
 	src, end, err := idxReader(r, name)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	d, err := readHeader(src, name, labelsMagic, 1)
 	if err != nil {
-		return nil, err
-	}
-	if d[0] == 0 {
-		return nil, fileErr(name, ErrHeader, "header declares no labels")
+		return nil, 0, err
 	}
 	what := fmt.Sprintf("%d labels", d[0])
-	labels, err := readBody(src, name, int64(d[0]), 1, what, "labels")
+	n, err := toRead(name, d[0], limit, what, "labels")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	blocks, err := readBlocks(src, name, n, 1, what)
+	if err != nil {
+		return nil, 0, err
+	}
+	labels = blocks[0] // n <= maxImages < blockBytes: one block
 	for i, l := range labels {
 		if l > 9 {
-			return nil, fileErr(name, ErrLabel, "label %d at index %d, want 0..9", l, i)
+			return nil, 0, fileErr(name, ErrLabel, "label %d at index %d, want 0..9", l, i)
 		}
 	}
-	if err := end(what); err != nil {
-		return nil, err
+	if n == int(d[0]) {
+		if err := end(what); err != nil {
+			return nil, 0, err
+		}
 	}
-	return labels, nil
+	return labels, int(d[0]), nil
 }

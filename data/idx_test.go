@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"strings"
 	"testing"
@@ -30,17 +31,19 @@ func TestReadImages(t *testing.T) {
 		{"type", "x", append([]byte{0, 0, 9, 3}, good[4:]...), ErrMagic, "data type 0x09"},
 		{"no images", "x", idxImages(0, 2, 2, nil), ErrHeader, "x: header declares no images"},
 		{"zero side", "x", idxImages(2, 0, 2, pix), ErrHeader, "x: header declares 2 images of 0x2"},
-		{"huge side", "x", idxImages(1, 1<<20, 1<<20, pix), ErrHeader, "want sides 1..32768"},
+		{"huge side", "x", idxImages(1, 1<<20, 1<<20, pix), ErrHeader, "want sides 1..1024"},
 		{"truncated", "x", good[:len(good)-1], ErrTruncated, "x: truncated: header declares 2 images of 2x2, file holds 1 (and 3 bytes)"},
-		{"huge count", "x", idxImages(1<<31, 28, 28, make([]byte, 784*3)), ErrTruncated, "x: truncated: header declares 2147483648 images of 28x28, file holds 3"},
-		{"max count", "x", idxImages(1<<32-1, 1<<15, 1<<15, pix), ErrTruncated, "file holds 0 (and 8 bytes)"},
+		{"huge count", "x", idxImages(1<<31, 28, 28, make([]byte, 784*3)), ErrTooLarge, "x: too large: header declares 2147483648 images of 28x28, more than the 342392 a set may hold"},
+		{"count beyond data", "x", idxImages(maxImages, 28, 28, make([]byte, 784*3)), ErrTruncated, "x: truncated: header declares 342392 images of 28x28, file holds 3"},
+		{"max count", "x", idxImages(1<<32-1, 1024, 1024, pix), ErrTooLarge, "header declares 4294967295 images of 1024x1024"},
+		{"max pixels", "x", idxImages(300, 1024, 1024, pix), ErrTooLarge, "x: too large: 300 images of 1024x1024 are 314572800 bytes of pixels, more than the 268435456"},
 		{"trailing", "x", append(append([]byte{}, good...), 7), ErrTrailing, "x: trailing data after the 2 images of 2x2"},
 	}
 	gz := gzipBytes(t, good)
 	tests[1].data, tests[2].data = gz, gz
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := ReadImages(bytes.NewReader(tt.data), tt.file)
+			s, _, err := readImages(bytes.NewReader(tt.data), tt.file, reading{})
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -53,11 +56,11 @@ func TestReadImages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.N != 2 || s.C != 1 || s.H != 2 || s.W != 2 || len(s.Images) != 8 {
-				t.Fatalf("got N=%d C=%d H=%d W=%d len=%d", s.N, s.C, s.H, s.W, len(s.Images))
+			if s.N != 2 || s.C != 1 || s.H != 2 || s.W != 2 || s.Labels != nil || !bytes.Equal(s.pixels(), pix) {
+				t.Fatalf("got N=%d C=%d H=%d W=%d pixels %v", s.N, s.C, s.H, s.W, s.pixels())
 			}
-			if s.Images[1] != 1 || s.Images[2] != 0.2 || s.Images[0] != 0 {
-				t.Fatalf("pixels %v", s.Images)
+			if im := s.floats(); im[1] != 1 || im[2] != 0.2 || im[0] != 0 {
+				t.Fatalf("grey levels %v", im)
 			}
 		})
 	}
@@ -75,13 +78,14 @@ func TestReadLabels(t *testing.T) {
 		{"magic 807", append([]byte{0, 0, 8, 7}, idxLabels(1, []byte{1})[4:]...), ErrMagic, "l: magic 0x00000807, want 0x00000801"},
 		{"out of range", idxLabels(3, []byte{0, 10, 5}), ErrLabel, "l: label 10 at index 1, want 0..9"},
 		{"truncated", idxLabels(4, []byte{0, 1, 5}), ErrTruncated, "l: truncated: header declares 4 labels, file holds 3"},
-		{"huge count", idxLabels(1<<31, []byte{0, 1, 5}), ErrTruncated, "l: truncated: header declares 2147483648 labels, file holds 3"},
+		{"huge count", idxLabels(1<<31, []byte{0, 1, 5}), ErrTooLarge, "l: too large: header declares 2147483648 labels, more than the 342392 a set may hold"},
+		{"count beyond data", idxLabels(maxImages, []byte{0, 1, 5}), ErrTruncated, "l: truncated: header declares 342392 labels, file holds 3"},
 		{"no labels", idxLabels(0, nil), ErrHeader, "l: header declares no labels"},
 		{"trailing", idxLabels(2, []byte{0, 1, 5}), ErrTrailing, "l: trailing data after the 2 labels"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, err := ReadLabels(bytes.NewReader(tt.data), "l")
+			l, _, err := readLabels(bytes.NewReader(tt.data), "l", 0)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) || !strings.HasPrefix(err.Error(), tt.wantMsg) && !strings.Contains(err.Error(), tt.wantMsg) {
 					t.Fatalf("err = %v, want %v containing %q", err, tt.wantErr, tt.wantMsg)
@@ -119,38 +123,11 @@ func TestCorruptGzip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadImages(bytes.NewReader(tt.data), "c.gz")
+			_, _, err := readImages(bytes.NewReader(tt.data), "c.gz", reading{})
 			if !errors.Is(err, tt.wantErr) || !strings.HasPrefix(err.Error(), "c.gz: ") {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 		})
-	}
-}
-
-func TestWriteRead(t *testing.T) {
-	s := Synthetic(7, 4, 9, 1)
-	var ib, lb bytes.Buffer
-	if err := WriteImages(&ib, s); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteLabels(&lb, s.Labels); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ReadImages(&ib, "i")
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels, err := ReadLabels(&lb, "l")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.N != 7 || got.H != 9 || got.W != 9 || !bytes.Equal(labels, s.Labels) {
-		t.Fatalf("round trip: N=%d H=%d W=%d labels %v", got.N, got.H, got.W, labels)
-	}
-	for i, p := range s.Images {
-		if d := got.Images[i] - p; d > 1.0/510+1e-6 || d < -1.0/510-1e-6 {
-			t.Fatalf("pixel %d: %v vs %v", i, got.Images[i], p)
-		}
 	}
 }
 
@@ -165,32 +142,37 @@ func FuzzReadIDX(f *testing.F) {
 	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
 	f.Add([]byte{})
 	var buf bytes.Buffer
-	zw := gzipWriter(&buf)
+	zw := gzip.NewWriter(&buf)
 	zw.Write(idxImages(1, 3, 3, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}))
 	zw.Close()
 	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, name := range []string{"f", "f.gz"} {
-			if s, err := ReadImages(bytes.NewReader(b), name); err == nil {
-				if s.N < 1 || len(s.Images) != s.N*s.H*s.W {
-					t.Fatalf("inconsistent set: N=%d H=%d W=%d len=%d", s.N, s.H, s.W, len(s.Images))
-				}
-				for _, p := range s.Images {
-					if p < 0 || p > 1 {
-						t.Fatalf("pixel %v", p)
+			for _, limit := range []int{0, 1} {
+				if s, declared, err := readImages(bytes.NewReader(b), name, reading{limit: limit}); err == nil {
+					if s.N < 1 || s.N > declared || limit == 0 && s.N != declared || limit > 0 && s.N != limit || len(s.pixels()) != s.N*s.H*s.W {
+						t.Fatalf("inconsistent set: N=%d of %d, limit %d, H=%d W=%d %d pixels", s.N, declared, limit, s.H, s.W, len(s.pixels()))
 					}
-				}
-			} else if !strings.HasPrefix(err.Error(), name+": ") {
-				t.Fatalf("error %q does not start with the file name", err)
-			}
-			if l, err := ReadLabels(bytes.NewReader(b), name); err == nil {
-				for _, v := range l {
-					if v > 9 {
-						t.Fatalf("label %d", v)
+					for _, p := range s.floats() {
+						if p < 0 || p > 1 {
+							t.Fatalf("grey level %v", p)
+						}
 					}
+				} else if !strings.HasPrefix(err.Error(), name+": ") {
+					t.Fatalf("error %q does not start with the file name", err)
 				}
-			} else if !strings.HasPrefix(err.Error(), name+": ") {
-				t.Fatalf("error %q does not start with the file name", err)
+				if l, declared, err := readLabels(bytes.NewReader(b), name, limit); err == nil {
+					if len(l) < 1 || len(l) > declared || limit == 0 && len(l) != declared {
+						t.Fatalf("%d labels of %d, limit %d", len(l), declared, limit)
+					}
+					for _, v := range l {
+						if v > 9 {
+							t.Fatalf("label %d", v)
+						}
+					}
+				} else if !strings.HasPrefix(err.Error(), name+": ") {
+					t.Fatalf("error %q does not start with the file name", err)
+				}
 			}
 		}
 	})

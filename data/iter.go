@@ -2,16 +2,16 @@ package data
 
 import "math/rand/v2"
 
-// Iterator yields a set in shuffled batches. The order of an epoch depends
-// only on (seed, epoch), so runs are reproducible and can resume at an epoch
-// boundary. Next returns views of buffers that the iterator reuses: copy them
-// if they must outlive the next call.
+// Iterator yields a set in shuffled batches, its images converted to grey
+// levels in [0,1]. The order of an epoch depends only on (seed, epoch), so
+// runs are reproducible and can resume at an epoch boundary. Next returns
+// views of buffers that the iterator reuses: copy them if they must outlive
+// the next call.
 type Iterator struct {
 	set      *Set
 	batch    int
 	seed     int64
 	dropLast bool
-	epoch    int
 	perm     []int
 	pos      int
 	images   []float32
@@ -31,8 +31,8 @@ func NewIterator(s *Set, batch int, seed int64, dropLast bool) *Iterator {
 		seed:     seed,
 		dropLast: dropLast,
 		perm:     make([]int, s.N),
-		images:   make([]float32, batch*s.ImageSize()),
-		labels:   make([]uint8, batch),
+		images:   make([]float32, min(batch, s.N)*s.imageSize()),
+		labels:   make([]uint8, min(batch, s.N)),
 	}
 	it.Reset(0)
 	return it
@@ -40,7 +40,6 @@ func NewIterator(s *Set, batch int, seed int64, dropLast bool) *Iterator {
 
 // Reset starts epoch epoch, shuffling deterministically for (seed, epoch).
 func (it *Iterator) Reset(epoch int) {
-	it.epoch = epoch
 	it.pos = 0
 	for i := range it.perm {
 		it.perm[i] = i
@@ -48,12 +47,6 @@ func (it *Iterator) Reset(epoch int) {
 	rng := rand.New(rand.NewPCG(uint64(it.seed), uint64(epoch)^0x9e3779b97f4a7c15))
 	rng.Shuffle(len(it.perm), func(i, j int) { it.perm[i], it.perm[j] = it.perm[j], it.perm[i] })
 }
-
-// Epoch returns the epoch set by the last Reset.
-func (it *Iterator) Epoch() int { return it.epoch }
-
-// Indices returns the shuffled order of the current epoch (a view).
-func (it *Iterator) Indices() []int { return it.perm }
 
 // Next fills and returns views of the internal buffers (images batch*C*H*W,
 // labels batch); ok is false at the end of the epoch. Call Reset to start
@@ -64,9 +57,9 @@ func (it *Iterator) Next() (images []float32, labels []uint8, ok bool) {
 		return nil, nil, false
 	}
 	n = min(n, it.batch)
-	sz := it.set.ImageSize()
+	sz := it.set.imageSize()
 	for k, idx := range it.perm[it.pos : it.pos+n] {
-		copy(it.images[k*sz:(k+1)*sz], it.set.Images[idx*sz:(idx+1)*sz])
+		toFloat(it.images[k*sz:(k+1)*sz], it.set.image(idx))
 		it.labels[k] = it.set.Labels[idx]
 	}
 	it.pos += n

@@ -74,7 +74,7 @@ func locateModuleData() (string, error) {
 
 // hasFiles reports whether dir holds the four gzipped files.
 func hasFiles(dir string) bool {
-	for _, name := range Files {
+	for _, name := range fileNames {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || !st.Mode().IsRegular() {
 			return false
 		}

@@ -16,23 +16,19 @@ func Synthetic(n, classes, size int, seed int64) *Set {
 	n = max(n, 1)
 	classes = max(1, min(classes, 10))
 	size = max(size, 8)
-	s := &Set{
-		Images: make([]float32, n*size*size),
-		Labels: make([]uint8, n),
-		N:      n, C: 1, H: size, W: size,
-	}
+	s := newSet(n, 1, size, size)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x73796e7468657469)) // "synthetic"
 	fs := float64(size)
 	for i := range n {
 		cls := i % classes
 		s.Labels[i] = uint8(cls)
-		img := s.Image(i)
+		img := s.image(i)
 		jit := fs / 10
 		cx := (fs-1)/2 + (rng.Float64()*2-1)*jit
 		cy := (fs-1)/2 + (rng.Float64()*2-1)*jit
 		r := fs * (0.28 + 0.06*rng.Float64())        // half extent
 		t := math.Max(0.75, fs/28*(1+rng.Float64())) // half thickness
-		v := float32(0.7 + 0.3*rng.Float64())
+		v := byte(math.Round(255 * (0.7 + 0.3*rng.Float64())))
 		for y := range size {
 			for x := range size {
 				if inShape(cls, float64(x)-cx, float64(y)-cy, r, t) {

@@ -12,7 +12,7 @@ import (
 // Generator is a graph of the reverse model alone: it starts from a state
 // of layer From (the class layer d, or a hidden layer), runs the reverse
 // chain down to the image (eq. 18–20), and draws the layers it is told to
-// from their means instead of passing the means on (DESIGN.md §3).
+// from their means instead of passing the means on.
 type Generator struct {
 	chain
 	From  int

@@ -45,12 +45,18 @@ func TestGradientCheck(t *testing.T) {
 	}
 	for _, a := range archs {
 		for _, enc := range []Encoding{Binary, Spin} {
-			for _, obj := range []Objective{Discriminative, Generative, GenerativeSampled} {
+			objs := []Objective{Discriminative, Generative, GenerativeSampled}
+			arch, err := models.Parse(a.arch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(arch) >= 3 {
+				// A mixed objective: eq. (21) and a draw of layer d−2 at half
+				// weight, plus both kinds of reverse-layer term.
+				objs = append(objs, models.MustParseObjective("ce + 0.5*label + 0.5*draw:-1 + 0.3*layer + 0.2*layer:1"))
+			}
+			for _, obj := range objs {
 				t.Run(fmt.Sprintf("%s/%v/%v", a.name, enc, obj), func(t *testing.T) {
-					arch, err := models.Parse(a.arch)
-					if err != nil {
-						t.Fatal(err)
-					}
 					p, err := NewParams(arch, a.in, 3, enc, tensor.Float64, 1)
 					if err != nil {
 						t.Fatal(err)

@@ -52,7 +52,9 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 func parallel(n, step int, f func(worker, lo, hi int)) {
 	p := workers(n)
 	if p <= 1 || n <= step {
-		f(0, 0, n)
+		for lo := 0; lo < n; lo += step {
+			f(0, lo, min(lo+step, n))
+		}
 		return
 	}
 	var next atomic.Int64
@@ -392,11 +394,18 @@ func (ws *workspace[T]) get(workers, size int) [][]T {
 
 func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
 
+// convForward, convTranspose and convKernelGrad use Winograd's algorithm
+// instead (winograd.go) where ConvGeom.winograd says so.
+
 // convForward computes y = conv(x, w): x is N×C×H×W, w is O×C×K×K, y is
 // N×O×Ho×Wo. Workers claim chunks of images in turn: im2col of the chunk
 // side by side, one GEMM, and the result copied into NCHW (or written there
 // by the GEMM directly when the grid is y's own layout).
 func convForward[T Float](g ConvGeom, x, w, y []T, ws *workspace[T]) {
+	if g.winograd() {
+		winoForward(g, x, w, y, ws)
+		return
+	}
 	pl := g.plan()
 	p, nc, lg, ld, rows, direct := pl.workers, pl.chunk, pl.lg, pl.ld, pl.rows, pl.direct
 	bufs := ws.get(p, (rows+g.O)*ld)
@@ -423,6 +432,10 @@ func convForward[T Float](g ConvGeom, x, w, y []T, ws *workspace[T]) {
 // convolution of the zero-padded y with the flipped kernel, whose GEMM has a
 // longer inner dimension, measured 15–90% slower on the CNN's layers.)
 func convTranspose[T Float](g ConvGeom, y, w, x []T, ws *workspace[T]) {
+	if g.winograd() {
+		winoTranspose(g, y, w, x, ws)
+		return
+	}
 	pl := g.plan()
 	p, nc, lg, ld, rows, direct := pl.workers, pl.chunk, pl.lg, pl.ld, pl.rows, pl.direct
 	bufs := ws.get(p, (rows+g.O)*ld)
@@ -449,6 +462,10 @@ func convTranspose[T Float](g ConvGeom, y, w, x []T, ws *workspace[T]) {
 // batch into a sum of its own; the sums are added at the end, in worker
 // order, so the result does not depend on timing.
 func convKernelGrad[T Float](g ConvGeom, x, dy, dw []T, ws *workspace[T]) {
+	if g.winograd() {
+		winoKernelGrad(g, x, dy, dw, ws)
+		return
+	}
 	pl := g.plan()
 	p, nc, lg, ld, rows, direct := pl.workers, pl.chunk, pl.lg, pl.ld, pl.rows, pl.direct
 	colSize, ygSize, wSize := rows*ld, g.O*ld, g.O*rows

@@ -48,31 +48,39 @@ func BenchmarkConv(b *testing.B) {
 		rng := rand.New(rand.NewPCG(uint64(li), 1))
 		x, w, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.O*g.colRows()), randF32(rng, g.N*g.outSize())
 		flops := 2 * float64(g.N*g.outSize()*g.colRows())
+		algos := []ConvAlgorithm{ConvIm2col}
+		if withConvAlgorithm(ConvWinograd, func() bool { return g.winograd() }) {
+			algos = append(algos, ConvWinograd)
+		}
 		for _, kind := range []convKind{convFwd, convTrans, convKernel} {
-			name := fmt.Sprintf("L%d_%dx%dx%d_k%ds%d_o%d/%s", li+1, g.C, g.H, g.W, g.K, g.S, g.O, convNames[kind])
-			b.Run(name, func(b *testing.B) {
-				var ws workspace[float32]
-				dx, dw := make([]float32, len(x)), make([]float32, len(w))
-				run := func() {
-					switch kind {
-					case convFwd:
-						convForward(g, x, w, y, &ws)
-					case convTrans:
-						convTranspose(g, y, w, dx, &ws)
-					default:
-						convKernelGrad(g, x, y, dw, &ws)
+			for _, algo := range algos {
+				name := fmt.Sprintf("L%d_%dx%dx%d_k%ds%d_o%d/%s/%v", li+1, g.C, g.H, g.W, g.K, g.S, g.O, convNames[kind], algo)
+				b.Run(name, func(b *testing.B) {
+					defer SetConvAlgorithm(convAlgorithm)
+					SetConvAlgorithm(algo)
+					var ws workspace[float32]
+					dx, dw := make([]float32, len(x)), make([]float32, len(w))
+					run := func() {
+						switch kind {
+						case convFwd:
+							convForward(g, x, w, y, &ws)
+						case convTrans:
+							convTranspose(g, y, w, dx, &ws)
+						default:
+							convKernelGrad(g, x, y, dw, &ws)
+						}
 					}
-				}
-				run()
-				b.ReportAllocs()
-				b.ResetTimer()
-				c0 := cpuTime()
-				for range b.N {
 					run()
-				}
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
-			})
+					b.ReportAllocs()
+					b.ResetTimer()
+					c0 := cpuTime()
+					for range b.N {
+						run()
+					}
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+				})
+			}
 		}
 	}
 }
@@ -120,29 +128,42 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkConvChunk compares chunk sizes (GEMM columns per chunk) of the
-// three kernels on the CNN's largest layers, reporting CPU time per op as
+// BenchmarkConvChunk compares chunk sizes of the three kernels on the
+// CNN's layers 2 and 5, for im2col (GEMM columns per chunk, convCols) and
+// Winograd (tile columns per chunk, winoCols), reporting CPU time per op as
 // well, which a busy machine disturbs less than wall time.
 func BenchmarkConvChunk(b *testing.B) {
-	defer func(c int) { convCols = c }(convCols)
+	defer func(c, w int) { convCols, winoCols = c, w }(convCols, winoCols)
+	algos := []struct {
+		algo  ConvAlgorithm
+		knob  *int
+		sizes []int
+	}{
+		{ConvIm2col, &convCols, []int{1, 512, 2048, 8192}},
+		{ConvWinograd, &winoCols, []int{1, 256, 1024, 4096}},
+	}
 	gs := cnnGeoms(b, 64)
-	for _, li := range []int{1, 4} {
-		g := gs[li]
-		rng := rand.New(rand.NewPCG(uint64(li), 1))
-		x, w, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.O*g.colRows()), randF32(rng, g.N*g.outSize())
-		dx, dw := make([]float32, len(x)), make([]float32, len(w))
-		for _, cols := range []int{1, 512, 2048, 8192} {
-			b.Run(fmt.Sprintf("L%d/cols%d", li+1, cols), func(b *testing.B) {
-				convCols = cols
-				var ws workspace[float32]
-				c0 := cpuTime()
-				for range b.N {
-					convForward(g, x, w, y, &ws)
-					convTranspose(g, y, w, dx, &ws)
-					convKernelGrad(g, x, y, dw, &ws)
-				}
-				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
-			})
+	for _, a := range algos {
+		for _, li := range []int{1, 4} {
+			g := gs[li]
+			rng := rand.New(rand.NewPCG(uint64(li), 1))
+			x, w, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.O*g.colRows()), randF32(rng, g.N*g.outSize())
+			dx, dw := make([]float32, len(x)), make([]float32, len(w))
+			for _, cols := range a.sizes {
+				b.Run(fmt.Sprintf("%v/L%d/cols%d", a.algo, li+1, cols), func(b *testing.B) {
+					*a.knob = cols
+					defer SetConvAlgorithm(convAlgorithm)
+					SetConvAlgorithm(a.algo)
+					var ws workspace[float32]
+					c0 := cpuTime()
+					for range b.N {
+						convForward(g, x, w, y, &ws)
+						convTranspose(g, y, w, dx, &ws)
+						convKernelGrad(g, x, y, dw, &ws)
+					}
+					b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+				})
+			}
 		}
 	}
 }

@@ -3,7 +3,10 @@ package graph
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 // TestTanhAffine32 checks the vector kernel (and its scalar tail) against
@@ -206,22 +209,110 @@ func TestVectorKernels(t *testing.T) {
 	}
 }
 
-// TestConvDeterministic checks that the kernels give bitwise the same
-// result on every run (resumed training relies on it), whatever the
-// timing of the workers.
+// TestConvDeterministic checks that the kernel gradient, im2col and
+// Winograd, is bitwise the same on every run (resumed training relies on
+// it), whatever the timing of the workers. It runs with four workers
+// whatever the machine, for with one worker there is no timing to depend on.
 func TestConvDeterministic(t *testing.T) {
-	for _, g := range cnnGeoms(t, 16) {
-		rng := rand.New(rand.NewPCG(3, 4))
-		x, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.N*g.outSize())
-		var ws workspace[float32]
-		first := make([]float32, g.O*g.colRows())
-		convKernelGrad(g, x, y, first, &ws)
-		for range 5 {
-			again := make([]float32, len(first))
-			convKernelGrad(g, x, y, again, &ws)
-			for i := range first {
-				if first[i] != again[i] {
-					t.Fatalf("%+v: kernel gradient [%d] %g, then %g", g, i, first[i], again[i])
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for _, algo := range []ConvAlgorithm{ConvIm2col, ConvWinograd} {
+		for _, g := range cnnGeoms(t, 16) {
+			if p := g.plan().workers; p < 4 {
+				t.Fatalf("%+v: %d workers, want 4", g, p)
+			}
+			rng := rand.New(rand.NewPCG(3, 4))
+			x, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.N*g.outSize())
+			var ws workspace[float32]
+			grad := func() []float32 {
+				dw := make([]float32, g.O*g.colRows())
+				withConvAlgorithm(algo, func() bool { convKernelGrad(g, x, y, dw, &ws); return true })
+				return dw
+			}
+			first := grad()
+			for range 5 {
+				again := grad()
+				for i := range first {
+					if first[i] != again[i] {
+						t.Fatalf("%v, %+v: kernel gradient [%d] %g, then %g", algo, g, i, first[i], again[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestBCEBack checks that bceBackOp, which recomputes the BCE gradient from
+// the logits and targets, gives bitwise the gradient the loss's own sweep
+// forms (so that training figures do not change with the op that forms
+// it), times the upstream gradient.
+func TestBCEBack(t *testing.T) {
+	const n, per = 3, 301
+	u, x := make([]float64, n*per), make([]float64, n*per)
+	for i := range u {
+		u[i] = float64(i%97-48) * 0.37
+		x[i] = float64(i%11) / 10
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, s := range []float64{1, 2} {
+			for _, g := range []float64{1, 0.5} {
+				uv, xv := tensor.New(tensor.WithShape(n, per), tensor.WithBacking(u)), tensor.New(tensor.WithShape(n, per), tensor.WithBacking(x))
+				if dt == tensor.Float32 {
+					uv, xv = tensor.New(tensor.WithShape(n, per), tensor.WithBacking(to32(u))), tensor.New(tensor.WithShape(n, per), tensor.WithBacking(to32(x)))
+				}
+				fwd := &bceOp{scale: s, dims: 2}
+				if _, err := fwd.Do(uv, xv); err != nil {
+					t.Fatal(err)
+				}
+				back := &bceBackOp{scale: s, dims: 2}
+				got, err := back.Do(uv, xv, scalarValue(dt, g))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := fwd.work.t.Data()
+				for i := range u {
+					var a, b float64
+					switch w := want.(type) {
+					case []float32:
+						a, b = float64(got.Data().([]float32)[i]), float64(float32(g)*w[i])
+					case []float64:
+						a, b = got.Data().([]float64)[i], g*w[i]
+					}
+					if a != b {
+						t.Fatalf("%v, s=%g, g=%g: gradient [%d] = %g, the loss's sweep gives %g", dt, s, g, i, a, b)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestConvWorkers checks the three kernels, im2col and Winograd, against
+// the definition with one worker and with three, on the CNN's layers:
+// every worker count must keep to the chunk its buffers were sized for.
+func TestConvWorkers(t *testing.T) {
+	for _, procs := range []int{1, 3} {
+		for _, algo := range []ConvAlgorithm{ConvIm2col, ConvWinograd} {
+			for gi, g := range cnnGeoms(t, 5) {
+				rng := rand.New(rand.NewPCG(uint64(gi), 9))
+				x, w, y := randSlice(rng, g.N*g.inSize()), randSlice(rng, g.O*g.colRows()), randSlice(rng, g.N*g.outSize())
+				want := [3][]float64{}
+				want[0], want[1], want[2] = naiveConv(g, x, w, y)
+				got := [3][]float64{make([]float64, len(want[0])), make([]float64, len(want[1])), make([]float64, len(want[2]))}
+				func() {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+					defer SetConvAlgorithm(convAlgorithm)
+					SetConvAlgorithm(algo)
+					var ws workspace[float64]
+					convForward(g, x, w, got[0], &ws)
+					convTranspose(g, y, w, got[1], &ws)
+					convKernelGrad(g, x, y, got[2], &ws)
+				}()
+				for k := range want {
+					for i, v := range want[k] {
+						if math.Abs(got[k][i]-v) > 1e-10 {
+							t.Fatalf("%d workers, %v, %+v: %s [%d] = %g, want %g", procs, algo, g, convNames[k], i, got[k][i], v)
+						}
+					}
 				}
 			}
 		}

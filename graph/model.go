@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"dcim/models"
 
@@ -11,35 +12,26 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Objective is what training maximises (DESIGN.md §2); the graph's Loss is
-// its negative, per example.
-type Objective int
+// Objective is the loss a graph builds: weighted terms, each a negative
+// log-likelihood per unit (see models.Objective). The zero value, nil, is
+// the forward cross-entropy alone.
+type Objective = models.Objective
 
-const (
-	// Discriminative is log p(x^d | x^0) alone (§2.2).
-	Discriminative Objective = iota
-	// Generative adds log q(x^0 | x^d), the reverse chain run from the
+// The paper's three objectives.
+var (
+	// Discriminative is −log p(x^d | x^0) alone (§2.2).
+	Discriminative = models.Discriminative()
+	// Generative adds −log q(x^0 | x^d), the reverse chain run from the
 	// one-hot label (eq. 21).
-	Generative
-	// GenerativeSampled adds log q(x^0 | x^{d-1}), the reverse chain run
+	Generative = models.Generative()
+	// GenerativeSampled adds −log q(x^0 | x^{d-1}), the reverse chain run
 	// from a Bernoulli draw of layer d−1 of the forward pass (eq. 22).
-	GenerativeSampled
+	GenerativeSampled = models.GenerativeSampled()
 )
 
-var objectiveNames = [...]string{"discriminative", "generative", "generative-sampled"}
-
-// String returns the command-line spelling of the objective.
-func (o Objective) String() string { return objectiveNames[o] }
-
-// ParseObjective reads "discriminative", "generative" or "generative-sampled".
-func ParseObjective(s string) (Objective, error) {
-	for i, n := range objectiveNames {
-		if s == n {
-			return Objective(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown objective %q (want discriminative, generative or generative-sampled)", s)
-}
+// ParseObjective reads a named objective or a term expression (see
+// models.ParseObjective).
+func ParseObjective(s string) (Objective, error) { return models.ParseObjective(s) }
 
 // Layer is one layer k of a DCIM in a graph. Its weight node W and bias
 // node B serve both chains: the forward chain applies W (eq. 14), the
@@ -72,40 +64,53 @@ func (l *Layer) Reverse(r *G.Node, inShape tensor.Shape) (*G.Node, error) {
 
 // Config says what graph New builds.
 type Config struct {
+	// Objective lists the loss's terms; nil is the forward cross-entropy
+	// alone.
 	Objective Objective
-	Lambda    float64 // λ, the reverse loss weight (1 if zero)
+	Lambda    float64 // λ, multiplies every reverse term's weight (1 if zero)
 	Batch     int
-	// AllTerms builds both reverse losses, eq. (21) and eq. (22), whatever
-	// the objective, so that evaluation can report both.
+	// AllTerms also builds the reverse terms of eq. (21) and eq. (22)
+	// (the latter when there is a hidden layer), whatever the objective, so
+	// that evaluation can report both.
 	AllTerms bool
-	// Grad adds the gradient of Loss with respect to every learnable.
+	// Grad adds the gradient of Loss with respect to every learnable the
+	// loss depends on.
 	Grad bool
 }
 
-// Net is one expression graph holding a DCIM's forward chain, its reverse
-// chain(s) and the loss of one objective, for a fixed batch size.
+// Term is one term of a graph's objective with the node of its value: the
+// term's negative log-likelihood per unit, before weighting.
+type Term struct {
+	models.Term // with the layer resolved
+	Value       *G.Node
+}
+
+// Net is one expression graph holding a DCIM's forward chain, the reverse
+// chains its objective needs and the objective's loss, for a fixed batch
+// size.
 type Net struct {
 	chain
 	Config Config
 
 	// Inputs, owned by the Net and filled by SetBatch and DrawNoise.
-	X     *G.Node // images, N×C×H×W grey levels in [0,1]
-	Y     *G.Node // one-hot labels, N×classes
-	Noise *G.Node // uniform noise for the draw of layer d−1 (nil unless eq. 22 is built)
+	X     *G.Node         // images, N×C×H×W grey levels in [0,1]
+	Y     *G.Node         // one-hot labels, N×classes
+	Noise map[int]*G.Node // uniform noise for the draw of each forward layer k that a term draws
 
-	States []*G.Node // forward mean-field states x̄^0 … x̄^{d−1} (x̄^0 is the encoded image)
-	Logits *G.Node   // class logits a^d, N×classes
-	Probs  *G.Node   // p(x^d | x^0), eq. (15)
+	States []*G.Node       // forward mean-field states x̄^0 … x̄^{d−1} (x̄^0 is the encoded image)
+	Draws  map[int]*G.Node // x^k ~ Bernoulli(x̄^k) for each drawn forward layer k
+	Logits *G.Node         // class logits a^d, N×classes
+	Probs  *G.Node         // p(x^d | x^0), eq. (15)
 
+	Terms   []Term  // the objective's terms, in its order
 	CE      *G.Node // mean −log p(label | x^0)
 	BCE21   *G.Node // per-pixel reverse BCE of q(x^0 | onehot(label)), eq. (21); nil if not built
 	BCE22   *G.Node // per-pixel reverse BCE of q(x^0 | s), s ~ x̄^{d−1}, eq. (22); nil if not built
 	Recon21 *G.Node // q(x^0 = 1 | onehot(label)), N×C×H×W
 	Recon22 *G.Node // q(x^0 = 1 | s)
-	Sample  *G.Node // the draw s of layer d−1
-	Loss    *G.Node // CE + λ·BCE of the objective
+	Sample  *G.Node // the draw s of layer d−1 (Draws[d−1]), nil if not built
+	Loss    *G.Node // Σ weight·term; reverse terms' weights times λ
 	Grads   G.Nodes // ∂Loss/∂Learnables(), when Config.Grad; nil where the loss does not depend on it
-
 }
 
 // chain is what every graph of a DCIM holds: one W and one b node per
@@ -120,7 +125,8 @@ type chain struct {
 	vm     G.VM
 }
 
-// New builds the graph of cfg for the parameters p.
+// New builds the graph of cfg for the parameters p: the forward chain
+// (eq. 14–15), each reverse chain a term needs (eq. 18–20) and the loss.
 func New(p *Params, cfg Config) (*Net, error) {
 	if cfg.Batch < 1 {
 		return nil, fmt.Errorf("batch size %d, want at least 1", cfg.Batch)
@@ -128,13 +134,16 @@ func New(p *Params, cfg Config) (*Net, error) {
 	if cfg.Lambda == 0 {
 		cfg.Lambda = 1
 	}
-	d := p.Depth()
-	needSampled := cfg.Objective == GenerativeSampled || cfg.AllTerms
-	if cfg.Objective == GenerativeSampled && d < 2 {
-		return nil, fmt.Errorf("objective %v needs a hidden layer to draw; arch %v has none", cfg.Objective, p.Arch)
+	obj := cfg.Objective
+	if obj == nil {
+		obj = models.Discriminative()
 	}
-	needSampled = needSampled && d >= 2
-	n := &Net{Config: cfg}
+	d := p.Depth()
+	terms, err := obj.Resolve(d)
+	if err != nil {
+		return nil, fmt.Errorf("objective %v on arch %v: %w", obj, p.Arch, err)
+	}
+	n := &Net{Config: cfg, Noise: map[int]*G.Node{}, Draws: map[int]*G.Node{}}
 	if err := n.init(p, cfg.Batch); err != nil {
 		return nil, err
 	}
@@ -142,13 +151,58 @@ func New(p *Params, cfg Config) (*Net, error) {
 	in := p.Input
 	n.X = G.NewTensor(g, dt, 4, G.WithShape(N, in.C, in.H, in.W), G.WithName("x"), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(N, in.C, in.H, in.W))))
 	n.Y = G.NewMatrix(g, dt, G.WithShape(N, p.Classes), G.WithName("y"), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(N, p.Classes))))
+	if err := n.forward(); err != nil {
+		return nil, err
+	}
 
-	// Forward chain, eq. (14)–(15).
+	// The reverse terms of eq. (21) and eq. (22) first, in this order, so
+	// that the paper's objectives build the same graph as they always did.
+	need := func(kind models.TermKind, k int) bool {
+		return slices.ContainsFunc(terms, func(t models.Term) bool { return t.Kind == kind && t.Layer == k })
+	}
+	if need(models.ReverseLabel, 0) || cfg.AllTerms {
+		if n.BCE21, n.Recon21, err = n.reverseLoss(d, n.Y); err != nil {
+			return nil, err
+		}
+	}
+	if d >= 2 && (need(models.ReverseDraw, d-1) || cfg.AllTerms) {
+		if n.Sample, err = n.draw(d - 1); err != nil {
+			return nil, err
+		}
+		if n.BCE22, n.Recon22, err = n.reverseLoss(d-1, n.Sample); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range terms {
+		v, err := n.term(t)
+		if err != nil {
+			return nil, fmt.Errorf("term %v: %w", t, err)
+		}
+		n.Terms = append(n.Terms, Term{Term: t, Value: v})
+	}
+	if n.Loss, err = n.loss(); err != nil {
+		return nil, err
+	}
+	if cfg.Grad {
+		if err := n.addGrads(); err != nil {
+			return nil, fmt.Errorf("differentiating the %v loss: %w", obj, err)
+		}
+	}
+	n.vm = G.NewTapeMachine(g)
+	return n, nil
+}
+
+// forward builds the forward chain, eq. (14)–(15): the mean-field states
+// x̄^k = σ(W^k x̄^{k−1} + b^k), the class logits and probabilities, and the
+// cross-entropy against the labels.
+func (n *Net) forward() error {
+	p := n.Params
+	d := p.Depth()
 	var err error
 	h := n.X
 	if p.Encoding == Spin {
 		if h, err = G.ApplyOp(&affineOp{a: 2, c: -1, dims: 4}, n.X); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	n.States = append(n.States, h)
@@ -156,86 +210,181 @@ func New(p *Params, cfg Config) (*Net, error) {
 	for _, l := range n.Layers[:d-1] {
 		z, err := l.Forward(h)
 		if err != nil {
-			return nil, fmt.Errorf("layer %d forward: %w", l.Index, err)
+			return fmt.Errorf("layer %d forward: %w", l.Index, err)
 		}
 		if h, err = biasAct(z, l.B, act); err != nil {
-			return nil, fmt.Errorf("layer %d forward: %w", l.Index, err)
+			return fmt.Errorf("layer %d forward: %w", l.Index, err)
 		}
 		n.States = append(n.States, h)
 	}
 	top := n.Layers[d-1]
 	z, err := top.Forward(h)
 	if err != nil {
-		return nil, fmt.Errorf("layer %d forward: %w", d, err)
+		return fmt.Errorf("layer %d forward: %w", d, err)
 	}
 	if n.Logits, err = biasAct(z, top.B, actIdentity); err != nil {
-		return nil, err
+		return err
 	}
 	if n.Probs, err = G.ApplyOp(&softmaxOp{}, n.Logits); err != nil {
-		return nil, err
+		return err
 	}
-	if n.CE, err = G.ApplyOp(crossEntropyOp{}, n.Logits, n.Y); err != nil {
-		return nil, err
-	}
+	n.CE, err = G.ApplyOp(crossEntropyOp{}, n.Logits, n.Y)
+	return err
+}
 
-	// Reverse chains, eq. (18)–(20), and their losses.
-	if cfg.Objective == Generative || cfg.AllTerms {
-		if n.BCE21, n.Recon21, err = n.reverseLoss(d, n.Y); err != nil {
-			return nil, err
-		}
+// draw returns x^k ~ Bernoulli(x̄^k), a draw of forward layer k from its
+// mean-field state, made once per graph and shared by every term that
+// draws layer k.
+func (n *Net) draw(k int) (*G.Node, error) {
+	if s, ok := n.Draws[k]; ok {
+		return s, nil
 	}
-	if needSampled {
-		m := n.States[d-1]
-		n.Noise = G.NewTensor(g, dt, m.Dims(), G.WithShape(m.Shape()...), G.WithName("noise"), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(m.Shape()...))))
-		if n.Sample, err = G.ApplyOp(&bernoulliOp{spin: p.Encoding == Spin, dims: m.Dims()}, m, n.Noise); err != nil {
-			return nil, err
-		}
-		if n.BCE22, n.Recon22, err = n.reverseLoss(d-1, n.Sample); err != nil {
-			return nil, err
-		}
+	m := n.States[k]
+	dt := n.Params.Dtype()
+	noise := G.NewTensor(n.Graph, dt, m.Dims(), G.WithShape(m.Shape()...), G.WithName(fmt.Sprintf("noise%d", k)), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(m.Shape()...))))
+	s, err := G.ApplyOp(&bernoulliOp{spin: n.Params.Encoding == Spin, dims: m.Dims()}, m, noise)
+	if err != nil {
+		return nil, fmt.Errorf("draw of layer %d: %w", k, err)
 	}
+	n.Noise[k], n.Draws[k] = noise, s
+	return s, nil
+}
 
-	// The objective's loss.
-	n.Loss = n.CE
-	var rev *G.Node
-	switch cfg.Objective {
-	case Generative:
-		rev = n.BCE21
-	case GenerativeSampled:
-		rev = n.BCE22
-	}
-	if rev != nil {
-		lambda := G.NewConstant(scalarValue(dt, cfg.Lambda), G.WithName("λ"))
-		weighted, err := G.Mul(rev, lambda)
+// term returns the node of one resolved term's value.
+func (n *Net) term(t models.Term) (*G.Node, error) {
+	d := n.Params.Depth()
+	switch t.Kind {
+	case models.CE:
+		return n.CE, nil
+	case models.ReverseLabel:
+		return n.BCE21, nil
+	case models.ReverseDraw:
+		if t.Layer == d-1 {
+			return n.BCE22, nil
+		}
+		s, err := n.draw(t.Layer)
 		if err != nil {
 			return nil, err
 		}
-		if n.Loss, err = G.Add(n.CE, weighted); err != nil {
+		loss, _, err := n.reverseLoss(t.Layer, s)
+		return loss, err
+	case models.ReverseLayer:
+		return n.reverseLayerLoss(t.Layer)
+	}
+	return nil, fmt.Errorf("unknown kind %d", int(t.Kind))
+}
+
+// reverseLayerLoss is −log q(x^k | x^{k+1}) per unit (eq. 18–19 for one
+// layer): x^k is drawn from the forward chain and scored under the reverse
+// conditional σ((W^{k+1})ᵀ x^{k+1} + b^k), with x^{k+1} the one-hot label
+// (k = d−1) or a draw of forward layer k+1.
+func (n *Net) reverseLayerLoss(k int) (*G.Node, error) {
+	d := n.Params.Depth()
+	cond := n.Y
+	if k+1 < d {
+		var err error
+		if cond, err = n.draw(k + 1); err != nil {
 			return nil, err
 		}
 	}
-	if cfg.Grad {
-		if err := n.addGrads(); err != nil {
-			return nil, fmt.Errorf("differentiating the %v loss: %w", cfg.Objective, err)
+	z, err := n.Layers[k].Reverse(cond, n.stateShape(k))
+	if err != nil {
+		return nil, fmt.Errorf("layer %d reverse: %w", k+1, err)
+	}
+	u, err := biasAct(z, n.Layers[k-1].B, actIdentity)
+	if err != nil {
+		return nil, err
+	}
+	target, err := n.draw(k)
+	if err != nil {
+		return nil, err
+	}
+	if n.Params.Encoding == Spin { // ±1 → {0,1}
+		if target, err = G.ApplyOp(&affineOp{a: 0.5, c: 0.5, dims: target.Dims()}, target); err != nil {
+			return nil, err
 		}
 	}
-	n.vm = G.NewTapeMachine(g)
-	return n, nil
+	return G.ApplyOp(&bceOp{scale: pixelScaleOf(n.Params.Encoding), dims: u.Dims()}, u, target)
 }
 
-// addGrads adds ∂Loss/∂θ for every learnable θ. The discriminative loss
-// does not depend on a⁰: its gradient is left nil (zero).
+// loss sums the weighted terms. A weight of 1 on the cross-entropy is
+// not multiplied; reverse terms are always scaled by weight·λ.
+func (n *Net) loss() (*G.Node, error) {
+	var loss *G.Node
+	for _, t := range n.Terms {
+		v := t.Value
+		w := t.Weight
+		if t.Kind != models.CE {
+			w *= n.Config.Lambda
+		}
+		if t.Kind != models.CE || w != 1 {
+			c := G.NewConstant(scalarValue(n.Params.Dtype(), w), G.WithName("w_"+t.Key()))
+			var err error
+			if v, err = G.Mul(v, c); err != nil {
+				return nil, err
+			}
+		}
+		if loss == nil {
+			loss = v
+			continue
+		}
+		var err error
+		if loss, err = G.Add(loss, v); err != nil {
+			return nil, err
+		}
+	}
+	return loss, nil
+}
+
+// addGrads adds ∂Loss/∂θ for every learnable θ the loss depends on; the
+// others' gradients are left nil (zero). The cross-entropy reaches every W
+// and b; a reverse chain from layer k down to the image reaches W^1…W^k,
+// b^1…b^{k−1} and a⁰; one reverse layer q(x^k | x^{k+1}) reaches W^{k+1}
+// and b^k (draws pass no gradient).
 func (n *Net) addGrads() error {
-	wrt := n.Learnables()
-	if n.Config.Objective == Discriminative {
-		wrt = wrt[:len(wrt)-1]
+	d := n.Params.Depth()
+	usesW, usesB, usesA0 := make([]bool, d+1), make([]bool, d+1), false
+	for _, t := range n.Terms {
+		switch t.Kind {
+		case models.CE:
+			for k := 1; k <= d; k++ {
+				usesW[k], usesB[k] = true, true
+			}
+		case models.ReverseLabel, models.ReverseDraw:
+			from := d
+			if t.Kind == models.ReverseDraw {
+				from = t.Layer
+			}
+			for k := 1; k <= from; k++ {
+				usesW[k], usesB[k-1] = true, true
+			}
+			usesA0 = true
+		case models.ReverseLayer:
+			usesW[t.Layer+1], usesB[t.Layer] = true, true
+		}
+	}
+	all := n.Learnables()
+	var wrt G.Nodes
+	var at []int
+	for k := 1; k <= d; k++ {
+		if usesW[k] {
+			wrt, at = append(wrt, all[2*(k-1)]), append(at, 2*(k-1))
+		}
+		if usesB[k] {
+			wrt, at = append(wrt, all[2*(k-1)+1]), append(at, 2*(k-1)+1)
+		}
+	}
+	if usesA0 {
+		wrt, at = append(wrt, n.A0), append(at, len(all)-1)
 	}
 	grads, err := G.Grad(n.Loss, wrt...)
 	if err != nil {
 		return err
 	}
-	n.Grads = make(G.Nodes, len(n.Learnables()))
-	copy(n.Grads, grads)
+	n.Grads = make(G.Nodes, len(all))
+	for i, g := range grads {
+		n.Grads[at[i]] = g
+	}
 	return nil
 }
 
@@ -367,11 +516,13 @@ func (n *Net) SetBatch(images []float32, labels []uint8) error {
 	return nil
 }
 
-// DrawNoise fills the noise input of eq. (22)'s draw from rng; it does
-// nothing when the graph has no draw.
+// DrawNoise fills the noise of every forward draw from rng, the lowest
+// layer first; it does nothing when the graph draws no layer.
 func (n *Net) DrawNoise(rng *rand.Rand) {
-	if n.Noise != nil {
-		fill(n.Noise.Value().(*tensor.Dense), rng.Float64)
+	for k := range n.Params.Depth() { // the lowest layer first
+		if noise, ok := n.Noise[k]; ok {
+			fill(noise.Value().(*tensor.Dense), rng.Float64)
+		}
 	}
 }
 
@@ -390,4 +541,16 @@ func Scalar(node *G.Node) float64 {
 		return math.NaN()
 	}
 	return scalarOf(node.Value())
+}
+
+// Argmax returns the index of the largest value of row (the first one on
+// ties): the predicted class of a row of class probabilities.
+func Argmax(row []float32) int {
+	best := 0
+	for j, v := range row {
+		if v > row[best] {
+			best = j
+		}
+	}
+	return best
 }

@@ -237,3 +237,44 @@ func TestNewErrors(t *testing.T) {
 		t.Error("bad encoding accepted")
 	}
 }
+
+// TestCentreBinary: {0,1} parameters centred by CentreBinary compute the
+// same class probabilities as the ±1 network with the original weights.
+func TestCentreBinary(t *testing.T) {
+	arch, in := models.MustParse("(3,1,3),(2,2,4),(6),(3)"), models.Shape{C: 1, H: 10, W: 10}
+	bin, err := NewParams(arch, in, 3, Binary, tensor.Float64, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spin, err := NewParams(arch, in, 3, Spin, tensor.Float64, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bin.CentreBinary(); err != nil {
+		t.Fatal(err)
+	}
+	if err := spin.CentreBinary(); err == nil {
+		t.Error("centring spin parameters: no error")
+	}
+	img, lab := tinyBatch(4, in, 3, 6)
+	probs := func(p *Params) []float64 {
+		net, err := New(p, Config{Batch: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer net.Close()
+		if err := net.SetBatch(img, lab); err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return slices.Clone(net.Probs.Value().Data().([]float64))
+	}
+	got, want := probs(bin), probs(spin)
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Fatalf("probability %d: centred binary %g, spin %g", i, got[i], want[i])
+		}
+	}
+}

@@ -43,6 +43,44 @@ func (o *output) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 	return o.t
 }
 
+// floatKernel is an op's arithmetic for one element type T: it reads the
+// op's inputs and writes its output out. Each op writes its kernel once, as
+// a generic function, and doFloat picks the instance for the dtype at hand.
+type floatKernel[O any, T Float] func(op O, out []T, in []G.Value)
+
+// doFloat runs the instance of an op's kernel that matches out's dtype and
+// returns out, which the op keeps for the next step.
+func doFloat[O any](op O, out *tensor.Dense, in []G.Value, k32 floatKernel[O, float32], k64 floatKernel[O, float64]) (G.Value, error) {
+	switch out.Dtype() {
+	case tensor.Float32:
+		k32(op, floats[float32](out), in)
+	case tensor.Float64:
+		k64(op, floats[float64](out), in)
+	default:
+		return nil, fmt.Errorf("%v: dtype %v, want float32 or float64", op, out.Dtype())
+	}
+	return out, nil
+}
+
+// scalarKernel is doFloat's counterpart for an op whose output is a scalar
+// (a loss): it returns the value in float64.
+type scalarKernel[O any, T Float] func(op O, in []G.Value) float64
+
+// doScalar runs the instance of a scalar op's kernel that matches the dtype
+// of its first input and wraps the result as a scalar of that dtype.
+func doScalar[O any](op O, in []G.Value, k32 scalarKernel[O, float32], k64 scalarKernel[O, float64]) (G.Value, error) {
+	var v float64
+	switch dt := in[0].Dtype(); dt {
+	case tensor.Float32:
+		v = k32(op, in)
+	case tensor.Float64:
+		v = k64(op, in)
+	default:
+		return nil, fmt.Errorf("%v: dtype %v, want float32 or float64", op, dt)
+	}
+	return scalarValue(in[0].Dtype(), v), nil
+}
+
 // floats returns the []float32 or []float64 behind a tensor value, without
 // the allocation that (*tensor.Dense).Data makes for its new slice header
 // on every call; the ops call it once per input per step.

@@ -136,16 +136,11 @@ func (op *biasActOp) Do(in ...G.Value) (G.Value, error) {
 	if err := checkArity(op, len(in)); err != nil {
 		return nil, err
 	}
-	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		y := floats[float32](out)
-		addBiasAct(op.act, floats[float32](in[0]), floats[float32](in[1]), y, rows(in[0].Shape()))
-	case tensor.Float64:
-		y := floats[float64](out)
-		addBiasAct(op.act, floats[float64](in[0]), floats[float64](in[1]), y, rows(in[0].Shape()))
-	}
-	return out, nil
+	return doFloat(op, op.out.get(in[0].Dtype(), in[0].Shape()), in, biasActKernel[float32], biasActKernel[float64])
+}
+
+func biasActKernel[T Float](op *biasActOp, y []T, in []G.Value) {
+	addBiasAct(op.act, floats[T](in[0]), floats[T](in[1]), y, rows(in[0].Shape()))
 }
 
 // addBiasAct writes y = act(z + b) for z of n rows of B×S values, rows
@@ -232,16 +227,11 @@ func (op *actBackOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), err
 }
 func (op *actBackOp) Do(in ...G.Value) (G.Value, error) {
-	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := floats[float32](out)
-		actBack(op.act, floats[float32](in[0]), floats[float32](in[1]), o)
-	case tensor.Float64:
-		o := floats[float64](out)
-		actBack(op.act, floats[float64](in[0]), floats[float64](in[1]), o)
-	}
-	return out, nil
+	return doFloat(op, op.out.get(in[0].Dtype(), in[0].Shape()), in, actBackKernel[float32], actBackKernel[float64])
+}
+
+func actBackKernel[T Float](op *actBackOp, dz []T, in []G.Value) {
+	actBack(op.act, floats[T](in[0]), floats[T](in[1]), dz)
 }
 
 func actBack[T Float](act activation, y, dy, dz []T) {
@@ -284,16 +274,15 @@ func (op *biasSumOp) Type() hm.Type {
 }
 func (op *biasSumOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.bShape.Clone(), nil }
 func (op *biasSumOp) Do(in ...G.Value) (G.Value, error) {
-	out := op.out.get(in[0].Dtype(), op.bShape)
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := floats[float32](out)
-		biasSum(floats[float32](in[0]), o, rows(in[0].Shape()), &op.ws32)
-	case tensor.Float64:
-		o := floats[float64](out)
-		biasSum(floats[float64](in[0]), o, rows(in[0].Shape()), &op.ws64)
-	}
-	return out, nil
+	return doFloat(op, op.out.get(in[0].Dtype(), op.bShape), in, biasSumKernel32, biasSumKernel64)
+}
+
+func biasSumKernel32(op *biasSumOp, db []float32, in []G.Value) {
+	biasSum(floats[float32](in[0]), db, rows(in[0].Shape()), &op.ws32)
+}
+
+func biasSumKernel64(op *biasSumOp, db []float64, in []G.Value) {
+	biasSum(floats[float64](in[0]), db, rows(in[0].Shape()), &op.ws64)
 }
 
 // biasSum sums dz (N×B×S, n rows) over N and S into db (B values), each

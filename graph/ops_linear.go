@@ -19,6 +19,7 @@ type matMulOp struct {
 	tA, tB       bool
 	aDims, bDims int          // ranks of the inputs
 	shape        tensor.Shape // output shape; nil means m×n
+	m, n, k      int          // GEMM sizes of the current run
 	out          output
 }
 
@@ -96,17 +97,13 @@ func (op *matMulOp) Do(in ...G.Value) (G.Value, error) {
 	if shape == nil {
 		shape = tensor.Shape{m, n}
 	}
-	out := op.out.get(in[0].Dtype(), shape)
+	op.m, op.n, op.k = m, n, k
+	return doFloat(op, op.out.get(in[0].Dtype(), shape), in, matMulKernel[float32], matMulKernel[float64])
+}
+
+func matMulKernel[T Float](op *matMulOp, c []T, in []G.Value) {
 	lda, ldb := cols(in[0].Shape()), cols(in[1].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		c := floats[float32](out)
-		gemmRows(op.tA, op.tB, m, n, k, floats[float32](in[0]), lda, floats[float32](in[1]), ldb, c)
-	case tensor.Float64:
-		c := floats[float64](out)
-		gemmRows(op.tA, op.tB, m, n, k, floats[float64](in[0]), lda, floats[float64](in[1]), ldb, c)
-	}
-	return out, nil
+	gemmRows(op.tA, op.tB, op.m, op.n, op.k, floats[T](in[0]), lda, floats[T](in[1]), ldb, c)
 }
 
 // gemmRows computes C = op(A)·op(B) with the rows of C split across cores.
@@ -226,20 +223,15 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	_, _, shape := op.shapes()
-	out := op.out.get(in[0].Dtype(), shape)
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := floats[float32](out)
-		runConv(op.kind, op.g, floats[float32](in[0]), floats[float32](in[1]), o, &op.ws32)
-	case tensor.Float64:
-		o := floats[float64](out)
-		runConv(op.kind, op.g, floats[float64](in[0]), floats[float64](in[1]), o, &op.ws64)
-	}
-	return out, nil
+	return doFloat(op, op.out.get(in[0].Dtype(), shape), in, convKernel32, convKernel64)
 }
 
-func runConv[T Float](kind convKind, g ConvGeom, a, b, out []T, ws *workspace[T]) {
-	switch kind {
+func convKernel32(op *convOp, out []float32, in []G.Value) { runConv(op, in, out, &op.ws32) }
+func convKernel64(op *convOp, out []float64, in []G.Value) { runConv(op, in, out, &op.ws64) }
+
+func runConv[T Float](op *convOp, in []G.Value, out []T, ws *workspace[T]) {
+	g, a, b := op.g, floats[T](in[0]), floats[T](in[1])
+	switch op.kind {
 	case convFwd:
 		convForward(g, a, b, out, ws)
 	case convTrans:

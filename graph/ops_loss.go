@@ -24,17 +24,11 @@ func (op *softmaxOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), err
 }
 func (op *softmaxOp) Do(in ...G.Value) (G.Value, error) {
-	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	k := cols(in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := floats[float32](out)
-		softmaxRows(floats[float32](in[0]), o, k)
-	case tensor.Float64:
-		o := floats[float64](out)
-		softmaxRows(floats[float64](in[0]), o, k)
-	}
-	return out, nil
+	return doFloat(op, op.out.get(in[0].Dtype(), in[0].Shape()), in, softmaxKernel[float32], softmaxKernel[float64])
+}
+
+func softmaxKernel[T Float](_ *softmaxOp, p []T, in []G.Value) {
+	softmaxRows(floats[T](in[0]), p, cols(in[0].Shape()))
 }
 
 func softmaxRows[T Float](z, p []T, k int) {
@@ -74,17 +68,11 @@ func (op crossEntropyOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.ScalarShape(), nil
 }
 func (op crossEntropyOp) Do(in ...G.Value) (G.Value, error) {
-	k := cols(in[0].Shape())
-	var v float64
-	switch in[0].Dtype() {
-	case tensor.Float32:
-		z := floats[float32](in[0])
-		v = crossEntropy(z, floats[float32](in[1]), k, nil, 0)
-	case tensor.Float64:
-		z := floats[float64](in[0])
-		v = crossEntropy(z, floats[float64](in[1]), k, nil, 0)
-	}
-	return scalarValue(in[0].Dtype(), v), nil
+	return doScalar(op, in, crossEntropyKernel[float32], crossEntropyKernel[float64])
+}
+
+func crossEntropyKernel[T Float](_ crossEntropyOp, in []G.Value) float64 {
+	return crossEntropy(floats[T](in[0]), floats[T](in[1]), cols(in[0].Shape()), nil, 0)
 }
 
 // crossEntropy returns the mean cross-entropy; when dz is not nil it also
@@ -142,17 +130,11 @@ func (op *crossEntropyBackOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error)
 	return s.Clone(), err
 }
 func (op *crossEntropyBackOp) Do(in ...G.Value) (G.Value, error) {
-	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	k, g := cols(in[0].Shape()), scalarOf(in[2])
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := floats[float32](out)
-		crossEntropy(floats[float32](in[0]), floats[float32](in[1]), k, o, g)
-	case tensor.Float64:
-		o := floats[float64](out)
-		crossEntropy(floats[float64](in[0]), floats[float64](in[1]), k, o, g)
-	}
-	return out, nil
+	return doFloat(op, op.out.get(in[0].Dtype(), in[0].Shape()), in, crossEntropyBackKernel[float32], crossEntropyBackKernel[float64])
+}
+
+func crossEntropyBackKernel[T Float](_ *crossEntropyBackOp, dz []T, in []G.Value) {
+	crossEntropy(floats[T](in[0]), floats[T](in[1]), cols(in[0].Shape()), dz, scalarOf(in[2]))
 }
 func (op *crossEntropyBackOp) String() string        { return "CrossEntropyBack" }
 func (op *crossEntropyBackOp) WriteHash(h hash.Hash) { writeHash(h, op) }
@@ -166,13 +148,13 @@ func (op *crossEntropyBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error
 // binary cross-entropy −[x log q + (1−x) log(1−q)] of grey levels x ∈ [0,1]
 // against q = σ(s·u), computed from the logits u as softplus(s·u) − x·s·u.
 // s is 1 for {0,1} pixels and 2 for ±1 pixels (log q(x) = x·a − log 2cosh a,
-// DESIGN.md §1). The same pass keeps s·(σ(s·u) − x)/len(u), the gradient
-// in u, for bceBackOp: sigmoid and BCE are fused into one sweep.
+// eq. (9)). Its derivative in u, bceBackOp, is computed afresh from u and
+// x; the sweep here keeps σ(s·u) in a scratch buffer of its own.
 type bceOp struct {
 	opBase
 	scale float64
 	dims  int
-	grad  output
+	work  output // scratch: σ(s·u) and the gradient of bce and bce32
 	parts []float64
 }
 
@@ -185,21 +167,19 @@ func (op *bceOp) Do(in ...G.Value) (G.Value, error) {
 	if !in[0].Shape().Eq(in[1].Shape()) {
 		return nil, fmt.Errorf("%v: logits %v and targets %v differ in shape", op, in[0].Shape(), in[1].Shape())
 	}
-	du := op.grad.get(in[0].Dtype(), in[0].Shape())
-	n := rows(in[0].Shape())
-	if len(op.parts) < workers(n) {
-		op.parts = make([]float64, workers(n))
+	if n := workers(rows(in[0].Shape())); len(op.parts) < n {
+		op.parts = make([]float64, n)
 	}
-	var v float64
-	switch in[0].Dtype() {
-	case tensor.Float32:
-		u := floats[float32](in[0])
-		v = bce32(float32(op.scale), u, floats[float32](in[1]), floats[float32](du), n, op.parts)
-	case tensor.Float64:
-		u := floats[float64](in[0])
-		v = bce(op.scale, u, floats[float64](in[1]), floats[float64](du), n, op.parts)
-	}
-	return scalarValue(in[0].Dtype(), v), nil
+	op.work.get(in[0].Dtype(), in[0].Shape())
+	return doScalar(op, in, bceKernel32, bceKernel64)
+}
+
+func bceKernel32(op *bceOp, in []G.Value) float64 {
+	return bce32(float32(op.scale), floats[float32](in[0]), floats[float32](in[1]), floats[float32](op.work.t), rows(in[0].Shape()), op.parts)
+}
+
+func bceKernel64(op *bceOp, in []G.Value) float64 {
+	return bce(op.scale, floats[float64](in[0]), floats[float64](in[1]), floats[float64](op.work.t), rows(in[0].Shape()), op.parts)
 }
 
 // bce returns the mean binary cross-entropy of n rows and writes
@@ -276,55 +256,67 @@ func (op *bceOp) String() string        { return fmt.Sprintf("BCE{%g,%d}", op.sc
 func (op *bceOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *bceOp) Hashcode() uint32      { return hashOf(op) }
 func (op *bceOp) DiffWRT(int) []bool    { return []bool{true, false} }
-func (op *bceOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	du, err := G.ApplyOp(&bceBackOp{fwd: op, shape: in[0].Shape().Clone()}, out, grad)
+func (op *bceOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	du, err := G.ApplyOp(&bceBackOp{scale: op.scale, dims: op.dims}, in[0], in[1], grad)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{du, nil}, nil
 }
 
-// bceBackOp is the derivative of bceOp in its logits: the upstream
-// gradient g times the gradient its forward op kept. It takes the loss
-// node as input so that it runs after it.
+// bceBackOp is the derivative of bceOp in its logits u, for targets x and
+// upstream gradient g: g·s·(σ(s·u) − x)/len(u).
 type bceBackOp struct {
 	opBase
-	fwd   *bceOp
-	shape tensor.Shape
+	scale float64
+	dims  int
 	out   output
 }
 
-func (op *bceBackOp) Arity() int { return 2 }
+func (op *bceBackOp) Arity() int { return 3 }
 func (op *bceBackOp) Type() hm.Type {
-	return fnType(hm.TypeVariable('a'), hm.TypeVariable('a'), tensorType(len(op.shape)))
+	t := tensorType(op.dims)
+	return fnType(t, t, hm.TypeVariable('a'), t)
 }
-func (op *bceBackOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
+func (op *bceBackOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(ds[0])
+	return s.Clone(), err
+}
 func (op *bceBackOp) Do(in ...G.Value) (G.Value, error) {
-	src := op.fwd.grad.t
-	out := op.out.get(src.Dtype(), src.Shape())
-	g := scalarOf(in[1])
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := floats[float32](out)
-		scaleInto(o, floats[float32](src), float32(g))
-	case tensor.Float64:
-		o := floats[float64](out)
-		scaleInto(o, floats[float64](src), g)
-	}
-	return out, nil
+	return doFloat(op, op.out.get(in[0].Dtype(), in[0].Shape()), in, bceBackKernel[float32], bceBackKernel[float64])
 }
 
-func scaleInto[T Float](dst, src []T, g T) {
-	if g == 1 {
-		copy(dst, src)
-		return
-	}
-	for i, v := range src {
-		dst[i] = g * v
-	}
+// bceBackKernel writes du = g·s·(σ(s·u) − x)/len(u), rows split across
+// cores, σ from the vector tanh kernel for float32. It rounds as bce and
+// bce32 round their gradient, s·(σ − x)/len(u) and then the factor g, so
+// that a training run's figures do not depend on which op forms it.
+func bceBackKernel[T Float](op *bceBackOp, du []T, in []G.Value) {
+	u, x, g := floats[T](in[0]), floats[T](in[1]), T(scalarOf(in[2]))
+	s, inv := op.scale, 1/float64(len(u))
+	n := rows(in[0].Shape())
+	per := len(u) / n
+	chunks(n, per, func(_, lo, hi int) {
+		d, uu, xx := du[lo*per:hi*per], u[lo*per:hi*per], x[lo*per:hi*per]
+		if d32, ok := any(d).([]float32); ok {
+			s32, inv32 := float32(s), 1/float32(len(u))
+			tanhAffine32(d32, any(uu).([]float32), 0, 0.5*s32, 0.5, 0.5)
+			for i, v := range any(xx).([]float32) {
+				d32[i] = s32 * (d32[i] - v) * inv32
+			}
+		} else {
+			for i, v := range uu {
+				d[i] = T(s * (sigmoid(s*float64(v)) - float64(xx[i])) * inv)
+			}
+		}
+		if g != 1 {
+			for i := range d {
+				d[i] *= g
+			}
+		}
+	})
 }
 
-func (op *bceBackOp) String() string        { return fmt.Sprintf("BCEBack{%p}", op.fwd) }
+func (op *bceBackOp) String() string        { return fmt.Sprintf("BCEBack{%g,%d}", op.scale, op.dims) }
 func (op *bceBackOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *bceBackOp) Hashcode() uint32      { return hashOf(op) }
 func (op *bceBackOp) DiffWRT(n int) []bool  { return noDiff(n) }
@@ -352,19 +344,11 @@ func (op *affineOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), err
 }
 func (op *affineOp) Do(in ...G.Value) (G.Value, error) {
-	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := floats[float32](out)
-		affine(op, floats[float32](in[0]), o)
-	case tensor.Float64:
-		o := floats[float64](out)
-		affine(op, floats[float64](in[0]), o)
-	}
-	return out, nil
+	return doFloat(op, op.out.get(in[0].Dtype(), in[0].Shape()), in, affineKernel[float32], affineKernel[float64])
 }
 
-func affine[T Float](op *affineOp, x, y []T) {
+func affineKernel[T Float](op *affineOp, y []T, in []G.Value) {
+	x := floats[T](in[0])
 	if x32, ok := any(x).([]float32); ok && op.sigmoid && op.c == 0 {
 		a := float32(op.a)
 		tanhAffine32(any(y).([]float32), x32, 0, 0.5*a, 0.5, 0.5) // σ(a·x)
@@ -412,16 +396,11 @@ func (op *bernoulliOp) Do(in ...G.Value) (G.Value, error) {
 	if !in[0].Shape().Eq(in[1].Shape()) {
 		return nil, fmt.Errorf("%v: noise %v does not match mean %v", op, in[1].Shape(), in[0].Shape())
 	}
-	out := op.out.get(in[0].Dtype(), in[0].Shape())
-	switch out.Dtype() {
-	case tensor.Float32:
-		o := floats[float32](out)
-		bernoulli(op.spin, floats[float32](in[0]), floats[float32](in[1]), o)
-	case tensor.Float64:
-		o := floats[float64](out)
-		bernoulli(op.spin, floats[float64](in[0]), floats[float64](in[1]), o)
-	}
-	return out, nil
+	return doFloat(op, op.out.get(in[0].Dtype(), in[0].Shape()), in, bernoulliKernel[float32], bernoulliKernel[float64])
+}
+
+func bernoulliKernel[T Float](op *bernoulliOp, s []T, in []G.Value) {
+	bernoulli(op.spin, floats[T](in[0]), floats[T](in[1]), s)
 }
 
 // bernoulli draws without branches (the draws are random, so a branch

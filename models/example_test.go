@@ -31,7 +31,8 @@ func ExampleArch_Shapes() {
 }
 
 func ExampleArch_Summary() {
-	s, err := models.MNISTCNN().Summary(models.MNISTInput, models.MNISTClasses)
+	cnn := models.MustParse("(3,1,32),(3,1,32),(2,2,32),(3,1,64),(3,1,64),(2,2,64),(50),(10)") // the paper's CNN, §3.2
+	s, err := cnn.Summary(models.MNISTInput, models.MNISTClasses)
 	if err != nil {
 		panic(err)
 	}

@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -215,6 +216,9 @@ func (a Arch) Shapes(in Shape, classes int) ([]Shape, error) {
 	if classes <= 0 {
 		return nil, fmt.Errorf("%d classes: must be positive", classes)
 	}
+	if satMul(in.C, in.H, in.W) == math.MaxInt {
+		return nil, fmt.Errorf("input shape %d×%d×%d: too many units to count in an int", in.C, in.H, in.W)
+	}
 	out := make([]Shape, len(a)+1)
 	out[0] = in
 	cur := in
@@ -245,6 +249,9 @@ func (a Arch) Shapes(in Shape, classes int) ([]Shape, error) {
 				}
 			}
 			cur = Shape{C: l.C, H: (cur.H-l.K)/l.S + 1, W: (cur.W-l.K)/l.S + 1}
+			if satMul(cur.C, cur.H, cur.W) == math.MaxInt {
+				return nil, fmt.Errorf("layer %d %v: output %d×%d×%d has too many units to count in an int", k, l, cur.C, cur.H, cur.W)
+			}
 		default:
 			return nil, fmt.Errorf("layer %d %v: unknown kind %d", k, l, int(l.Kind))
 		}
@@ -263,8 +270,9 @@ func (a Arch) Shapes(in Shape, classes int) ([]Shape, error) {
 // Params returns the parameter count of each layer, out[k-1] for layer k
 // (weights + biases; conv: C_out*C_in*K*K + C_out; dense: out*in + out,
 // where in is the flattened size of the layer's input). It validates as
-// [Arch.Shapes] does. The reverse model's image bias a^0 (in.Size()
-// parameters) belongs to no layer and is not included.
+// [Arch.Shapes] does, and reports an error when a count does not fit an
+// int. The reverse model's image bias a^0 (in.Size() parameters) belongs
+// to no layer and is not included; [Arch.ParamCount] is the total.
 func (a Arch) Params(in Shape, classes int) ([]int, error) {
 	shapes, err := a.Shapes(in, classes)
 	if err != nil {
@@ -272,12 +280,8 @@ func (a Arch) Params(in Shape, classes int) ([]int, error) {
 	}
 	out := make([]int, len(a))
 	for i, l := range a {
-		prev := shapes[i]
-		switch l.Kind {
-		case Dense:
-			out[i] = l.Units*prev.Size() + l.Units
-		case Conv:
-			out[i] = l.C*prev.C*l.K*l.K + l.C
+		if out[i] = layerParams(l, shapes[i]); out[i] == math.MaxInt {
+			return nil, fmt.Errorf("layer %d %v: parameter count does not fit an int", i+1, l)
 		}
 	}
 	return out, nil
@@ -300,11 +304,11 @@ func (a Arch) Summary(in Shape, classes int) (string, error) {
 	total := 0
 	for i, l := range a {
 		rows = append(rows, [4]string{strconv.Itoa(i + 1), l.String(), shapes[i+1].String(), strconv.Itoa(params[i])})
-		total += params[i]
+		total = satAdd(total, params[i])
 	}
 	rows = append(rows, [4]string{"", "a^0", in.String(), strconv.Itoa(in.Size())})
-	total += in.Size()
-	rows = append(rows, [4]string{"total", "", "", strconv.Itoa(total)})
+	total = satAdd(total, in.Size())
+	rows = append(rows, [4]string{"total", "", "", count(total)})
 
 	var w [4]int
 	for _, r := range rows {

@@ -32,3 +32,16 @@ func MNISTCNN() Arch {
 		{Kind: Dense, Units: MNISTClasses},
 	}
 }
+
+// The paper's four runs (§3.1 and §3.2). The CNN uses ±1 units with tanh:
+// with {0,1} logistic units its six convolutions stay at chance.
+func init() {
+	Register(Experiment{Name: "dense-discriminative", Doc: "§3.1: the dense net trained discriminatively (Figure 1)",
+		Arch: MNISTDense(), Encoding: Binary, Objective: Discriminative()})
+	Register(Experiment{Name: "dense-generative", Doc: "§3.1: the dense net with eq. (21) (Figures 1 and 2)",
+		Arch: MNISTDense(), Encoding: Binary, Objective: Generative()})
+	Register(Experiment{Name: "cnn-generative", Doc: "§3.2: the CNN with eq. (21) (Figure 3, left)",
+		Arch: MNISTCNN(), Encoding: Spin, Objective: Generative()})
+	Register(Experiment{Name: "cnn-generative-sampled", Doc: "§3.2: the CNN with eq. (22) (Figure 3, right)",
+		Arch: MNISTCNN(), Encoding: Spin, Objective: GenerativeSampled()})
+}

@@ -7,7 +7,7 @@ import (
 	"sync"
 )
 
-// Keras's defaults for Adam, the paper's likely settings (DESIGN.md §6).
+// Keras's defaults for Adam, the paper's likely settings (it trained with Keras).
 const (
 	DefaultLR      = 1e-3
 	DefaultBeta1   = 0.9

@@ -21,14 +21,14 @@ func TestResumeMoreEpochs(t *testing.T) {
 
 	dir := filepath.Join(t.TempDir(), "short")
 	opts := tinyOptions(t, dir)
-	opts.Flags.Epochs = 2
+	opts.Settings.Epochs = 2
 	if _, err := Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
 	resume := func(epochs int) (*Summary, error) {
-		return Run(context.Background(), Options{Flags: Flags{Command: "train-dense", Resume: dir, Epochs: epochs}, Train: opts.Train, Test: opts.Test})
+		return Run(context.Background(), Options{Settings: Settings{Command: "train-dense", Epochs: epochs}, Resume: dir, Train: opts.Train, Test: opts.Test})
 	}
-	var usage *UsageError
+	var usage *SettingError
 	if _, err := resume(1); !errors.As(err, &usage) {
 		t.Errorf("-epochs below the completed count: error %v, want a usage error", err)
 	}

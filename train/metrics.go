@@ -5,8 +5,10 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +32,10 @@ type Row struct {
 	ValReverseBCE   float64 // of the run's objective; eq. (21)'s for discriminative runs
 	ValReverseBCE21 float64 // reverse from the one-hot label, eq. (21)
 	ValReverseBCE22 float64 // reverse from a draw of layer d−1, eq. (22)
+	// Terms holds each objective term's training and validation value by
+	// its key (ce, label, draw7, layer6 …): the columns train_term_KEY and
+	// val_term_KEY.
+	Terms map[string][2]float64
 }
 
 // metricsHeader is the first line of metrics.csv.
@@ -51,12 +57,32 @@ func (r *Row) setFields(v []float64) {
 	r.ValAccuracy, r.ValCE, r.ValReverseBCE, r.ValReverseBCE21, r.ValReverseBCE22 = v[7], v[8], v[9], v[10], v[11]
 }
 
-func (r Row) record() []string {
-	out := make([]string, len(metricsHeader))
-	for i, v := range r.fields() {
-		if !math.IsNaN(v) {
-			out[i] = strconv.FormatFloat(v, 'g', -1, 64)
+// header is the first line of a metrics.csv with the given term keys.
+func header(keys []string) []string {
+	h := slices.Clone(metricsHeader)
+	for _, k := range keys {
+		h = append(h, "train_term_"+k, "val_term_"+k)
+	}
+	return h
+}
+
+func (r Row) record(keys []string) []string {
+	out := make([]string, 0, len(metricsHeader)+2*len(keys))
+	format := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
 		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	for _, v := range r.fields() {
+		out = append(out, format(v))
+	}
+	for _, k := range keys {
+		v, ok := r.Terms[k]
+		if !ok {
+			v = [2]float64{math.NaN(), math.NaN()}
+		}
+		out = append(out, format(v[0]), format(v[1]))
 	}
 	return out
 }
@@ -78,17 +104,33 @@ func ReadMetrics(path string) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseMetrics(path, b)
+	rows, _, err := parseMetrics(path, b)
+	return rows, err
 }
 
-func parseMetrics(path string, b []byte) ([]Row, error) {
+// parseMetrics reads the rows of a metrics.csv and the keys of its term
+// columns.
+func parseMetrics(path string, b []byte) ([]Row, []string, error) {
 	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(metricsHeader, ",") {
-		return nil, fmt.Errorf("%s: not a metrics file (header %q)", path, strings.Join(metricsHeader, ","))
+	if len(recs) == 0 || len(recs[0]) < len(metricsHeader) || !slices.Equal(recs[0][:len(metricsHeader)], metricsHeader) {
+		return nil, nil, fmt.Errorf("%s: not a metrics file (header %q)", path, strings.Join(metricsHeader, ","))
 	}
+	var keys []string
+	extra := recs[0][len(metricsHeader):]
+	for i := 0; i+1 < len(extra); i += 2 {
+		k, ok := strings.CutPrefix(extra[i], "train_term_")
+		if !ok || extra[i+1] != "val_term_"+k {
+			return nil, nil, fmt.Errorf("%s: column %q: want train_term_KEY followed by val_term_KEY", path, extra[i])
+		}
+		keys = append(keys, k)
+	}
+	if len(extra)%2 != 0 {
+		return nil, nil, fmt.Errorf("%s: column %q has no val_term_ partner", path, extra[len(extra)-1])
+	}
+	names := recs[0]
 	rows := make([]Row, 0, len(recs)-1)
 	for i, rec := range recs[1:] {
 		v := make([]float64, len(rec))
@@ -98,34 +140,62 @@ func parseMetrics(path string, b []byte) ([]Row, error) {
 				continue
 			}
 			if v[j], err = strconv.ParseFloat(s, 64); err != nil {
-				return nil, fmt.Errorf("%s:%d: column %s: %w", path, i+2, metricsHeader[j], err)
+				return nil, nil, fmt.Errorf("%s:%d: column %s: %w", path, i+2, names[j], err)
 			}
 		}
 		var r Row
 		r.setFields(v)
+		r.Terms = map[string][2]float64{}
+		for j, k := range keys {
+			r.Terms[k] = [2]float64{v[len(metricsHeader)+2*j], v[len(metricsHeader)+2*j+1]}
+		}
 		rows = append(rows, r)
 	}
-	return rows, nil
+	return rows, keys, nil
+}
+
+// completeRows returns the part of a metrics file up to its last complete
+// row: a row cut short (a full disk, a kill in the middle of an append)
+// has no final newline or too few fields.
+func completeRows(b []byte) (kept []byte, torn bool) {
+	end := bytes.LastIndexByte(b, '\n') + 1
+	torn = end < len(b)
+	b = b[:end]
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	if len(lines) < 2 {
+		return b, torn
+	}
+	want := bytes.Count(lines[0], []byte(","))
+	for len(lines) > 1 && bytes.Count(lines[len(lines)-2], []byte(",")) != want { // the last is empty
+		lines = append(lines[:len(lines)-2], lines[len(lines)-1])
+		torn = true
+	}
+	return bytes.Join(lines, nil), torn
 }
 
 // metricsFile is metrics.csv open for appending, with the rows so far.
 type metricsFile struct {
 	f    *os.File
-	w    *csv.Writer
+	keys []string
 	rows []Row
 }
 
-// openMetrics opens path for appending. Rows past iteration (written after
-// the checkpoint a resumed run starts from) are dropped.
-func openMetrics(path string, iteration int) (*metricsFile, error) {
-	m := &metricsFile{}
+// openMetrics opens path for appending rows with the given term columns.
+// Rows past iteration (written after the checkpoint a resumed run starts
+// from) are dropped, and so is a row left half-written.
+func openMetrics(path string, iteration int, keys []string, log io.Writer) (*metricsFile, error) {
+	m := &metricsFile{keys: keys}
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
 		return nil, err
 	default:
-		rows, err := parseMetrics(path, b)
+		b, torn := completeRows(b)
+		if torn {
+			fmt.Fprintf(log, "%s: dropped a row left incomplete by an interrupted write\n", path)
+		}
+		rows, _, err := parseMetrics(path, b)
 		if err != nil {
 			return nil, err
 		}
@@ -137,9 +207,9 @@ func openMetrics(path string, iteration int) (*metricsFile, error) {
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write(metricsHeader)
+	w.Write(header(keys))
 	for _, r := range m.rows {
-		w.Write(r.record())
+		w.Write(r.record(keys))
 	}
 	w.Flush()
 	if err := checkpoint.WriteFileAtomic(path, buf.Bytes(), 0o644); err != nil {
@@ -148,18 +218,25 @@ func openMetrics(path string, iteration int) (*metricsFile, error) {
 	if m.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
 		return nil, err
 	}
-	m.w = csv.NewWriter(m.f)
 	return m, nil
 }
 
-// Write appends a row and flushes it to the file.
+// Write appends a row in one write; if the write fails, the file is cut
+// back to its former length so that no half row is left behind.
 func (m *metricsFile) Write(r Row) error {
-	m.rows = append(m.rows, r)
-	m.w.Write(r.record())
-	m.w.Flush()
-	if err := m.w.Error(); err != nil {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(r.record(m.keys))
+	w.Flush()
+	st, err := m.f.Stat()
+	if err != nil {
 		return fmt.Errorf("%s: %w", m.f.Name(), err)
 	}
+	if _, err := m.f.Write(buf.Bytes()); err != nil {
+		m.f.Truncate(st.Size())
+		return fmt.Errorf("%s: %w", m.f.Name(), err)
+	}
+	m.rows = append(m.rows, r)
 	return nil
 }
 

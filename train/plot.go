@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"path/filepath"
 
@@ -38,12 +39,27 @@ func LoadRun(dir string) (Curves, error) {
 	return c, nil
 }
 
+// drawLimit bounds the values PlotRuns draws: an accuracy lies in [0,1],
+// a per-pixel BCE of a real run within a few nats and an iteration count
+// far below 10^12, while values near ±1e308 make the axis span overflow
+// to +Inf, on which gonum/plot's tick code never returns.
+const drawLimit = 1e12
+
 // PlotRuns draws the curves of the paper's Figure 1 into a PNG at path
 // (written atomically): left, training (dashed) and validation (solid)
 // accuracy; right, the reverse model's per-pixel BCE, training dashed and
 // validation solid, of the runs with a generative objective (of all runs
 // when none has one). The x axis is the iteration; each run has its colour.
+// Points that cannot be drawn (NaN, ±Inf, or beyond ±1e12) are left out;
+// PlotRunsWarn says which.
 func PlotRuns(path string, runs []Curves) error {
+	return PlotRunsWarn(path, runs, io.Discard)
+}
+
+// PlotRunsWarn is PlotRuns that writes to warn one line for each curve
+// with finite points it left out because they lie beyond ±1e12 (which
+// would make the plot unbounded), naming the run, the curve and the count.
+func PlotRunsWarn(path string, runs []Curves, warn io.Writer) error {
 	if len(runs) == 0 {
 		return fmt.Errorf("plot %s: no runs", path)
 	}
@@ -66,12 +82,17 @@ func PlotRuns(path string, runs []Curves) error {
 		}
 	}
 	for i, r := range runs {
+		warnf := func(quantity string) func(curve string, n int) {
+			return func(curve string, n int) {
+				fmt.Fprintf(warn, "plot %s: run %s: %d %s %s points beyond ±%g left out\n", path, r.Label, n, curve, quantity, drawLimit)
+			}
+		}
 		col := plotutil.Color(i)
 		label := r.Label
 		if len(runs) == 1 && r.Objective != "" {
 			label = r.Objective
 		}
-		if err := addPair(acc, r.Rows, col, label,
+		if err := addPair(acc, r.Rows, col, label, warnf("accuracy"),
 			func(w Row) float64 { return w.TrainAccuracy },
 			func(w Row) float64 { return w.ValAccuracy }); err != nil {
 			return fmt.Errorf("plot %s: %w", path, err)
@@ -79,7 +100,7 @@ func PlotRuns(path string, runs []Curves) error {
 		if r.Objective == "discriminative" && anyGenerative {
 			continue
 		}
-		if err := addPair(rev, r.Rows, col, label,
+		if err := addPair(rev, r.Rows, col, label, warnf("reverse BCE"),
 			func(w Row) float64 { return w.TrainReverseBCE },
 			func(w Row) float64 { return w.ValReverseBCE }); err != nil {
 			return fmt.Errorf("plot %s: %w", path, err)
@@ -101,17 +122,30 @@ func PlotRuns(path string, runs []Curves) error {
 	return checkpoint.WriteFileAtomic(path, buf.Bytes(), 0o644)
 }
 
-// addPair adds a dashed training and a solid validation line of one run.
-func addPair(p *plot.Plot, rows []Row, col color.Color, label string, train, val func(Row) float64) error {
+// addPair adds a dashed training and a solid validation line of one run,
+// of the points that can be drawn; it reports to dropped the number of
+// finite points beyond ±drawLimit it left out of each line.
+func addPair(p *plot.Plot, rows []Row, col color.Color, label string, dropped func(curve string, n int), train, val func(Row) float64) error {
 	for _, c := range []struct {
+		curve  string
 		y      func(Row) float64
 		dashed bool
-	}{{train, true}, {val, false}} {
+	}{{"training", train, true}, {"validation", val, false}} {
 		var xys plotter.XYs
+		beyond := 0
 		for _, r := range rows {
-			if y := c.y(r); !math.IsNaN(y) && !math.IsInf(y, 0) {
-				xys = append(xys, plotter.XY{X: float64(r.Iteration), Y: y})
+			x, y := float64(r.Iteration), c.y(r)
+			if math.IsNaN(y) || math.IsInf(y, 0) {
+				continue
 			}
+			if math.Abs(x) > drawLimit || math.Abs(y) > drawLimit {
+				beyond++
+				continue
+			}
+			xys = append(xys, plotter.XY{X: x, Y: y})
+		}
+		if beyond > 0 {
+			dropped(c.curve, beyond)
 		}
 		if len(xys) == 0 {
 			continue

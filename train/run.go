@@ -1,31 +1,17 @@
-// Package train trains a DCIM (the paper's §2.3 and §3): the Adam loop over
-// shuffled mini-batches, metrics at evaluation points, curves like the
-// paper's Figure 1, checkpoints in the DESIGN.md §5 contract and exact
-// resumption. cmd/train-dense and cmd/train-cnn are thin commands over
-// Main.
-//
-// A run folder holds:
-//
-//	model.npz, model.json  the parameters (checkpoint package)
-//	resume.npz             parameters, Adam moments and the loop's position and RNG state, for -resume
-//	metrics.csv            one row per evaluation point
-//	curves.png             accuracy and reverse-loss curves
-//	summary.json           final figures, written when the run completes
-//
-// Every file is written atomically; the checkpoint is written at the start,
-// at each epoch end, on interrupt and at the end, and never after a
-// non-finite loss.
 package train
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"dcim/data"
@@ -43,6 +29,7 @@ const (
 	MetricsName = "metrics.csv"
 	CurvesName  = "curves.png"
 	SummaryName = "summary.json"
+	LockName    = ".lock"
 )
 
 // ErrInterrupted is returned (wrapped, with the resume command) when the
@@ -53,9 +40,15 @@ var ErrInterrupted = errors.New("interrupted")
 // NaN or infinite; the last good checkpoint is left as it was.
 var ErrNonFinite = errors.New("non-finite loss")
 
-// Options are what Run needs besides the flags.
+// Options are what Run needs besides the settings.
 type Options struct {
-	Flags Flags
+	Settings Settings
+	// Resume continues the run in this folder with its own settings; of
+	// Settings only a non-empty Data and a positive Epochs (to train the
+	// run further) are taken.
+	Resume string
+	// Force overwrites the run files of a non-empty Settings.Out.
+	Force bool
 	// Train and Test, when set, are used instead of loading MNIST (tests;
 	// -limit still applies to Train).
 	Train, Test *data.Set
@@ -71,27 +64,37 @@ type Options struct {
 	AfterStep func(iteration int)
 }
 
+// TermSummary is one objective term's final figures in summary.json.
+type TermSummary struct {
+	Term   string  `json:"term"`   // as written in the objective, e.g. "0.5*draw:-1"
+	Weight float64 `json:"weight"` // in the loss, λ included
+	Train  Number  `json:"train"`  // mean over the steps since the last evaluation point
+	Val    Number  `json:"val"`    // over the validation set
+}
+
 // Summary is summary.json, written when a run completes.
 type Summary struct {
-	ValAccuracy     float64 `json:"val_accuracy"`
-	ValCE           float64 `json:"val_ce"`
-	ValReverseBCE   float64 `json:"val_reverse_bce"`
-	ValReverseBCE21 Number  `json:"val_reverse_bce_21"`
-	ValReverseBCE22 Number  `json:"val_reverse_bce_22"` // null for a net without hidden layers
-	TrainAccuracy   float64 `json:"train_accuracy"`
-	TrainLoss       float64 `json:"train_loss"`
-	Objective       string  `json:"objective"`
-	Arch            string  `json:"arch"`
-	Encoding        string  `json:"encoding"`
-	Epochs          int     `json:"epochs"`
-	Iterations      int     `json:"iterations"`
-	TrainImages     int     `json:"train_images"`
-	ValImages       int     `json:"val_images"`
-	Seconds         float64 `json:"seconds"`
-	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
-	ImagesPerSecond float64 `json:"images_per_second"`
-	Seed            uint64  `json:"seed"`
-	Flags           Flags   `json:"flags"`
+	ValAccuracy     float64                `json:"val_accuracy"`
+	ValCE           float64                `json:"val_ce"`
+	ValReverseBCE   float64                `json:"val_reverse_bce"`
+	ValReverseBCE21 Number                 `json:"val_reverse_bce_21"`
+	ValReverseBCE22 Number                 `json:"val_reverse_bce_22"` // null for a net without hidden layers
+	TrainAccuracy   float64                `json:"train_accuracy"`
+	TrainLoss       float64                `json:"train_loss"`
+	Terms           map[string]TermSummary `json:"terms,omitempty"` // by term key: ce, label, draw7, layer6 …
+	Objective       string                 `json:"objective"`
+	Arch            string                 `json:"arch"`
+	Encoding        string                 `json:"encoding"`
+	Epochs          int                    `json:"epochs"`
+	Iterations      int                    `json:"iterations"`
+	TrainImages     int                    `json:"train_images"`
+	ValImages       int                    `json:"val_images"`
+	Seconds         float64                `json:"seconds"`
+	SecondsPerEpoch float64                `json:"seconds_per_epoch"`
+	ImagesPerSecond float64                `json:"images_per_second"`
+	Seed            uint64                 `json:"seed"`
+	RunID           string                 `json:"run_id,omitempty"`
+	Flags           Settings               `json:"flags"`
 }
 
 // trainer is one run in progress.
@@ -102,34 +105,38 @@ type trainer struct {
 	train    *data.Set
 	test     *data.Set
 	params   *graph.Params
-	net      *graph.Net // training graph
-	eval     *graph.Net // evaluation graph, all terms
-	adam     *Adam
-	rng      *rand.Rand
-	pcg      *rand.PCG
+	step     *Step
+	eval     *Evaluator
+	terms    []models.Term // the objective's terms, resolved
+	rng      *mrand.Rand
+	pcg      *mrand.PCG
 	st       state
 	metrics  *metricsFile
+	lock     *runLock
 	progress progress
 	session  time.Time // start of this session
 	stepTime time.Duration
 }
 
-// Run trains as opts.Flags say, writing the run folder, and returns the
-// summary. A cancelled ctx stops after the current step with a checkpoint
-// and an error wrapping ErrInterrupted; a flag error is a *UsageError.
+// Run trains as opts say, writing the run folder, and returns the summary.
+// A cancelled ctx stops after the current step with a checkpoint and an
+// error wrapping ErrInterrupted; a bad setting is a *SettingError.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
 	t := &trainer{opts: opts, log: opts.Log, session: time.Now()}
 	if t.log == nil {
 		t.log = io.Discard
 	}
+	defer t.close()
 	resume, err := t.setup()
 	if err != nil {
 		return nil, err
 	}
-	defer t.close()
 	if t.st.Epoch >= t.cfg.Epochs {
 		fmt.Fprintf(t.log, "run %s is complete (%d epochs); nothing to do\n", t.cfg.Out, t.cfg.Epochs)
-		return readSummary(t.cfg.Out)
+		if s, err := readSummary(t.cfg.Out); err == nil {
+			return s, nil
+		}
+		return t.finish() // summary.json lost: written again from the metrics
 	}
 	if !resume {
 		if err := t.saveCheckpoint(); err != nil {
@@ -139,90 +146,116 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	return t.loop(ctx)
 }
 
-// setup checks the flags (or reads those of the run to resume), loads the
-// data, builds the parameters, graphs and optimiser and restores the
-// resume state. It reports whether the run is resumed.
+// setup checks the settings (or reads those of the run to resume), locks
+// the run folder, loads the data, builds the parameters, graphs and
+// optimiser and restores the resume state. It reports whether the run is
+// resumed.
 func (t *trainer) setup() (bool, error) {
-	f := t.opts.Flags
-	resume := f.Resume != ""
+	f := t.opts.Settings
+	resume := t.opts.Resume != ""
 	var saved *savedState
 	if resume {
+		dir := filepath.Clean(t.opts.Resume)
 		var err error
-		if saved, err = readResume(f.Resume); err != nil {
-			return false, &UsageError{fmt.Errorf("-resume: %w", err)}
+		if t.lock, err = lockRun(dir); err != nil {
+			return false, err
+		}
+		if saved, err = readResume(dir); err != nil { // a missing run is a usage error, a damaged file not
+			return false, fmt.Errorf("-resume: %w", err)
 		}
 		data, epochs := f.Data, f.Epochs
 		f = saved.State.Flags
-		f.Out, f.Resume, f.Force = filepath.Clean(t.opts.Flags.Resume), t.opts.Flags.Resume, true
+		f.Out = dir
 		if data != "" {
 			f.Data = data
 		}
 		if epochs > 0 { // train the run further (or stop it earlier)
 			if epochs < saved.State.Epoch {
-				return false, usageErrorf("-epochs %d: run %s has already completed %d epochs", epochs, f.Resume, saved.State.Epoch)
+				return false, settingErrorf("-epochs %d: run %s has already completed %d epochs", epochs, dir, saved.State.Epoch)
 			}
 			f.Epochs = epochs
 		}
 	}
-	cfg, err := f.Check()
+	cfg, err := f.Check(t.opts.Force || resume)
 	if err != nil {
 		return false, err
 	}
-	if resume {
-		cfg.Force = false
-	}
 	t.cfg = cfg
+	if !resume {
+		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+			return false, fmt.Errorf("creating the run folder: %w", err)
+		}
+		if t.lock, err = lockRun(cfg.Out); err != nil {
+			return false, err
+		}
+	}
 	if err := t.loadData(); err != nil {
 		return false, err
 	}
 	in := models.Shape{C: t.train.C, H: t.train.H, W: t.train.W}
 	summary, err := cfg.Arch.Summary(in, models.MNISTClasses)
 	if err != nil {
-		return false, fmt.Errorf("-arch %q on %v images: %w", cfg.Flags.Arch, in, err)
+		return false, fmt.Errorf("-arch %q on %v images: %w", cfg.Settings.Arch, in, err)
+	}
+	if t.terms, err = cfg.Objective.Resolve(len(cfg.Arch)); err != nil {
+		return false, &SettingError{fmt.Errorf("-objective: %w", err)}
 	}
 	if t.params, err = graph.NewParams(cfg.Arch, in, models.MNISTClasses, cfg.Encoding, tensor.Float32, cfg.Seed); err != nil {
 		return false, err
 	}
-	if t.net, err = graph.New(t.params, graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch, Grad: true}); err != nil {
-		return false, fmt.Errorf("building the training graph: %w", err)
+	if cfg.Init == "centred" {
+		if err := t.params.CentreBinary(); err != nil {
+			return false, &SettingError{fmt.Errorf("-init: %w", err)}
+		}
 	}
-	if t.eval, err = graph.New(t.params, graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: evalBatch(t.test.N, cfg.Arch), AllTerms: true}); err != nil {
-		return false, fmt.Errorf("building the evaluation graph: %w", err)
+	gcfg := graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch}
+	if t.step, err = NewStep(t.params, gcfg, cfg.LR); err != nil {
+		return false, err
 	}
-	var sizes []int
-	for _, p := range t.params.Tensors() {
-		sizes = append(sizes, p.Len())
-	}
-	t.adam = NewAdam(cfg.LR, sizes)
-	t.pcg = rand.NewPCG(cfg.Seed, 0x6e6f697365) // "noise"
-	t.rng = rand.New(t.pcg)
-	t.st = state{Version: stateVersion, Flags: cfg.Flags}
+	gcfg.Batch = EvalBatch(cfg.Arch)
+	t.eval = NewEvaluator(t.params, gcfg)
+	t.pcg = mrand.NewPCG(cfg.Seed, 0x6e6f697365) // "noise"
+	t.rng = mrand.New(t.pcg)
+	t.st = state{Version: stateVersion, Flags: cfg.Settings, RunID: newRunID()}
 	if resume {
 		if err := t.restore(saved); err != nil {
 			return false, err
 		}
-	} else {
-		if cfg.Force {
-			if err := removeRunFiles(cfg.Out); err != nil {
-				return false, err
-			}
-		}
-		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-			return false, fmt.Errorf("creating the run folder: %w", err)
-		}
-	}
-	if t.metrics, err = openMetrics(filepath.Join(cfg.Out, MetricsName), t.st.Iteration); err != nil {
+	} else if err := removeRunFiles(cfg.Out); err != nil {
 		return false, err
+	}
+	if err := removeTemporaries(cfg.Out, t.log); err != nil {
+		return false, err
+	}
+	if t.metrics, err = openMetrics(filepath.Join(cfg.Out, MetricsName), t.st.Iteration, t.termKeys(), t.log); err != nil {
+		return false, err
+	}
+	if resume {
+		if err := t.repairModel(); err != nil {
+			return false, err
+		}
 	}
 	if t.st.Epoch < cfg.Epochs {
 		verb := "training"
 		if resume {
 			verb = fmt.Sprintf("resuming at epoch %d, iteration %d:", t.st.Epoch+1, t.st.Iteration)
 		}
-		fmt.Fprintf(t.log, "%s %s, objective %v, encoding %v, λ %g, %d training and %d validation images, batch %d, lr %g, seed %d, %d epochs → %s\n%s",
-			verb, cfg.Flags.Arch, cfg.Objective, cfg.Encoding, cfg.ReverseWeight, t.train.N, t.test.N, cfg.Batch, cfg.LR, cfg.Seed, cfg.Epochs, cfg.Out, summary)
+		name := ""
+		if cfg.Experiment != "" {
+			name = "experiment " + cfg.Experiment + ": "
+		}
+		fmt.Fprintf(t.log, "%s %s%s, objective %v, encoding %v, λ %g, %d training and %d validation images, batch %d, lr %g, seed %d, %d epochs → %s\n%s",
+			verb, name, cfg.Settings.Arch, cfg.Settings.Objective, cfg.Encoding, cfg.ReverseWeight, t.train.N, t.test.N, cfg.Batch, cfg.LR, cfg.Seed, cfg.Epochs, cfg.Out, summary)
 	}
 	return resume, nil
+}
+
+// newRunID returns a random identifier that ties a run folder's files
+// together.
+func newRunID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // loadData loads MNIST (or takes the sets given in the options) and
@@ -230,7 +263,10 @@ func (t *trainer) setup() (bool, error) {
 func (t *trainer) loadData() error {
 	train, test := t.opts.Train, t.opts.Test
 	if train == nil || test == nil {
-		m, err := data.Load(data.Options{Dir: t.cfg.Data, Log: t.log})
+		m, err := data.Load(data.Options{Dir: t.cfg.Data, Limit: t.cfg.Limit, Log: t.log})
+		if errors.Is(err, data.ErrLimit) {
+			return settingErrorf("-limit %d: %w", t.cfg.Limit, err)
+		}
 		if err != nil {
 			return fmt.Errorf("loading MNIST: %w", err)
 		}
@@ -238,7 +274,7 @@ func (t *trainer) loadData() error {
 	}
 	if t.cfg.Limit > 0 {
 		if t.cfg.Limit > train.N {
-			return &UsageError{fmt.Errorf("-limit %d: the training set has only %d images", t.cfg.Limit, train.N)}
+			return settingErrorf("-limit %d: the training set has only %d images", t.cfg.Limit, train.N)
 		}
 		var err error
 		if train, err = train.Subset(t.cfg.Limit); err != nil {
@@ -246,7 +282,7 @@ func (t *trainer) loadData() error {
 		}
 	}
 	if train.N < t.cfg.Batch {
-		return &UsageError{fmt.Errorf("-batch %d is larger than the %d training images", t.cfg.Batch, train.N)}
+		return settingErrorf("-batch %d is larger than the %d training images", t.cfg.Batch, train.N)
 	}
 	if t.opts.EvalLimit > 0 && t.opts.EvalLimit < test.N {
 		var err error
@@ -258,33 +294,18 @@ func (t *trainer) loadData() error {
 	return nil
 }
 
-// evalBatch is the batch size of the evaluation graph: the largest divisor
-// of n not above a limit (1000 images, 250 for convolutional nets), so that
-// no batch is padded.
-func evalBatch(n int, arch models.Arch) int {
-	limit := 1000
-	for _, l := range arch {
-		if l.Kind == models.Conv {
-			limit = 250
-		}
-	}
-	for b := min(n, limit); b > 1; b-- {
-		if n%b == 0 {
-			return b
-		}
-	}
-	return 1
-}
-
 func (t *trainer) close() {
 	if t.metrics != nil {
 		t.metrics.Close()
 	}
-	if t.net != nil {
-		t.net.Close()
+	if t.step != nil {
+		t.step.Close()
 	}
 	if t.eval != nil {
 		t.eval.Close()
+	}
+	if t.lock != nil {
+		t.lock.release()
 	}
 }
 
@@ -310,7 +331,7 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 			// An evaluation point every EvalEvery steps and at the epoch
 			// end; one cut short by an interrupt is done on resume.
 			if t.st.Iteration != t.st.LastEval && (t.st.Step == steps || cfg.EvalEvery > 0 && t.st.Iteration%cfg.EvalEvery == 0) {
-				if err := t.evalPoint(ctx, steps); errors.Is(err, errEvalInterrupted) {
+				if err := t.evalPoint(ctx, steps); errors.Is(err, ErrEvalInterrupted) {
 					return nil, t.interrupt()
 				} else if err != nil {
 					return nil, err
@@ -323,7 +344,7 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 				return nil, t.interrupt()
 			}
 			images, labels, _ := it.Next()
-			if err := t.step(images, labels); err != nil {
+			if err := t.trainStep(images, labels); err != nil {
 				return nil, err
 			}
 			t.st.Step++
@@ -344,66 +365,58 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 	return t.finish()
 }
 
-// step runs one training step on a batch and updates the parameters.
-func (t *trainer) step(images []float32, labels []uint8) error {
+// trainStep runs one training step on a batch and records its figures.
+func (t *trainer) trainStep(images []float32, labels []uint8) error {
 	start := time.Now()
-	if err := t.net.SetBatch(images, labels); err != nil {
-		return err
-	}
-	t.net.DrawNoise(t.rng)
-	if err := t.net.Run(); err != nil {
+	r, err := t.step.Run(images, labels, t.rng)
+	if err != nil {
 		return fmt.Errorf("iteration %d: %w", t.st.Iteration+1, err)
 	}
-	loss := graph.Scalar(t.net.Loss)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return t.nonFinite(fmt.Sprintf("loss is %v", loss))
-	}
-	ce := graph.Scalar(t.net.CE)
-	var bce float64
-	switch t.cfg.Objective {
-	case graph.Generative:
-		bce = graph.Scalar(t.net.BCE21)
-	case graph.GenerativeSampled:
-		bce = graph.Scalar(t.net.BCE22)
-	}
-	correct := countCorrect(graph.Float32s(t.net.Probs), labels, t.params.Classes)
-
-	ps, gs := t.params.Tensors(), make([][]float32, len(t.net.Grads))
-	pd := make([][]float32, len(ps))
-	for i, p := range ps {
-		pd[i] = p.Data().([]float32)
-		if g := t.net.Grads[i]; g != nil {
-			gs[i] = g.Value().Data().([]float32)
-		}
-	}
-	if err := t.adam.Step(pd, gs); err != nil {
-		return err
+	if !finite(r.Loss) {
+		return t.nonFinite(fmt.Sprintf("the loss is %v%s", r.Loss, t.culprit(r.Terms)))
 	}
 	t.st.Iteration++
-	t.st.Since.add(loss, ce, bce, correct, len(labels))
+	t.st.Since.add(r, len(labels))
 	dt := time.Since(start)
 	t.stepTime += dt
-	t.progress.step(loss, float64(correct)/float64(len(labels)), dt)
+	t.progress.step(r.Loss, float64(r.Correct)/float64(len(labels)), dt)
 	return nil
 }
 
-// countCorrect counts the rows of probs (n×classes) whose largest entry is
-// at the label.
-func countCorrect(probs []float32, labels []uint8, classes int) int {
-	c := 0
-	for i, y := range labels {
-		row := probs[i*classes : (i+1)*classes]
-		best := 0
-		for j, p := range row {
-			if p > row[best] {
-				best = j
-			}
+// culprit names the terms whose value, or weighted value, is not finite,
+// or else the term with the largest weighted value (the sum overflowed).
+func (t *trainer) culprit(values []float64) string {
+	describe := func(i int) string {
+		term := t.terms[i]
+		w := term.Weight
+		if term.Kind != models.CE {
+			w *= t.cfg.ReverseWeight
 		}
-		if best == int(y) {
-			c++
+		return fmt.Sprintf("term %s = %g with weight %g (λ %g)", term.Key(), values[i], w, t.cfg.ReverseWeight)
+	}
+	var bad []string
+	largest, at := -1.0, -1
+	for i, term := range t.terms {
+		if i >= len(values) {
+			break
+		}
+		w := term.Weight
+		if term.Kind != models.CE {
+			w *= t.cfg.ReverseWeight
+		}
+		if !finite(values[i]) || !finite(w*values[i]) {
+			bad = append(bad, describe(i))
+		} else if v := math.Abs(w * values[i]); v > largest {
+			largest, at = v, i
 		}
 	}
-	return c
+	switch {
+	case len(bad) > 0:
+		return ": " + strings.Join(bad, ", ")
+	case at >= 0:
+		return ": the weighted terms overflow; the largest is " + describe(at)
+	}
+	return ""
 }
 
 // nonFinite stops the run after a NaN or infinite value, leaving the last
@@ -413,17 +426,17 @@ func (t *trainer) nonFinite(what string) error {
 	if t.st.Epoch > 0 {
 		last = fmt.Sprintf("end of epoch %d", t.st.Epoch)
 	}
-	t.writeCurves()
-	return fmt.Errorf("%w: %s at iteration %d (epoch %d): training diverged, try a smaller -lr; the last good checkpoint (%s) is kept in %s",
+	if err := t.writeCurves(); err != nil {
+		fmt.Fprintf(t.log, "warning: %v\n", err)
+	}
+	return fmt.Errorf("%w: %s at iteration %d (epoch %d): training diverged; the last good checkpoint (%s) is kept in %s",
 		ErrNonFinite, what, t.st.Iteration+1, t.st.Epoch+1, last, t.cfg.Out)
 }
 
-// errEvalInterrupted is evaluate's error when the context is cancelled.
-var errEvalInterrupted = errors.New("evaluation interrupted")
-
 // evalPoint evaluates on the validation set and writes a metrics row.
 func (t *trainer) evalPoint(ctx context.Context, steps int) error {
-	v, err := t.evaluate(ctx)
+	rng := mrand.New(mrand.NewPCG(t.cfg.Seed, 0x6576616c)) // "eval": the same draws at every point
+	v, err := t.eval.Evaluate(ctx, t.test, rng)
 	if err != nil {
 		return err
 	}
@@ -437,20 +450,22 @@ func (t *trainer) evalPoint(ctx context.Context, steps int) error {
 		TrainAccuracy:   s.Correct / s.Images,
 		TrainCE:         s.mean(s.CE),
 		TrainReverseBCE: math.NaN(),
-		ValAccuracy:     v.accuracy,
-		ValCE:           v.ce,
-		ValReverseBCE:   v.bce21,
-		ValReverseBCE21: v.bce21,
-		ValReverseBCE22: v.bce22,
+		ValAccuracy:     v.Accuracy,
+		ValCE:           v.CE,
+		ValReverseBCE:   v.BCE21,
+		ValReverseBCE21: v.BCE21,
+		ValReverseBCE22: v.BCE22,
+		Terms:           map[string][2]float64{},
 	}
-	if t.cfg.Objective != graph.Discriminative {
-		row.TrainReverseBCE = s.mean(s.BCE)
+	if rev := t.mainReverse(); rev >= 0 {
+		row.TrainReverseBCE = s.mean(s.Terms[rev])
+		row.ValReverseBCE = v.Terms[rev]
 	}
-	if t.cfg.Objective == graph.GenerativeSampled {
-		row.ValReverseBCE = v.bce22
+	for i, term := range t.terms {
+		row.Terms[term.Key()] = [2]float64{s.mean(s.Terms[i]), v.Terms[i]}
 	}
-	if math.IsNaN(row.ValCE) || math.IsInf(row.ValCE, 0) {
-		return t.nonFinite(fmt.Sprintf("validation CE is %v", row.ValCE))
+	if !finite(row.ValCE) {
+		return t.nonFinite(fmt.Sprintf("the validation CE is %v", row.ValCE))
 	}
 	t.st.Since = running{}
 	t.st.LastEval = t.st.Iteration
@@ -461,36 +476,23 @@ func (t *trainer) evalPoint(ctx context.Context, steps int) error {
 	return nil
 }
 
-type evalResult struct{ accuracy, ce, bce21, bce22 float64 }
-
-// evaluate runs the evaluation graph over the validation set. The draws of
-// eq. (22) come from a generator seeded afresh each time, so evaluations
-// differ only by the parameters and do not disturb the training stream.
-func (t *trainer) evaluate(ctx context.Context) (evalResult, error) {
-	rng := rand.New(rand.NewPCG(t.cfg.Seed, 0x6576616c)) // "eval"
-	n, sz := t.eval.Config.Batch, t.test.ImageSize()
-	var r evalResult
-	correct := 0
-	for i := 0; i < t.test.N; i += n {
-		if ctx.Err() != nil {
-			return r, errEvalInterrupted
+// mainReverse is the index of the term reported as the run's reverse BCE:
+// the first reverse term of the image (eq. 21 or 22), or -1.
+func (t *trainer) mainReverse() int {
+	for i, term := range t.terms {
+		if term.Kind == models.ReverseLabel || term.Kind == models.ReverseDraw {
+			return i
 		}
-		labels := t.test.Labels[i : i+n]
-		if err := t.eval.SetBatch(t.test.Images[i*sz:(i+n)*sz], labels); err != nil {
-			return r, err
-		}
-		t.eval.DrawNoise(rng)
-		if err := t.eval.Run(); err != nil {
-			return r, fmt.Errorf("evaluation: %w", err)
-		}
-		r.ce += graph.Scalar(t.eval.CE) * float64(n)
-		r.bce21 += graph.Scalar(t.eval.BCE21) * float64(n)
-		r.bce22 += graph.Scalar(t.eval.BCE22) * float64(n)
-		correct += countCorrect(graph.Float32s(t.eval.Probs), labels, t.params.Classes)
 	}
-	N := float64(t.test.N)
-	r.accuracy, r.ce, r.bce21, r.bce22 = float64(correct)/N, r.ce/N, r.bce21/N, r.bce22/N
-	return r, nil
+	return -1
+}
+
+func (t *trainer) termKeys() []string {
+	keys := make([]string, len(t.terms))
+	for i, term := range t.terms {
+		keys[i] = term.Key()
+	}
+	return keys
 }
 
 // interrupt saves a checkpoint at the current position and returns the
@@ -507,12 +509,14 @@ func (t *trainer) interrupt() error {
 		ErrInterrupted, t.st.Iteration, t.st.Epoch+1, t.cfg.Epochs, t.cfg.Out, t.cfg.Command, t.cfg.Out)
 }
 
-// saveCheckpoint writes model.npz, model.json and resume.npz for the
-// current state, after checking that every parameter is finite.
+// saveCheckpoint writes resume.npz, then model.npz and model.json, for the
+// current state, after checking that every parameter is finite. Both name
+// the run and the iteration, so a resume can tell whether model.npz lags
+// behind resume.npz (a kill between the two writes) and write it again.
 func (t *trainer) saveCheckpoint() error {
 	for i, p := range t.params.Tensors() {
 		for _, v := range p.Data().([]float32) {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			if !finite(float64(v)) {
 				return t.nonFinite(fmt.Sprintf("parameter %s holds %v", t.params.Names()[i], v))
 			}
 		}
@@ -525,42 +529,87 @@ func (t *trainer) saveCheckpoint() error {
 		return err
 	}
 	t.st.RNG = rngState
-	t.st.Iteration = t.adam.T
-	if err := writeResume(t.cfg.Out, t.params, t.adam, t.st); err != nil {
+	t.st.Iteration = t.step.Adam.T
+	if err := writeResume(t.cfg.Out, t.params, t.step.Adam, t.st); err != nil {
 		return err
 	}
+	return t.saveModel()
+}
+
+// saveModel writes model.npz and model.json of the current parameters.
+func (t *trainer) saveModel() error {
 	meta := checkpoint.Meta{
-		Objective: t.cfg.Objective.String(),
+		Objective: t.cfg.Settings.Objective,
 		Extra: map[string]any{
 			"epochs_completed": t.st.Epoch,
 			"iteration":        t.st.Iteration,
 			"lambda":           t.cfg.ReverseWeight,
 			"command":          t.cfg.Command,
+			"run_id":           t.st.RunID,
 		},
+	}
+	if t.cfg.Experiment != "" {
+		meta.Extra["experiment"] = t.cfg.Experiment
 	}
 	return checkpoint.Save(t.cfg.Out, t.params, meta)
 }
 
-// restore puts the saved parameters, moments and loop state in place.
+// repairModel writes model.npz and model.json again from the restored
+// state when they are missing or belong to another iteration than
+// resume.npz.
+func (t *trainer) repairModel() error {
+	meta, err := checkpoint.ReadMeta(t.cfg.Out)
+	if err == nil {
+		if it, ok := meta.Extra["iteration"].(float64); ok && int(it) == t.st.Iteration {
+			return nil
+		}
+	}
+	fmt.Fprintf(t.log, "%s: model.npz does not match resume.npz (iteration %d); written again from resume.npz\n", t.cfg.Out, t.st.Iteration)
+	return t.saveModel()
+}
+
+// restore puts the saved parameters, moments and loop state in place,
+// after checking that they belong to this run and make sense.
 func (t *trainer) restore(s *savedState) error {
+	path := filepath.Join(t.cfg.Out, ResumeName)
+	if meta, err := checkpoint.ReadMeta(t.cfg.Out); err == nil {
+		if id, _ := meta.Extra["run_id"].(string); id != "" && s.State.RunID != "" && id != s.State.RunID {
+			return fmt.Errorf("-resume: %s belongs to run %s, but %s names run %s: the file was copied from another run folder", path, s.State.RunID, filepath.Join(t.cfg.Out, checkpoint.JSONName), id)
+		}
+	}
+	steps := t.train.N / t.cfg.Batch
+	st := s.State
+	switch {
+	case st.Epoch < 0 || st.Step < 0 || st.Iteration < 0 || st.LastEval < 0 || st.LastEval > st.Iteration:
+		return fmt.Errorf("-resume: %s: state epoch %d, step %d, iteration %d, last evaluation %d: negative or inconsistent", path, st.Epoch, st.Step, st.Iteration, st.LastEval)
+	case st.Step > steps:
+		return fmt.Errorf("-resume: %s: state step %d, but an epoch of %d training images in batches of %d has %d steps", path, st.Step, t.train.N, t.cfg.Batch, steps)
+	case st.Iteration != st.Epoch*steps+st.Step:
+		return fmt.Errorf("-resume: %s: state iteration %d does not match epoch %d and step %d (%d steps an epoch)", path, st.Iteration, st.Epoch, st.Step, steps)
+	}
 	names := t.params.Names()
+	adam := t.step.Adam
 	for i, p := range t.params.Tensors() {
 		for _, set := range []struct {
 			key string
 			dst []float32
-		}{{names[i], p.Data().([]float32)}, {"m_" + names[i], t.adam.M[i]}, {"v_" + names[i], t.adam.V[i]}} {
+		}{{names[i], p.Data().([]float32)}, {"m_" + names[i], adam.M[i]}, {"v_" + names[i], adam.V[i]}} {
 			a, ok := s.Arrays[set.key]
 			if !ok || len(a) != len(set.dst) {
-				return fmt.Errorf("-resume: %s: array %s missing or of the wrong size (was the architecture in models/ edited?)", filepath.Join(t.cfg.Out, ResumeName), set.key)
+				return fmt.Errorf("-resume: %s: array %s missing or of the wrong size (was the experiment's architecture edited?)", path, set.key)
 			}
 			copy(set.dst, a)
 		}
 	}
-	t.st = s.State
-	t.st.Flags = t.cfg.Flags
-	t.adam.T = t.st.Iteration
+	runID := t.st.RunID
+	t.st = st
+	if t.st.RunID == "" { // a run from before run ids
+		t.st.RunID = runID
+	}
+	t.st.Flags = t.cfg.Settings
+	adam.T = t.st.Iteration
 	if err := t.pcg.UnmarshalBinary(t.st.RNG); err != nil {
-		return fmt.Errorf("-resume: random generator state: %w", err)
+		return fmt.Errorf("-resume: %s: random generator state: %w", path, err)
 	}
 	return nil
 }
@@ -569,7 +618,7 @@ func (t *trainer) restore(s *savedState) error {
 func (t *trainer) finish() (*Summary, error) {
 	rows := t.metrics.Rows()
 	if len(rows) == 0 {
-		return nil, errors.New("no evaluation recorded")
+		return nil, fmt.Errorf("%s: no evaluation recorded", filepath.Join(t.cfg.Out, MetricsName))
 	}
 	last := rows[len(rows)-1]
 	s := &Summary{
@@ -580,7 +629,8 @@ func (t *trainer) finish() (*Summary, error) {
 		ValReverseBCE22: Number(last.ValReverseBCE22),
 		TrainAccuracy:   last.TrainAccuracy,
 		TrainLoss:       last.TrainLoss,
-		Objective:       t.cfg.Objective.String(),
+		Terms:           map[string]TermSummary{},
+		Objective:       t.cfg.Settings.Objective,
 		Arch:            t.cfg.Arch.String(),
 		Encoding:        t.cfg.Encoding.String(),
 		Epochs:          t.st.Epoch,
@@ -589,7 +639,19 @@ func (t *trainer) finish() (*Summary, error) {
 		ValImages:       t.test.N,
 		Seconds:         t.st.Seconds,
 		Seed:            t.cfg.Seed,
-		Flags:           t.cfg.Flags,
+		RunID:           t.st.RunID,
+		Flags:           t.cfg.Settings,
+	}
+	for i, term := range t.terms {
+		w := term.Weight
+		if term.Kind != models.CE {
+			w *= t.cfg.ReverseWeight
+		}
+		v, ok := last.Terms[term.Key()]
+		if !ok {
+			v = [2]float64{math.NaN(), math.NaN()}
+		}
+		s.Terms[term.Key()] = TermSummary{Term: t.cfg.Objective[i].String(), Weight: w, Train: Number(v[0]), Val: Number(v[1])}
 	}
 	if s.Epochs > 0 {
 		s.SecondsPerEpoch = s.Seconds / float64(s.Epochs)
@@ -598,6 +660,9 @@ func (t *trainer) finish() (*Summary, error) {
 		s.ImagesPerSecond = float64(t.st.Iteration*t.cfg.Batch) / t.st.TrainSeconds
 	}
 	if err := writeJSON(filepath.Join(t.cfg.Out, SummaryName), s); err != nil {
+		return nil, err
+	}
+	if err := t.writeCurves(); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(t.log, "done: %d epochs in %.0fs (%.1fs/epoch, %.0f img/s): validation accuracy %.4f, reverse BCE %.4f (eq. 21 %.4f, eq. 22 %.4f); run folder %s\n",
@@ -611,14 +676,34 @@ func (t *trainer) writeCurves() error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return PlotRuns(filepath.Join(t.cfg.Out, CurvesName), []Curves{{Label: t.cfg.Objective.String(), Rows: rows}})
+	return PlotRuns(filepath.Join(t.cfg.Out, CurvesName), []Curves{{Label: t.cfg.Settings.Objective, Objective: t.cfg.Settings.Objective, Rows: rows}})
 }
 
-// removeRunFiles deletes the files a run writes from dir (for -force).
+// removeRunFiles deletes the files a run writes from dir (a fresh run in
+// a folder given with -force).
 func removeRunFiles(dir string) error {
 	for _, name := range []string{checkpoint.NPZName, checkpoint.JSONName, ResumeName, MetricsName, CurvesName, SummaryName} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("-force: %w", err)
+		}
+	}
+	return nil
+}
+
+// removeTemporaries deletes the temporary files that an atomic write
+// killed half-way leaves in dir (".NAME.tmp…"); the lock guarantees that
+// no other process is writing them.
+func removeTemporaries(dir string, log io.Writer) error {
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	for _, e := range es {
+		if n := e.Name(); strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp") && !e.IsDir() {
+			if err := os.Remove(filepath.Join(dir, n)); err != nil {
+				return fmt.Errorf("removing a stale temporary file: %w", err)
+			}
+			fmt.Fprintf(log, "%s: removed %s, left by an interrupted write\n", dir, n)
 		}
 	}
 	return nil

@@ -15,8 +15,9 @@ const stateVersion = 1
 // state is the loop's position, stored as JSON in resume.npz beside the
 // parameters and Adam's moments.
 type state struct {
-	Version int   `json:"version"`
-	Flags   Flags `json:"flags"`
+	Version int      `json:"version"`
+	Flags   Settings `json:"flags"`
+	RunID   string   `json:"run_id,omitempty"` // the run's identifier, also in model.json
 	// Epoch is the epoch in progress (0-based); Step the batches of it
 	// done. At an epoch end Epoch is the number completed and Step is 0.
 	Epoch     int `json:"epoch"`
@@ -33,20 +34,27 @@ type state struct {
 
 // running accumulates training metrics between evaluation points.
 type running struct {
-	Steps   int     `json:"steps"`
-	Loss    float64 `json:"loss"`
-	CE      float64 `json:"ce"`
-	BCE     float64 `json:"bce"`
-	Correct float64 `json:"correct"`
-	Images  float64 `json:"images"`
+	Steps   int       `json:"steps"`
+	Loss    float64   `json:"loss"`
+	CE      float64   `json:"ce"`
+	BCE     float64   `json:"bce,omitempty"` // unused; read from resume files written before Terms
+	Terms   []float64 `json:"terms"`         // sums of each term of the objective
+	Correct float64   `json:"correct"`
+	Images  float64   `json:"images"`
 }
 
-func (r *running) add(loss, ce, bce float64, correct, n int) {
+// add records one step's figures.
+func (r *running) add(s StepResult, n int) {
 	r.Steps++
-	r.Loss += loss
-	r.CE += ce
-	r.BCE += bce
-	r.Correct += float64(correct)
+	r.Loss += s.Loss
+	r.CE += s.CE
+	if r.Terms == nil {
+		r.Terms = make([]float64, len(s.Terms))
+	}
+	for i, v := range s.Terms {
+		r.Terms[i] += v
+	}
+	r.Correct += float64(s.Correct)
 	r.Images += float64(n)
 }
 
@@ -87,39 +95,50 @@ func writeResume(dir string, p *graph.Params, adam *Adam, st state) error {
 	return checkpoint.WriteFileAtomic(filepath.Join(dir, ResumeName), b, 0o644)
 }
 
-// readResume reads dir/resume.npz.
+// maxStateJSON bounds the state array of resume.npz.
+const maxStateJSON = 1 << 20
+
+// readResume reads dir/resume.npz: first the state, then the parameters
+// and moments, each with the shape that dir/model.json implies, through
+// the checked reader of the checkpoint package; other arrays are not read.
 func readResume(dir string) (*savedState, error) {
 	path := filepath.Join(dir, ResumeName)
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%s holds no run to resume: %w", dir, err)
+		return nil, &SettingError{fmt.Errorf("%s holds no run to resume: %w", dir, err)}
 	}
-	arrays, err := checkpoint.ReadNPZArrays(path)
+	js, err := checkpoint.ReadArrays(path, []checkpoint.Want{{Name: stateKey, Dtypes: []string{checkpoint.DtypeUint8}, Max: maxStateJSON}})
 	if err != nil {
 		return nil, err
 	}
-	js, ok := arrays[stateKey]
-	if !ok {
-		return nil, fmt.Errorf("%s: array %s missing", path, stateKey)
-	}
-	b, ok := js.Data.([]uint8)
-	if !ok {
-		return nil, fmt.Errorf("%s: array %s has dtype %s, want |u1", path, stateKey, js.Dtype())
-	}
 	s := &savedState{Arrays: map[string][]float32{}}
-	if err := json.Unmarshal(b, &s.State); err != nil {
+	if err := json.Unmarshal(js[stateKey].Data.([]uint8), &s.State); err != nil {
 		return nil, fmt.Errorf("%s: state: %w", path, err)
 	}
 	if s.State.Version != stateVersion {
 		return nil, fmt.Errorf("%s: state version %d, want %d", path, s.State.Version, stateVersion)
 	}
-	for name, a := range arrays {
-		if name != stateKey {
-			f, ok := a.Data.([]float32)
-			if !ok {
-				return nil, fmt.Errorf("%s: array %s has dtype %s, want <f4", path, name, a.Dtype())
-			}
-			s.Arrays[name] = f
+	meta, err := checkpoint.ReadMeta(dir)
+	if err != nil {
+		return nil, err
+	}
+	params, err := meta.ParamWants()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, checkpoint.JSONName), err)
+	}
+	var wants []checkpoint.Want
+	for _, w := range params {
+		w.Dtypes = []string{checkpoint.DtypeFloat32}
+		for _, prefix := range []string{"", "m_", "v_"} {
+			wants = append(wants, w)
+			wants[len(wants)-1].Name = prefix + w.Name
 		}
+	}
+	arrays, err := checkpoint.ReadArrays(path, wants)
+	if err != nil {
+		return nil, err
+	}
+	for name, a := range arrays {
+		s.Arrays[name] = a.Data.([]float32)
 	}
 	return s, nil
 }

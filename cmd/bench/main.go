@@ -5,6 +5,8 @@
 //	go run -tags openblas ./cmd/bench -json     # OpenBLAS build, JSON array
 //	go run ./cmd/bench -model cnn -objective generative -repeats 9
 //	go run -tags openblas ./cmd/bench -model cnn -cpuprofile /tmp/bench   # then go tool pprof -top
+//	for n in 1 2 4 8 16; do go run ./cmd/bench -model cnn -threads $n -json; done   # scaling
+//	go run ./cmd/bench -model cnn -conv im2col   # without Winograd
 //
 // A training step is what train does per batch: SetBatch, DrawNoise, one
 // run of the graph (forward chain, reverse chain, loss and all gradients),
@@ -22,8 +24,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -38,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	"dcim/cmd/internal/cli"
 	"dcim/data"
 	"dcim/graph"
 	"dcim/models"
@@ -61,6 +62,7 @@ type Result struct {
 	PeakRSSMB    float64   `json:"peak_rss_mb"`
 	BLAS         string    `json:"blas"`
 	Procs        int       `json:"gomaxprocs"`
+	Conv         string    `json:"conv"` // convolution algorithm (graph.ConvAlgorithm)
 }
 
 // config is what one child measures.
@@ -71,6 +73,8 @@ type config struct {
 	Steps            int
 	Seed             uint64
 	Profile          string // CPU profile file, or ""
+	Threads          int    // GOMAXPROCS of the child; 0 leaves Go's default
+	Conv             string // convolution algorithm
 }
 
 const sampleObjective = "sample-layer"
@@ -79,9 +83,15 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// maxBatch bounds -batch: a CNN training step holds about 0.5 MB of
+// states and gradients per image, so 4096 images stay near 2 GB.
+const maxBatch = 4096
+
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	c := cli.New("bench", "[flags]",
+		"Measures the training and sampling throughput of the DCIM graphs on synthetic\n"+
+			"MNIST-sized input, each configuration in a child process of its own.")
+	fs := c.Flags
 	model := fs.String("model", "all", "dense, cnn or all")
 	objective := fs.String("objective", "all", "discriminative, generative, generative-sampled, or all (comma-separated list allowed)")
 	batch := fs.Int("batch", 64, "batch size")
@@ -92,64 +102,82 @@ func run(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
 	seed := fs.Uint64("seed", 1, "seed of parameters, data and noise")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps of each configuration to `prefix`-model-objective.pprof")
+	threads := fs.Int("threads", 0, "GOMAXPROCS of each measured process, for a scaling table (0: Go's default, the number of cores)")
+	conv := fs.String("conv", "auto", "convolution algorithm: auto, im2col or winograd (Winograd F(2×2,3×3) wherever it applies)")
 	child := fs.String("child", "", "internal: measure one configuration given as JSON and print its result")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	var results []Result
+	code := c.Main(stderr, func() error {
+		if err := c.Parse(args, stdout, false); err != nil {
+			return err
 		}
-		return 2
+		if *child != "" {
+			return runChild(*child, stdout)
+		}
+		cfgs, err := configs(*model, *objective, *sample)
+		if err != nil {
+			return &cli.UsageError{Err: err}
+		}
+		switch {
+		case *batch < 1 || *batch > maxBatch:
+			return cli.Usagef("-batch %d: want 1…%d", *batch, maxBatch)
+		case *repeats < 1:
+			return cli.Usagef("-repeats %d: want at least 1", *repeats)
+		case *warmup < 0 || *steps < 0 || *threads < 0:
+			return cli.Usagef("-warmup, -steps and -threads must not be negative")
+		}
+		if _, err := graph.ParseConvAlgorithm(*conv); err != nil {
+			return &cli.UsageError{Err: err}
+		}
+		for i := range cfgs {
+			cfgs[i].Threads, cfgs[i].Conv = *threads, *conv
+		}
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		results, err = measureAll(self, cfgs, *batch, *warmup, *repeats, *steps, *seed, *profile, *asJSON, stdout, stderr)
+		return err
+	})
+	if code != cli.ExitOK || *child != "" || !*asJSON || len(results) == 0 {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "bench: unexpected argument %q (all settings are flags)\n", fs.Arg(0))
-		return 2
-	}
-	if *child != "" {
-		return runChild(*child, stdout, stderr)
-	}
-	cfgs, err := configs(*model, *objective, *sample)
-	if err != nil {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(results); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
-		return 2
+		return cli.ExitError
 	}
-	if *batch < 1 || *repeats < 1 || *warmup < 0 || *steps < 0 {
-		fmt.Fprintln(stderr, "bench: -batch and -repeats must be positive, -warmup and -steps not negative")
-		return 2
-	}
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
-		return 1
-	}
-	if !*asJSON {
-		fmt.Fprintf(stdout, "BLAS %s, GOMAXPROCS %d, batch %d, median of %d repeats after %d warm-up steps\n",
-			graph.BLAS, runtime.GOMAXPROCS(0), *batch, *repeats, *warmup)
+	return cli.ExitOK
+}
+
+// measureAll measures each configuration in a child process, printing a
+// table row for each unless asJSON.
+func measureAll(self string, cfgs []config, batch, warmup, repeats, steps int, seed uint64, profile string, asJSON bool, stdout, stderr io.Writer) ([]Result, error) {
+	if !asJSON && len(cfgs) > 0 {
+		procs := runtime.GOMAXPROCS(0)
+		if cfgs[0].Threads > 0 {
+			procs = cfgs[0].Threads
+		}
+		fmt.Fprintf(stdout, "BLAS %s, GOMAXPROCS %d, conv %s, batch %d, median of %d repeats after %d warm-up steps\n",
+			graph.BLAS, procs, cfgs[0].Conv, batch, repeats, warmup)
 		fmt.Fprintf(stdout, "%-6s %-19s %10s %10s %12s %10s\n", "model", "objective", "img/s", "ms/step", "cpu ms/step", "peak MB")
 	}
 	var results []Result
 	for _, c := range cfgs {
-		c.Batch, c.Warmup, c.Repeats, c.Steps, c.Seed = *batch, *warmup, *repeats, *steps, *seed
-		if *profile != "" {
-			c.Profile = fmt.Sprintf("%s-%s-%s.pprof", *profile, c.Model, c.Objective)
+		c.Batch, c.Warmup, c.Repeats, c.Steps, c.Seed = batch, warmup, repeats, steps, seed
+		if profile != "" {
+			c.Profile = fmt.Sprintf("%s-%s-%s.pprof", profile, c.Model, c.Objective)
 		}
 		r, err := spawn(self, c, stderr)
 		if err != nil {
-			fmt.Fprintf(stderr, "bench: %s %s: %v\n", c.Model, c.Objective, err)
-			return 1
+			return results, fmt.Errorf("%s %s: %w", c.Model, c.Objective, err)
 		}
 		results = append(results, r)
-		if !*asJSON {
+		if !asJSON {
 			fmt.Fprintf(stdout, "%-6s %-19s %10.1f %10.2f %12.2f %10.1f\n", r.Model, r.Objective, r.ImgPerS, r.MsPerStep, r.CPUMsPerStep, r.PeakRSSMB)
 		}
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(results); err != nil {
-			fmt.Fprintln(stderr, "bench:", err)
-			return 1
-		}
-	}
-	return 0
+	return results, nil
 }
 
 // configs expands the -model and -objective flags.
@@ -214,22 +242,16 @@ func spawn(self string, c config, stderr io.Writer) (Result, error) {
 }
 
 // runChild measures the configuration spec and prints its Result as JSON.
-func runChild(spec string, stdout, stderr io.Writer) int {
+func runChild(spec string, stdout io.Writer) error {
 	var c config
 	if err := json.Unmarshal([]byte(spec), &c); err != nil {
-		fmt.Fprintln(stderr, "bench: child:", err)
-		return 2
+		return cli.Usagef("-child: %v", err)
 	}
 	r, err := measure(c)
 	if err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
-		return 1
+		return err
 	}
-	if err := json.NewEncoder(stdout).Encode(r); err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
-		return 1
-	}
-	return 0
+	return json.NewEncoder(stdout).Encode(r)
 }
 
 // measure builds the graph of c and times it.
@@ -238,6 +260,14 @@ func measure(c config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if c.Threads > 0 {
+		runtime.GOMAXPROCS(c.Threads)
+	}
+	conv, err := graph.ParseConvAlgorithm(c.Conv)
+	if err != nil {
+		return Result{}, err
+	}
+	graph.SetConvAlgorithm(conv)
 	p, err := graph.NewParams(a, models.MNISTInput, 10, enc, tensor.Float32, c.Seed)
 	if err != nil {
 		return Result{}, err
@@ -295,34 +325,24 @@ func measure(c config) (Result, error) {
 	return Result{
 		Model: c.Model, Objective: c.Objective, Batch: c.Batch,
 		ImgPerS: median(rates), MsPerStep: median(ms), CPUMsPerStep: median(cpu), Repeats: rates,
-		PeakRSSMB: peak, BLAS: graph.BLAS, Procs: runtime.GOMAXPROCS(0),
+		PeakRSSMB: peak, BLAS: graph.BLAS, Procs: runtime.GOMAXPROCS(0), Conv: conv.String(),
 	}, nil
 }
 
-// trainer returns one training step of c's objective, the code path of
-// train: the batch and the noise go in, the graph runs once, and Adam
-// updates every parameter from its gradient.
+// trainer returns one training step of c's objective: train.Step, the
+// step the training loop takes, on batches of synthetic images.
 func trainer(p *graph.Params, c config) (func() error, error) {
 	obj, err := graph.ParseObjective(c.Objective)
 	if err != nil {
 		return nil, err
 	}
-	net, err := graph.New(p, graph.Config{Objective: obj, Batch: c.Batch, Grad: true})
+	step, err := train.NewStep(p, graph.Config{Objective: obj, Batch: c.Batch}, train.DefaultLR)
 	if err != nil {
 		return nil, err
 	}
-	in := p.Input
-	set := data.Synthetic(max(c.Batch, 1024), p.Classes, in.H, int64(c.Seed))
+	set := data.Synthetic(max(c.Batch, 1024), p.Classes, p.Input.H, int64(c.Seed))
 	it := data.NewIterator(set, c.Batch, int64(c.Seed), true)
 	rng := rand.New(rand.NewPCG(c.Seed, 2))
-	ps := p.Tensors()
-	sizes := make([]int, len(ps))
-	params := make([][]float32, len(ps))
-	for i, t := range ps {
-		sizes[i], params[i] = t.Len(), t.Data().([]float32)
-	}
-	grads := make([][]float32, len(ps))
-	adam := train.NewAdam(train.DefaultLR, sizes)
 	epoch := 0
 	return func() error {
 		images, labels, ok := it.Next()
@@ -333,22 +353,14 @@ func trainer(p *graph.Params, c config) (func() error, error) {
 				return fmt.Errorf("empty synthetic set")
 			}
 		}
-		if err := net.SetBatch(images, labels); err != nil {
+		r, err := step.Run(images, labels, rng)
+		if err != nil {
 			return err
 		}
-		net.DrawNoise(rng)
-		if err := net.Run(); err != nil {
-			return err
+		if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
+			return fmt.Errorf("loss is %v", r.Loss)
 		}
-		if loss := graph.Scalar(net.Loss); math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return fmt.Errorf("loss is %v", loss)
-		}
-		for i, g := range net.Grads {
-			if g != nil {
-				grads[i] = g.Value().Data().([]float32)
-			}
-		}
-		return adam.Step(params, grads)
+		return nil
 	}, nil
 }
 

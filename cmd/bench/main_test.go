@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 
 func TestBenchJSON(t *testing.T) {
 	var out, errs bytes.Buffer
-	code := run([]string{"-model", "dense", "-objective", "generative,discriminative", "-repeats", "2", "-warmup", "1", "-steps", "2", "-json"}, &out, &errs)
+	code := run([]string{"-model", "dense", "-objective", "generative,discriminative", "-repeats", "2", "-warmup", "1", "-steps", "2", "-threads", "3", "-conv", "im2col", "-json"}, &out, &errs)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs.String())
 	}
@@ -32,8 +32,9 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatalf("%d results, want %d", len(rs), len(want))
 	}
 	for i, r := range rs {
-		if r.Model != "dense" || r.Objective != want[i] || r.Batch != 64 {
-			t.Errorf("result %d: %s %s batch %d, want dense %s batch 64", i, r.Model, r.Objective, r.Batch, want[i])
+		if r.Model != "dense" || r.Objective != want[i] || r.Batch != 64 || r.Procs != 3 || r.Conv != "im2col" {
+			t.Errorf("result %d: %s %s batch %d, GOMAXPROCS %d, conv %s; want dense %s batch 64, GOMAXPROCS 3, conv im2col",
+				i, r.Model, r.Objective, r.Batch, r.Procs, r.Conv, want[i])
 		}
 		if !(r.ImgPerS > 0) || !(r.PeakRSSMB > 0) || len(r.Repeats) != 2 {
 			t.Errorf("result %d: img/s %g, peak RSS %g MB, %d repeats", i, r.ImgPerS, r.PeakRSSMB, len(r.Repeats))
@@ -48,7 +49,10 @@ func TestBenchUsageErrors(t *testing.T) {
 	}{
 		{[]string{"-model", "rnn"}, `unknown model "rnn"`},
 		{[]string{"-objective", "adversarial"}, `unknown objective "adversarial"`},
-		{[]string{"-batch", "0"}, "-batch and -repeats must be positive"},
+		{[]string{"-batch", "0"}, "-batch 0: want 1…4096"},
+		{[]string{"-batch", "10000000"}, "-batch 10000000: want 1…4096"},
+		{[]string{"-threads", "-1"}, "-threads must not be negative"},
+		{[]string{"-conv", "fft"}, `unknown convolution algorithm "fft"`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		var out, errs bytes.Buffer

@@ -14,12 +14,12 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"dcim/cmd/internal/cli"
 	"dcim/data"
 	"dcim/graph"
 	"dcim/train/checkpoint"
@@ -38,12 +38,19 @@ type options struct {
 	seed                uint64
 }
 
-// errUsage marks errors in the flags (exit status 2).
-var errUsage = errors.New("usage")
+// maxPixels bounds the pixels of one output PNG (an RGBA image of 64
+// Mpixels takes 256 MB): -per-class, -reconstruct and -scale are checked
+// against it before anything is drawn.
+const maxPixels = 64 << 20
 
-func parseFlags(args []string, stderr io.Writer) (options, error) {
-	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newCommand() *cli.Command {
+	return cli.New("sample", "-model RUN_DIR [flags]",
+		"Draws class-conditional images from a DCIM checkpoint's reverse model, labels each\n"+
+			"with the forward model's class and probability, and writes samples.png and samples.npz.")
+}
+
+func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error) {
+	fs := c.Flags
 	var o options
 	var mode string
 	fs.StringVar(&o.model, "model", "", "run `folder` holding model.npz and model.json (required)")
@@ -54,20 +61,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "", "output `folder` (default: the -model folder)")
 	fs.IntVar(&o.reconstruct, "reconstruct", 0, "also show `K` MNIST test images beside their forward-then-reverse reconstruction (reconstruct.png, reconstruct.npz)")
 	fs.StringVar(&o.dataDir, "data", "", "MNIST `folder` for -reconstruct (default: found as the data package does)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: sample -model RUN_DIR [flags]\n\nDraws class-conditional images from a DCIM checkpoint's reverse model, labels each\nwith the forward model's class and probability, and writes samples.png and samples.npz.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, err
-		}
-		return o, errUsage // the flag package has printed the message
+	if err := c.Parse(args, stdout, false); err != nil {
+		return o, err
 	}
 	var err error
 	switch {
-	case fs.NArg() > 0:
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case o.model == "":
 		err = errors.New("-model RUN_DIR is required")
 	case o.perClass < 1 || o.perClass > 1000:
@@ -82,8 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.all = mode == "all"
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "sample: %v (see sample -h)\n", err)
-		return o, errUsage
+		return o, &cli.UsageError{Err: err}
 	}
 	if o.out == "" {
 		o.out = o.model
@@ -92,24 +89,37 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
+// checkSize refuses outputs whose PNG would exceed maxPixels, before any
+// is drawn: the sample grid (classes rows of per-class tiles for each
+// mode) and the reconstruction grid (K originals and K reconstructions).
+func checkSize(o options, p *graph.Params) error {
+	tile := int64(p.Input.H*o.scale+2) * int64(p.Input.W*o.scale+2)
+	if n := int64(p.Classes) * int64(o.perClass) * int64(len(o.modes)) * tile; n > maxPixels {
+		return cli.Usagef("-per-class %d with -scale %d and %d mode(s) makes a %d-Mpixel image; the limit is %d Mpixels: lower -per-class or -scale", o.perClass, o.scale, len(o.modes), n>>20, maxPixels>>20)
+	}
+	if n := 2 * int64(o.reconstruct) * tile; n > maxPixels {
+		return cli.Usagef("-reconstruct %d with -scale %d makes a %d-Mpixel image; the limit is %d Mpixels: lower -reconstruct or -scale", o.reconstruct, o.scale, n>>20, maxPixels>>20)
+	}
+	return nil
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
-	}
-	if err := sample(o, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "sample: %v\n", err)
-		return 1
-	}
-	return 0
+	c := newCommand()
+	return c.Main(stderr, func() error {
+		o, err := parseFlags(c, args, stdout)
+		if err != nil {
+			return err
+		}
+		return sample(o, stdout, stderr)
+	})
 }
 
 func sample(o options, stdout, stderr io.Writer) error {
 	p, meta, err := checkpoint.Load(o.model)
 	if err != nil {
+		return err
+	}
+	if err := checkSize(o, p); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
@@ -183,7 +193,7 @@ func reconstruct(o options, p *graph.Params, meta checkpoint.Meta, stdout, stder
 		return fmt.Errorf("reconstruct: %w", err)
 	}
 	sampled := meta.Objective == graph.GenerativeSampled.String()
-	r, err := sampling.Reconstruct(p, sub.Images, sub.Labels, o.cols, sampled, o.seed)
+	r, err := sampling.Reconstruct(p, sub.Batch(nil, 0, sub.N), sub.Labels, o.cols, sampled, o.seed)
 	if err != nil {
 		return err
 	}

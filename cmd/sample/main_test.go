@@ -9,23 +9,14 @@ import (
 	"testing"
 
 	"dcim/graph"
-	"dcim/models"
+	"dcim/graph/graphtest"
 	"dcim/train/checkpoint"
-
-	"gorgonia.org/tensor"
 )
 
 // saveModel writes an untrained checkpoint of arch into a new folder.
 func saveModel(t *testing.T, arch string) string {
 	t.Helper()
-	a, err := models.Parse(arch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := graph.NewParams(a, models.MNISTInput, 10, graph.Binary, tensor.Float32, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := graphtest.Params(t, arch, graph.Binary, 5)
 	dir := t.TempDir()
 	if err := checkpoint.Save(dir, p, checkpoint.Meta{Objective: "generative"}); err != nil {
 		t.Fatal(err)
@@ -150,6 +141,12 @@ func TestErrors(t *testing.T) {
 		{"bad mode", func(t *testing.T) []string { return []string{"-model", "x", "-mode", "gibbs"} }, 2, `unknown mode "gibbs"`},
 		{"bad per-class", func(t *testing.T) []string { return []string{"-model", "x", "-per-class", "0"} }, 2, "-per-class 0"},
 		{"bad scale", func(t *testing.T) []string { return []string{"-model", "x", "-scale", "0"} }, 2, "-scale 0"},
+		{"image too large", func(t *testing.T) []string {
+			return []string{"-model", saveModel(t, "(20),(16),(10)"), "-per-class", "1000", "-scale", "32", "-mode", "mean"}
+		}, 2, "the limit is 64 Mpixels"},
+		{"reconstruction too large", func(t *testing.T) []string {
+			return []string{"-model", saveModel(t, "(20),(16),(10)"), "-mode", "mean", "-per-class", "1", "-reconstruct", "10000", "-scale", "32"}
+		}, 2, "-reconstruct 10000 with -scale 32"},
 		{"bad reconstruct", func(t *testing.T) []string { return []string{"-model", "x", "-reconstruct", "-1"} }, 2, "-reconstruct -1"},
 		{"stray argument", func(t *testing.T) []string { return []string{"-model", "x", "extra"} }, 2, `unexpected argument "extra"`},
 		{"unknown flag", func(t *testing.T) []string { return []string{"-modle", "x"} }, 2, "flag provided but not defined"},
@@ -168,12 +165,12 @@ func TestErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	code, _, stderr := runSample("-h")
+	code, stdout, _ := runSample("-h")
 	if code != 0 {
 		t.Errorf("-h exits %d", code)
 	}
-	for _, flag := range []string{"-model", "-mode", "-per-class", "-seed", "-scale", "-out", "-reconstruct", "-data"} {
-		if !strings.Contains(stderr, flag) {
+	for _, flag := range []string{"Usage: sample -model RUN_DIR", "-model", "-mode", "-per-class", "-seed", "-scale", "-out", "-reconstruct", "-data"} {
+		if !strings.Contains(stdout, flag) {
 			t.Errorf("-h does not document %s", flag)
 		}
 	}

@@ -26,49 +26,30 @@ import (
 // (BCE 0.245, half the mean digits recognised) and needs far longer.
 func trainGenerative(t *testing.T, set *data.Set, n, epochs int) (*graph.Params, float64) {
 	t.Helper()
-	p, err := graph.NewParams(models.MNISTDense(), models.MNISTInput, 10, graph.Spin, tensor.Float32, 1)
+	p, err := graph.NewParams(models.MustParse("(512),(512),(10)"), models.MNISTInput, 10, graph.Spin, tensor.Float32, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const batch = 64
-	net, err := graph.New(p, graph.Config{Objective: graph.Generative, Batch: batch, Grad: true})
+	step, err := train.NewStep(p, graph.Config{Objective: graph.Generative, Batch: 64}, train.DefaultLR)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer net.Close()
+	defer step.Close()
 	sub, err := set.Subset(n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := make([][]float32, len(p.Tensors()))
-	sizes := make([]int, len(params))
-	for i, w := range p.Tensors() {
-		params[i], sizes[i] = w.Data().([]float32), w.Len()
-	}
-	adam := train.NewAdam(train.DefaultLR, sizes)
-	grads := make([][]float32, len(params))
-	it := data.NewIterator(sub, batch, 1, true)
+	it := data.NewIterator(sub, 64, 1, true)
+	var last train.StepResult
 	for epoch := range epochs {
 		it.Reset(epoch)
 		for images, labels, ok := it.Next(); ok; images, labels, ok = it.Next() {
-			if err := net.SetBatch(images, labels); err != nil {
-				t.Fatal(err)
-			}
-			if err := net.Run(); err != nil {
-				t.Fatal(err)
-			}
-			for i, g := range net.Grads {
-				grads[i] = nil
-				if g != nil {
-					grads[i] = g.Value().Data().([]float32)
-				}
-			}
-			if err := adam.Step(params, grads); err != nil {
+			if last, err = step.Run(images, labels, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	return p, graph.Scalar(net.BCE21)
+	return p, last.Terms[1]
 }
 
 // TestMeanDigitsClassified trains the dense net for a little on MNIST with

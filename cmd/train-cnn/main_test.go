@@ -1,50 +1,21 @@
 package main
 
 import (
-	"bytes"
-	"errors"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"dcim/cmd/internal/clitest"
 )
 
 // TestCommand runs the built command on -h and on bad flags.
 func TestCommand(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "train-cnn")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	tests := []struct {
-		name string
-		args []string
-		code int
-		msg  string
-	}{
-		{"help shows the CNN defaults", []string{"-h"}, 0, `(default "spin")`},
-		{"bad encoding", []string{"-encoding", "ising"}, 2, `train-cnn: -encoding: unknown encoding "ising"`},
-		{"bad arch", []string{"-arch", "(3,2,32),(10)"}, 2, "stride 2 does not tile input 28×28"},
-		{"sampled needs a hidden layer", []string{"-objective", "generative-sampled", "-arch", "(10)"}, 2, "has none"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var stderr bytes.Buffer
-			cmd := exec.Command(bin, tc.args...)
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			code := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tc.code {
-				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, stderr.String())
-			}
-			if !strings.Contains(stderr.String(), tc.msg) {
-				t.Errorf("stderr %q does not contain %q", stderr.String(), tc.msg)
-			}
-		})
-	}
+	bin := clitest.Build(t, "train-cnn")
+	clitest.Check(t, bin, []clitest.Case{
+		{Name: "help shows the CNN defaults", Args: []string{"-h"}, Code: 0, Msg: `(default "spin")`},
+		{Name: "bad encoding", Args: []string{"-encoding", "ising"}, Code: 2, Msg: `train-cnn: -encoding: unknown encoding "ising"`},
+		{Name: "bad arch", Args: []string{"-arch", "(3,2,32),(10)"}, Code: 2, Msg: "stride 2 does not tile input 28×28"},
+		{Name: "sampled needs a hidden layer", Args: []string{"-objective", "generative-sampled", "-arch", "(10)"}, Code: 2, Msg: "has none"},
+		{Name: "help lists the experiments", Args: []string{"-h"}, Code: 0, Msg: "cnn-generative-sampled"},
+		{Name: "unknown experiment", Args: []string{"-experiment", "mine"}, Code: 2, Msg: `-experiment: unknown experiment "mine"; known: cnn-binary-centred,`},
+		{Name: "force onto a file", Args: []string{"-out", "main_test.go", "-force"}, Code: 2, Msg: "-out: main_test.go is not a folder"},
+	})
 }

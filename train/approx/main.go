@@ -157,17 +157,13 @@ func run(f flags, stdout, stderr io.Writer) error {
 // [0,1] (NCHW) and their labels; it is the package's one access to a
 // data.Set's pixels.
 func testImages(s *data.Set, n int, in models.Shape) ([]float32, []uint8, error) {
-	if n > s.Len() {
-		return nil, nil, usageError{fmt.Errorf("-n %d: the test set has %d images", n, s.Len())}
+	if n > s.N {
+		return nil, nil, usageError{fmt.Errorf("-n %d: the test set has %d images", n, s.N)}
 	}
 	if s.C != in.C || s.H != in.H || s.W != in.W {
 		return nil, nil, fmt.Errorf("test images are %d×%d×%d, the model wants %v", s.C, s.H, s.W, in)
 	}
-	images := make([]float32, 0, n*s.ImageSize())
-	for i := range n {
-		images = append(images, s.Image(i)...)
-	}
-	return images, append([]uint8(nil), s.Labels[:n]...), nil
+	return s.Batch(nil, 0, n), append([]uint8(nil), s.Labels[:n]...), nil
 }
 
 // newBar returns a progress callback that draws a bar on a terminal w,

@@ -1,14 +1,22 @@
-// Package checkpoint saves and loads a DCIM's parameters in the format of
-// DESIGN.md §5: a run folder holds model.npz (NumPy arrays W1…Wd, b1…bd,
-// a0 in PyTorch layout, float32) and model.json (architecture in the
-// paper's notation, encoding, input shape, classes and free metadata), so
-// that anyone with NumPy can load a model without this code.
+// Package checkpoint saves and loads a DCIM's parameters: a run folder
+// holds model.npz (NumPy arrays W1…Wd, b1…bd, a0 in PyTorch layout,
+// float32) and model.json (architecture in the paper's notation, encoding,
+// input shape, classes and free metadata), so that anyone with NumPy can
+// load a model without this code.
+//
+// Files are read as if hostile: model.json's sizes are checked against the
+// limits of [models.Arch.CheckSize] before anything is allocated, and
+// [ReadArrays] reads only the arrays a caller names, each checked against
+// its expected dtype and shape (and its npy header against the zip
+// directory) before its data is allocated or inflated. Writes are atomic
+// ([WriteFileAtomic]).
 package checkpoint
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,7 +81,11 @@ func Save(dir string, p *graph.Params, meta Meta) error {
 	return nil
 }
 
-// ReadMeta reads and checks dir/model.json.
+// maxJSONBytes bounds the size of a model.json read.
+const maxJSONBytes = 1 << 20
+
+// ReadMeta reads dir/model.json, of at most 1 MiB, and checks that it
+// names an architecture; [Meta.ParamWants] checks the rest.
 func ReadMeta(dir string) (Meta, error) {
 	var meta Meta
 	if st, err := os.Stat(dir); err != nil {
@@ -85,12 +97,20 @@ func ReadMeta(dir string) (Meta, error) {
 		return meta, fmt.Errorf("model folder %s: not a folder", dir)
 	}
 	path := filepath.Join(dir, JSONName)
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return meta, fmt.Errorf("%s: no such file", path)
 		}
 		return meta, fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxJSONBytes+1))
+	if err != nil {
+		return meta, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > maxJSONBytes {
+		return meta, fmt.Errorf("%s: larger than the %d bytes accepted", path, maxJSONBytes)
 	}
 	if err := json.Unmarshal(b, &meta); err != nil {
 		return meta, fmt.Errorf("%s: bad JSON: %v", path, err)
@@ -104,46 +124,90 @@ func ReadMeta(dir string) (Meta, error) {
 	return meta, nil
 }
 
+// model returns the architecture, encoding and input shape meta names,
+// checked against the size limits of [models.Arch.CheckSize] for one
+// image, so that nothing is allocated for a hostile model.json. Errors
+// name the field.
+func (m Meta) model() (models.Arch, graph.Encoding, models.Shape, error) {
+	in := models.Shape{C: m.Input[0], H: m.Input[1], W: m.Input[2]}
+	arch, err := models.Parse(m.Arch)
+	if err != nil {
+		return nil, 0, in, err // Parse's error quotes the arch
+	}
+	enc, err := graph.ParseEncoding(m.Encoding)
+	if err != nil {
+		return nil, 0, in, err
+	}
+	if in.C < 1 || in.H < 1 || in.W < 1 {
+		return nil, 0, in, fmt.Errorf("input %v, want three positive sizes such as [1,28,28]", m.Input)
+	}
+	if err := arch.CheckSize(in, m.Classes, 1); err != nil {
+		return nil, 0, in, fmt.Errorf("arch %q, input %v, classes %d: %v", m.Arch, m.Input, m.Classes, err)
+	}
+	return arch, enc, in, nil
+}
+
+// ParamWants returns what model.npz must hold for the model meta
+// describes, in checkpoint order: W1, b1, …, Wd, bd and a0, in PyTorch
+// layout (dense W^k is out×in, convolution W^k is C_out×C_in×K×K, a0 is
+// the image's C×H×W), float32 or float64, finite. It first checks the
+// sizes of meta against the limits of [models.Arch.CheckSize]. A reader of
+// resume.npz uses the same shapes for the moments.
+func (m Meta) ParamWants() ([]Want, error) {
+	arch, _, in, err := m.model()
+	if err != nil {
+		return nil, err
+	}
+	shapes, err := arch.Shapes(in, m.Classes)
+	if err != nil {
+		return nil, err
+	}
+	var out []Want
+	for k, l := range arch {
+		prev, cur := shapes[k], shapes[k+1]
+		w, b := []int{cur.Size(), prev.Size()}, []int{cur.Size()}
+		if l.Kind == models.Conv {
+			w, b = []int{l.C, prev.C, l.K, l.K}, []int{l.C}
+		}
+		out = append(out, paramWant(fmt.Sprintf("W%d", k+1), w), paramWant(fmt.Sprintf("b%d", k+1), b))
+	}
+	return append(out, paramWant("a0", []int{in.C, in.H, in.W})), nil
+}
+
+func paramWant(name string, shape []int) Want {
+	return Want{Name: name, Shape: shape, Dtypes: []string{DtypeFloat32, DtypeFloat64}, Finite: true}
+}
+
 // Load reads dir/model.json and dir/model.npz and returns float32
 // parameters for the architecture model.json names, filled from the
-// arrays. Every parameter's array must exist with the expected shape.
+// arrays. model.json's sizes are checked against the limits of
+// [models.Arch.CheckSize] before anything is allocated; every parameter's
+// array must exist with the expected shape and finite values (see
+// [Meta.ParamWants]); other arrays of the archive are not read.
 func Load(dir string) (*graph.Params, Meta, error) {
 	meta, err := ReadMeta(dir)
 	if err != nil {
 		return nil, meta, err
 	}
 	jsonPath := filepath.Join(dir, JSONName)
-	arch, err := models.Parse(meta.Arch)
-	if err != nil {
-		return nil, meta, fmt.Errorf("%s: arch %q: %v", jsonPath, meta.Arch, err)
-	}
-	enc, err := graph.ParseEncoding(meta.Encoding)
+	wants, err := meta.ParamWants()
 	if err != nil {
 		return nil, meta, fmt.Errorf("%s: %v", jsonPath, err)
 	}
-	in := models.Shape{C: meta.Input[0], H: meta.Input[1], W: meta.Input[2]}
-	if in.C < 1 || in.H < 1 || in.W < 1 {
-		return nil, meta, fmt.Errorf("%s: input %v, want three positive sizes such as [1,28,28]", jsonPath, meta.Input)
-	}
+	arch, enc, in, _ := meta.model()
 	p, err := graph.NewParams(arch, in, meta.Classes, enc, tensor.Float32, 0)
 	if err != nil {
 		return nil, meta, fmt.Errorf("%s: arch %q on input %v: %v", jsonPath, meta.Arch, meta.Input, err)
 	}
-	npzPath := filepath.Join(dir, NPZName)
-	arrays, err := ReadNPZ(npzPath)
-	if err != nil {
-		return nil, meta, err
+	names, expect := p.Names(), p.ExpectedShapes()
+	for i, t := range p.Tensors() {
+		if wants[i].Name != names[i] || !slices.Equal(wants[i].Shape, []int(expect[i])) {
+			return nil, meta, fmt.Errorf("internal error: parameter %s %v is %s %v in the file layout", names[i], expect[i], wants[i].Name, wants[i].Shape)
+		}
+		wants[i].Into = t.Data().([]float32)
 	}
-	want := p.ExpectedShapes()
-	for i, name := range p.Names() {
-		a, ok := arrays[name]
-		if !ok {
-			return nil, meta, fmt.Errorf("%s: array %s missing", npzPath, name)
-		}
-		if !slices.Equal(a.Shape, []int(want[i])) {
-			return nil, meta, fmt.Errorf("%s: array %s has shape %v, want %v", npzPath, name, a.Shape, []int(want[i]))
-		}
-		copy(p.Tensors()[i].Data().([]float32), a.Data)
+	if _, err := ReadArrays(filepath.Join(dir, NPZName), wants); err != nil {
+		return nil, meta, err
 	}
 	return p, meta, nil
 }

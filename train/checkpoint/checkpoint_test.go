@@ -10,31 +10,13 @@ import (
 	"testing"
 
 	"dcim/graph"
-	"dcim/models"
-
-	"gorgonia.org/tensor"
+	"dcim/graph/graphtest"
 )
 
+// newParams returns parameters with non-zero biases and a⁰, so that the
+// round trip checks them too.
 func newParams(t *testing.T, arch string, enc graph.Encoding) *graph.Params {
-	t.Helper()
-	a, err := models.Parse(arch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := graph.NewParams(a, models.MNISTInput, 10, enc, tensor.Float32, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Non-zero biases and a⁰ so that the round trip checks them too.
-	for _, ts := range p.Tensors() {
-		d := ts.Data().([]float32)
-		for i := range d {
-			if d[i] == 0 {
-				d[i] = float32(i%7) * 0.01
-			}
-		}
-	}
-	return p
+	return graphtest.NonZero(graphtest.Params(t, arch, enc, 7))
 }
 
 func TestSaveLoadRoundTrip(t *testing.T) {
@@ -124,7 +106,7 @@ func TestNPYHeader(t *testing.T) {
 		{[]int{}, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }"},
 	}
 	for _, tc := range tests {
-		b, err := EncodeNPY(NamedArray{Shape: tc.shape, Data: make([]float32, shapeSize(tc.shape))})
+		b, err := EncodeNPY(NamedArray{Shape: tc.shape, Data: make([]float32, product(tc.shape))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -359,4 +341,12 @@ func TestPythonLoads(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("python read\n%s\nwant\n%s", out, want)
 	}
+}
+
+func product(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // refModel is a second, deliberately plain implementation of a DCIM that
-// knows only the file contract of DESIGN.md §5: it reads model.json and the
+// knows only the file contract in the package doc: it reads model.json and the
 // arrays of model.npz and computes with loops, no Gorgonia, no shared code.
 type refModel struct {
 	arch   models.Arch

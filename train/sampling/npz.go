@@ -6,8 +6,8 @@ import (
 	"dcim/train/checkpoint"
 )
 
-// imageShape is the array shape of n images: N×H×W for one channel
-// (as DESIGN.md §5 specifies), N×C×H×W otherwise.
+// imageShape is the array shape of n images: N×H×W for one channel (as
+// NumPy users expect of MNIST), N×C×H×W otherwise.
 func imageShape(n, c, h, w int) []int {
 	if c == 1 {
 		return []int{n, h, w}
@@ -15,13 +15,8 @@ func imageShape(n, c, h, w int) []int {
 	return []int{n, c, h, w}
 }
 
-func int64s(v []uint8) []int64 {
-	out := make([]int64, len(v))
-	for i, x := range v {
-		out[i] = int64(x)
-	}
-	return out
-}
+// int64s widens labels to int64, the dtype of the label arrays.
+func int64s(v []uint8) []int64 { return checkpoint.NamedArray{Data: v}.Int64s() }
 
 // Arrays returns the samples of the tableaux, concatenated, as the arrays
 // of samples.npz: images (N×28×28 float32 in [0,1]), labels (int64, the

@@ -1,5 +1,5 @@
 // Package sampling draws class-conditional images from a DCIM's reverse
-// model (the paper's Figures 2 and 3, DESIGN.md §3), classifies them with
+// model (the paper's Figures 2 and 3), classifies them with
 // the forward model, renders them as labelled tableaux and writes them as
 // NumPy arrays.
 package sampling
@@ -12,7 +12,7 @@ import (
 	"dcim/graph"
 )
 
-// Mode is how the reverse chain is run from the class down (DESIGN.md §3).
+// Mode is how the reverse chain is run from the class down.
 type Mode string
 
 // The sampling modes.
@@ -207,12 +207,7 @@ func Top(probs []float32, classes int) (pred []uint8, prob []float32) {
 	pred, prob = make([]uint8, n), make([]float32, n)
 	for i := range n {
 		row := probs[i*classes : (i+1)*classes]
-		best := 0
-		for c, v := range row {
-			if v > row[best] {
-				best = c
-			}
-		}
+		best := graph.Argmax(row)
 		pred[i], prob[i] = uint8(best), row[best]
 	}
 	return pred, prob

@@ -8,22 +8,11 @@ import (
 	"testing"
 
 	"dcim/graph"
-	"dcim/models"
-
-	"gorgonia.org/tensor"
+	"dcim/graph/graphtest"
 )
 
 func randomParams(t *testing.T, arch string, enc graph.Encoding) *graph.Params {
-	t.Helper()
-	a, err := models.Parse(arch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := graph.NewParams(a, models.MNISTInput, 10, enc, tensor.Float32, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return graphtest.Params(t, arch, enc, 3)
 }
 
 func TestParseModes(t *testing.T) {

@@ -47,3 +47,42 @@ func CopyRows(dst, src []float32, rows, width, stride int)
 //
 //go:noescape
 func AddRows(dst, src []float32, rows, width, stride int)
+
+// Transpose8 writes the transpose of the 8×8 block at src (rows lds
+// apart) into dst (rows ldd apart): dst[j·ldd+i] = src[i·lds+j]. It does not
+// check bounds.
+//
+//go:noescape
+func Transpose8(dst []float32, ldd int, src []float32, lds int)
+
+// WinoBt computes Bᵀ·d·B, the input transform: Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], a 4×4 tile to a 4×4 tile, lane by lane over n lanes (a multiple of 8): the
+// tile's entry (r, q) is the n values at src[r·srcRow+q·srcCol:], and
+// entry (i, s) of the result goes to dst[i·dstRow+s·dstCol:]. It does not
+// check bounds.
+//
+//go:noescape
+func WinoBt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+
+// WinoAt computes Aᵀ·m·A, the output transform: Aᵀ = [1 1 1 0; 0 1 −1 −1], a 4×4 tile to a 2×2 tile, lane by lane over n lanes (a multiple of 8): the
+// tile's entry (r, q) is the n values at src[r·srcRow+q·srcCol:], and
+// entry (i, s) of the result goes to dst[i·dstRow+s·dstCol:]. It does not
+// check bounds.
+//
+//go:noescape
+func WinoAt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+
+// WinoA computes A·y·Aᵀ, the adjoint of WinoAt: a 2×2 tile to a 4×4 tile, lane by lane over n lanes (a multiple of 8): the
+// tile's entry (r, q) is the n values at src[r·srcRow+q·srcCol:], and
+// entry (i, s) of the result goes to dst[i·dstRow+s·dstCol:]. It does not
+// check bounds.
+//
+//go:noescape
+func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+
+// WinoBAdd computes B·m·Bᵀ, the adjoint of WinoBt, added to dst: a 4×4 tile to a 4×4 tile, lane by lane over n lanes (a multiple of 8): the
+// tile's entry (r, q) is the n values at src[r·srcRow+q·srcCol:], and
+// entry (i, s) of the result goes to dst[i·dstRow+s·dstCol:]. It does not
+// check bounds.
+//
+//go:noescape
+func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)

@@ -2,6 +2,34 @@
 
 #include "textflag.h"
 
+// The Winograd tile kernels. Each runs a 1-D transform (OP_*: from Y0…Y3 to
+// Y4…Y7, Y15 = 0) along the columns of the tile, into the intermediate tile
+// in the frame (entry (i, q) at (4i+q)·32(SP)), then along its rows, into
+// dst. AX walks the tile, BX the vectors of one column or row; R8, R9 are
+// dst's row and column strides in bytes, R10, R11 src's; DX is the lane
+// offset and CX counts groups of 8 lanes.
+#define OP_BT VSUBPS Y2, Y0, Y4; VADDPS Y2, Y1, Y5; VSUBPS Y1, Y2, Y6; VSUBPS Y3, Y1, Y7
+#define OP_AT VADDPS Y1, Y0, Y4; VADDPS Y2, Y4, Y4; VSUBPS Y2, Y1, Y5; VSUBPS Y3, Y5, Y5
+#define OP_A VMOVAPS Y0, Y4; VADDPS Y1, Y0, Y5; VSUBPS Y1, Y0, Y6; VSUBPS Y1, Y15, Y7
+#define OP_B VMOVAPS Y0, Y4; VSUBPS Y2, Y1, Y5; VADDPS Y3, Y5, Y5; VADDPS Y2, Y1, Y6; VSUBPS Y0, Y6, Y6; VSUBPS Y3, Y15, Y7
+
+#define WINO_ARGS \
+	MOVQ dst_base+0(FP), DI; MOVQ dstRow+24(FP), R8; SHLQ $2, R8; MOVQ dstCol+32(FP), R9; SHLQ $2, R9; \
+	MOVQ src_base+40(FP), SI; MOVQ srcRow+64(FP), R10; SHLQ $2, R10; MOVQ srcCol+72(FP), R11; SHLQ $2, R11; \
+	MOVQ n+80(FP), CX; SHRQ $3, CX; VXORPS Y15, Y15, Y15; XORQ DX, DX
+
+#define LOAD_COL2 MOVQ AX, BX; VMOVUPS (BX), Y0; ADDQ R10, BX; VMOVUPS (BX), Y1
+#define LOAD_COL4 LOAD_COL2; ADDQ R10, BX; VMOVUPS (BX), Y2; ADDQ R10, BX; VMOVUPS (BX), Y3
+#define STORE_T2(q) VMOVUPS Y4, (q*32)(SP); VMOVUPS Y5, (128+q*32)(SP)
+#define STORE_T4(q) STORE_T2(q); VMOVUPS Y6, (256+q*32)(SP); VMOVUPS Y7, (384+q*32)(SP)
+#define LOAD_T2(i) VMOVUPS (i*128)(SP), Y0; VMOVUPS (i*128+32)(SP), Y1
+#define LOAD_T4(i) LOAD_T2(i); VMOVUPS (i*128+64)(SP), Y2; VMOVUPS (i*128+96)(SP), Y3
+#define STORE_OUT2 MOVQ AX, BX; VMOVUPS Y4, (BX); ADDQ R9, BX; VMOVUPS Y5, (BX)
+#define STORE_OUT4 STORE_OUT2; ADDQ R9, BX; VMOVUPS Y6, (BX); ADDQ R9, BX; VMOVUPS Y7, (BX)
+#define ADD_OUT4 \
+	MOVQ AX, BX; VADDPS (BX), Y4, Y4; VMOVUPS Y4, (BX); ADDQ R9, BX; VADDPS (BX), Y5, Y5; VMOVUPS Y5, (BX); \
+	ADDQ R9, BX; VADDPS (BX), Y6, Y6; VMOVUPS Y6, (BX); ADDQ R9, BX; VADDPS (BX), Y7, Y7; VMOVUPS Y7, (BX)
+
 // The float32 coefficients of tanh32 (dcim/graph): the clamp c, then the
 // numerator's a13 … a1 and the denominator's b6 … b0, as polynomials in x².
 DATA tanhCoef<>+0(SB)/4, $0x40fcf84f  // c = 7.905311107635498
@@ -302,4 +330,187 @@ arnext:
 	VZEROUPPER
 
 ardone:
+	RET
+
+// func Transpose8(dst []float32, ldd int, src []float32, lds int)
+TEXT ·Transpose8(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R8
+	SHLQ $2, R8
+	MOVQ src_base+32(FP), SI
+	MOVQ lds+56(FP), R9
+	SHLQ $2, R9
+	MOVQ SI, AX
+	VMOVUPS (AX), Y0
+	ADDQ    R9, AX
+	VMOVUPS (AX), Y1
+	ADDQ    R9, AX
+	VMOVUPS (AX), Y2
+	ADDQ    R9, AX
+	VMOVUPS (AX), Y3
+	ADDQ    R9, AX
+	VMOVUPS (AX), Y4
+	ADDQ    R9, AX
+	VMOVUPS (AX), Y5
+	ADDQ    R9, AX
+	VMOVUPS (AX), Y6
+	ADDQ    R9, AX
+	VMOVUPS (AX), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	MOVQ    DI, AX
+	VMOVUPS Y8, (AX)
+	ADDQ    R8, AX
+	VMOVUPS Y9, (AX)
+	ADDQ    R8, AX
+	VMOVUPS Y10, (AX)
+	ADDQ    R8, AX
+	VMOVUPS Y11, (AX)
+	ADDQ    R8, AX
+	VMOVUPS Y12, (AX)
+	ADDQ    R8, AX
+	VMOVUPS Y13, (AX)
+	ADDQ    R8, AX
+	VMOVUPS Y14, (AX)
+	ADDQ    R8, AX
+	VMOVUPS Y15, (AX)
+	VZEROUPPER
+	RET
+
+// func WinoBt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+TEXT ·WinoBt(SB), 0, $512-88
+	WINO_ARGS
+	TESTQ CX, CX
+	JZ    done
+
+lane:
+	LEAQ (SI)(DX*1), AX
+	LOAD_COL4; OP_BT; STORE_T4(0)
+	ADDQ R11, AX
+	LOAD_COL4; OP_BT; STORE_T4(1)
+	ADDQ R11, AX
+	LOAD_COL4; OP_BT; STORE_T4(2)
+	ADDQ R11, AX
+	LOAD_COL4; OP_BT; STORE_T4(3)
+	LEAQ (DI)(DX*1), AX
+	LOAD_T4(0); OP_BT; STORE_OUT4
+	ADDQ R8, AX
+	LOAD_T4(1); OP_BT; STORE_OUT4
+	ADDQ R8, AX
+	LOAD_T4(2); OP_BT; STORE_OUT4
+	ADDQ R8, AX
+	LOAD_T4(3); OP_BT; STORE_OUT4
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  lane
+
+done:
+	VZEROUPPER
+	RET
+
+// func WinoAt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+TEXT ·WinoAt(SB), 0, $512-88
+	WINO_ARGS
+	TESTQ CX, CX
+	JZ    done
+
+lane:
+	LEAQ (SI)(DX*1), AX
+	LOAD_COL4; OP_AT; STORE_T2(0)
+	ADDQ R11, AX
+	LOAD_COL4; OP_AT; STORE_T2(1)
+	ADDQ R11, AX
+	LOAD_COL4; OP_AT; STORE_T2(2)
+	ADDQ R11, AX
+	LOAD_COL4; OP_AT; STORE_T2(3)
+	LEAQ (DI)(DX*1), AX
+	LOAD_T4(0); OP_AT; STORE_OUT2
+	ADDQ R8, AX
+	LOAD_T4(1); OP_AT; STORE_OUT2
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  lane
+
+done:
+	VZEROUPPER
+	RET
+
+// func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+TEXT ·WinoA(SB), 0, $512-88
+	WINO_ARGS
+	TESTQ CX, CX
+	JZ    done
+
+lane:
+	LEAQ (SI)(DX*1), AX
+	LOAD_COL2; OP_A; STORE_T4(0)
+	ADDQ R11, AX
+	LOAD_COL2; OP_A; STORE_T4(1)
+	LEAQ (DI)(DX*1), AX
+	LOAD_T2(0); OP_A; STORE_OUT4
+	ADDQ R8, AX
+	LOAD_T2(1); OP_A; STORE_OUT4
+	ADDQ R8, AX
+	LOAD_T2(2); OP_A; STORE_OUT4
+	ADDQ R8, AX
+	LOAD_T2(3); OP_A; STORE_OUT4
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  lane
+
+done:
+	VZEROUPPER
+	RET
+
+// func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+TEXT ·WinoBAdd(SB), 0, $512-88
+	WINO_ARGS
+	TESTQ CX, CX
+	JZ    done
+
+lane:
+	LEAQ (SI)(DX*1), AX
+	LOAD_COL4; OP_B; STORE_T4(0)
+	ADDQ R11, AX
+	LOAD_COL4; OP_B; STORE_T4(1)
+	ADDQ R11, AX
+	LOAD_COL4; OP_B; STORE_T4(2)
+	ADDQ R11, AX
+	LOAD_COL4; OP_B; STORE_T4(3)
+	LEAQ (DI)(DX*1), AX
+	LOAD_T4(0); OP_B; ADD_OUT4
+	ADDQ R8, AX
+	LOAD_T4(1); OP_B; ADD_OUT4
+	ADDQ R8, AX
+	LOAD_T4(2); OP_B; ADD_OUT4
+	ADDQ R8, AX
+	LOAD_T4(3); OP_B; ADD_OUT4
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  lane
+
+done:
+	VZEROUPPER
 	RET

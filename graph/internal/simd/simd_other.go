@@ -29,3 +29,28 @@ func CopyRows(dst, src []float32, rows, width, stride int) {
 
 // AddRows is not available here; callers check OK first.
 func AddRows(dst, src []float32, rows, width, stride int) { panic("simd: no kernels on this platform") }
+
+// Transpose8 is not available here; callers check OK first.
+func Transpose8(dst []float32, ldd int, src []float32, lds int) {
+	panic("simd: no kernels on this platform")
+}
+
+// WinoBt is not available here; callers check OK first.
+func WinoBt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int) {
+	panic("simd: no kernels on this platform")
+}
+
+// WinoAt is not available here; callers check OK first.
+func WinoAt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int) {
+	panic("simd: no kernels on this platform")
+}
+
+// WinoA is not available here; callers check OK first.
+func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int) {
+	panic("simd: no kernels on this platform")
+}
+
+// WinoBAdd is not available here; callers check OK first.
+func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int) {
+	panic("simd: no kernels on this platform")
+}

@@ -1,0 +1,136 @@
+package traincmd
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"dcim/cmd/internal/cli"
+	"dcim/train"
+)
+
+// TestFlagErrors checks that every bad flag gives a usage error naming it,
+// before any work.
+func TestFlagErrors(t *testing.T) {
+	nonEmpty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(nonEmpty, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(nonEmpty, "x")
+	tests := []struct {
+		name string
+		args []string
+		want string // substring of the error; "" means no error
+	}{
+		{"defaults", nil, ""},
+		{"all flags", []string{"-objective", "generative-sampled", "-epochs", "3", "-batch", "32", "-lr", "0.01", "-seed", "7", "-reverse-weight", "784", "-encoding", "spin", "-arch", "(3,1,8),(20),(10)", "-limit", "100", "-eval-every", "0"}, ""},
+		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{"positional", []string{"extra"}, `unexpected argument "extra"`},
+		{"objective", []string{"-objective", "adversarial"}, `-objective: unknown objective "adversarial"`},
+		{"epochs", []string{"-epochs", "0"}, "-epochs 0: want at least 1"},
+		{"epochs not a number", []string{"-epochs", "ten"}, `invalid value "ten" for flag -epochs`},
+		{"batch", []string{"-batch", "-1"}, "-batch -1: want at least 1"},
+		{"lr zero", []string{"-lr", "0"}, "-lr 0: want a positive finite number"},
+		{"lr NaN", []string{"-lr", "NaN"}, "-lr NaN: want a positive finite number"},
+		{"lr Inf", []string{"-lr", "+Inf"}, "-lr +Inf: want a positive finite number"},
+		{"reverse weight", []string{"-reverse-weight", "-1"}, "-reverse-weight -1: want a positive finite number"},
+		{"encoding", []string{"-encoding", "ternary"}, `-encoding: unknown encoding "ternary"`},
+		{"arch syntax", []string{"-arch", "(512),(512"}, `-arch: arch "(512),(512"`},
+		{"arch empty", []string{"-arch", ""}, "-arch"},
+		{"arch classes", []string{"-arch", "(512),(5)"}, "top layer (5) has 5 units, want 10 classes"},
+		{"arch conv after dense", []string{"-arch", "(50),(3,1,8),(10)"}, "convolution after dense layer 1"},
+		{"arch kernel too big", []string{"-arch", "(30,1,8),(10)"}, "kernel 30 larger than input 28×28"},
+		{"arch stride", []string{"-arch", "(3,2,8),(10)"}, "stride 2 does not tile input 28×28"},
+		{"sampled without hidden layer", []string{"-objective", "generative-sampled", "-arch", "(10)"}, "has none"},
+		{"limit negative", []string{"-limit", "-5"}, "-limit -5"},
+		{"limit below batch", []string{"-limit", "10"}, "-limit 10 is smaller than -batch 64"},
+		{"eval-every", []string{"-eval-every", "-1"}, "-eval-every -1"},
+		{"data missing", []string{"-data", filepath.Join(nonEmpty, "nope")}, "-data: stat"},
+		{"data a file", []string{"-data", file}, "not a folder"},
+		{"out not empty", []string{"-out", nonEmpty}, "is not empty (holds x); give -force"},
+		{"out not empty, forced", []string{"-out", nonEmpty, "-force"}, ""},
+		{"out a file", []string{"-out", file}, "-out: " + file + " is not a folder"},
+		{"resume with flags", []string{"-resume", nonEmpty, "-seed", "3", "-lr", "1"}, "drop -lr, -seed"},
+		{"experiment", []string{"-experiment", "cnn-generative-sampled", "-epochs", "2"}, ""},
+		{"unknown experiment", []string{"-experiment", "nope"}, `unknown experiment "nope"; known: cnn-binary-centred, cnn-binary-generative, cnn-generative,`},
+		{"init", []string{"-init", "he"}, `-init "he": want glorot or centred`},
+		{"init centred spin", []string{"-init", "centred", "-encoding", "spin"}, "-init centred is for -encoding binary, not spin"},
+		{"init centred", []string{"-init", "centred"}, ""},
+		{"arch too many parameters", []string{"-arch", "(9223372036854775807),(10)"}, "more than the limit of 33554432"},
+		{"arch too large", []string{"-arch", "(1000000),(10)"}, "more than the limit"},
+		{"batch too large", []string{"-arch", "(3,1,32),(10)", "-batch", "100000"}, "at most"},
+		{"mixed objective", []string{"-objective", "ce+0.5*label+0.5*draw:-1+layer"}, ""},
+		{"objective term", []string{"-objective", "ce+0.5*lable"}, `term 2: unknown term "lable"`},
+		{"objective layer", []string{"-objective", "ce+draw:7", "-arch", "(50),(10)"}, "layer 7 of a network of depth 2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse(cli.New("train-dense", "", ""), "dense-generative", tc.args, io.Discard)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("error %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			if !cli.IsUsage(err) {
+				t.Errorf("error %v is not a usage error", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestExperimentAndFlags: -experiment takes the experiment's fields, and
+// flags given beside it override them.
+func TestExperimentAndFlags(t *testing.T) {
+	tests := []struct {
+		name, def string
+		args      []string
+		obj, enc  string
+		epochs    int
+	}{
+		{"dense default", "dense-generative", nil, "generative", "binary", 10},
+		{"cnn default", "cnn-generative", nil, "generative", "spin", 10},
+		{"experiment", "dense-generative", []string{"-experiment", "cnn-generative-sampled"}, "generative-sampled", "spin", 10},
+		{"flag before", "dense-generative", []string{"-epochs", "3", "-experiment", "cnn-generative-sampled"}, "generative-sampled", "spin", 3},
+		{"flag after", "dense-generative", []string{"-experiment", "dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, err := parse(cli.New("train-x", "", ""), tc.def, tc.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := opts.Settings
+			if s.Objective != tc.obj || s.Encoding != tc.enc || s.Epochs != tc.epochs || s.LR != train.DefaultLR || s.Batch != 64 {
+				t.Errorf("settings %+v", s)
+			}
+			if !strings.HasPrefix(s.Out, filepath.Join("runs", s.Experiment+"-")) {
+				t.Errorf("default -out %q", s.Out)
+			}
+		})
+	}
+}
+
+// TestHelp: -h lists every flag and every experiment.
+func TestHelp(t *testing.T) {
+	var help strings.Builder
+	if _, err := parse(cli.New("train-cnn", "[flags]", ""), "cnn-generative", []string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: error %v, want flag.ErrHelp", err)
+	}
+	for _, name := range []string{"-experiment", "-objective", "-epochs", "-batch", "-lr", "-seed", "-reverse-weight", "-encoding", "-arch", "-data", "-limit", "-eval-every", "-out", "-resume", "-force", `(default "spin")`,
+		"dense-discriminative", "dense-generative", "cnn-generative", "cnn-generative-sampled"} {
+		if !strings.Contains(help.String(), name) {
+			t.Errorf("-h does not mention %s", name)
+		}
+	}
+}

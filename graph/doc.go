@@ -1,0 +1,61 @@
+// Package graph builds a DCIM — a network of binary stochastic units read
+// both ways — as one Gorgonia expression graph, and differentiates it
+// symbolically.
+//
+// # The model
+//
+// Layer k (1…d) has one weight node W^k and one bias node b^k; a⁰ is the
+// image layer's reverse bias. Every graph of a set of [Params] binds the
+// same tensors, so training, evaluation and sampling graphs share the
+// parameters.
+//
+//   - The forward chain (eq. 14–15) is approximate inference of the class
+//     given the image: mean-field states x̄^k = σ(W^k x̄^{k−1} + b^k), and
+//     p(x^d | x⁰) = softmax(W^d x̄^{d−1} + b^d). [Layer.Forward] applies W.
+//   - The reverse chain (eq. 18–20) generates an image given a class with
+//     the same weights transposed and the same biases: x̄^{k−1} =
+//     σ((W^k)ᵀ x̄^k + b^{k−1}), down to q(x⁰ = 1) = σ(s·((W^1)ᵀ x̄^1 + a⁰)).
+//     [Layer.Reverse] applies Wᵀ: it is the adjoint of Forward.
+//
+// σ is the logistic sigmoid for {0,1} units and tanh for ±1 units
+// ([Binary], [Spin]; eq. 6–9); s is 1 or 2 accordingly.
+//
+// # Objectives
+//
+// [New] builds the forward chain and every reverse chain that the terms of
+// a models.Objective need, and the loss Σ weight·term (reverse terms times
+// λ): the cross-entropy −log p(label | x⁰); the per-pixel BCE of the reverse
+// chain run from the one-hot label (eq. 21) or from a Bernoulli draw of
+// forward layer k (eq. 22 for k = d−1); and the per-unit BCE of one
+// reverse layer, −log q(x^k | x^{k+1}), with x^k drawn from the forward
+// chain. A forward layer is drawn once per graph and shared by every term
+// that draws it ([Net.Draws]; [Net.DrawNoise] fills the noise). With
+// Config.Grad, gradients come from Gorgonia's Grad over the ops below.
+//
+// [NewGenerator] builds the reverse chain alone, from the class layer or
+// any hidden layer, drawing the layers it is told to: the paper's sampling
+// modes (Figures 2 and 3).
+//
+// # Ops and their derivatives
+//
+// Gorgonia lacks these ops; each is built on opBase, keeps its output
+// between runs and has a SymDiff:
+//
+//   - convolution, transposed convolution and the kernel gradient (valid
+//     padding, any stride): the derivative of each is given by the other
+//     two — conv's input gradient is convT, convT's is conv, and both
+//     weight gradients are the kernel-gradient op; stride-1 3×3 layers
+//     use Winograd's F(2×2, 3×3) in all three (winograd.go), the rest
+//     im2col and one GEMM;
+//   - the matrix product with transpose flags, whose derivatives are
+//     matrix products with other flags (dense Forward and Reverse);
+//   - bias plus activation in one pass, differentiated through the
+//     activation's output;
+//   - softmax with cross-entropy, and sigmoid with the BCE of eq. (21)–(22),
+//     each fused into one pass, its gradient an op of its own that reads the
+//     logits and targets;
+//   - the seeded Bernoulli draw, which passes no gradient.
+//
+// Float32 GEMMs use OpenBLAS with the build tag openblas, else an AVX2
+// kernel in Go assembly (internal/simd) where the CPU has it.
+package graph

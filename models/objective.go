@@ -1,0 +1,231 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// TermKind is one kind of objective term. Every term is a negative
+// log-likelihood per unit (a mean over the batch and the units it scores),
+// so that terms of different layers are on one scale.
+type TermKind int
+
+const (
+	// CE is the forward chain's cross-entropy −log p(label | x⁰), eq. (15):
+	// the discriminative term.
+	CE TermKind = iota
+	// ReverseLabel is the per-pixel binary cross-entropy of the image under
+	// the reverse chain run from the one-hot label, −log q(x⁰ | x^d) / |x⁰|:
+	// the reverse term of eq. (21).
+	ReverseLabel
+	// ReverseDraw is the per-pixel binary cross-entropy of the image under
+	// the reverse chain run from a Bernoulli draw of forward layer k (mean
+	// field), −log q(x⁰ | x^k) / |x⁰|: the reverse term of eq. (22) for
+	// k = d−1, and its generalisation to any 1 ≤ k < d.
+	ReverseDraw
+	// ReverseLayer is the per-unit binary cross-entropy of one reverse layer,
+	// −log q(x^k | x^{k+1}) / |x^k|, with x^k drawn from the forward chain
+	// and x^{k+1} the one-hot label (k = d−1) or also drawn from the forward
+	// chain (k < d−1). It trains the reverse conditionals that eq. (22)
+	// leaves untouched (for k = d−1, the top reverse layer q(x^{d−1} | class)).
+	ReverseLayer
+)
+
+// termNames are the spellings of the kinds in objective expressions.
+var termNames = [...]string{"ce", "label", "draw", "layer"}
+
+// String returns the expression spelling of the kind: ce, label, draw, layer.
+func (k TermKind) String() string {
+	if k < 0 || int(k) >= len(termNames) {
+		return fmt.Sprintf("term(%d)", int(k))
+	}
+	return termNames[k]
+}
+
+// Term is one weighted term of an objective.
+type Term struct {
+	Kind TermKind
+	// Layer is k for ReverseDraw and ReverseLayer: a positive k is layer k
+	// itself; zero or a negative −j counts down from the top, d−1−j, so
+	// that 0 is d−1 (eq. 22) whatever the depth. CE and ReverseLabel
+	// ignore it.
+	Layer int
+	// Weight multiplies the term in the loss; reverse terms are further
+	// multiplied by the run's λ (-reverse-weight).
+	Weight float64
+}
+
+// Key names the term in metrics.csv and summary.json: "ce", "label",
+// "draw5", "layer6" (with the layer resolved), or "draw-1" while the layer
+// is still relative to the top.
+func (t Term) Key() string {
+	switch t.Kind {
+	case ReverseDraw, ReverseLayer:
+		return t.Kind.String() + strconv.Itoa(t.Layer)
+	}
+	return t.Kind.String()
+}
+
+// String returns the term in expression form, e.g. "0.5*draw:-1".
+func (t Term) String() string {
+	s := t.Kind.String()
+	if (t.Kind == ReverseDraw || t.Kind == ReverseLayer) && t.Layer != 0 {
+		s += ":" + strconv.Itoa(t.Layer)
+	}
+	if t.Weight != 1 {
+		s = strconv.FormatFloat(t.Weight, 'g', -1, 64) + "*" + s
+	}
+	return s
+}
+
+// Objective is what training maximises, written as the loss it minimises:
+// a weighted sum of terms, each a negative log-likelihood. The paper's
+// three objectives are [Discriminative], [Generative] (eq. 21) and
+// [GenerativeSampled] (eq. 22).
+type Objective []Term
+
+// Discriminative is −log p(label | x⁰) alone (the paper's §2.2).
+func Discriminative() Objective { return Objective{{Kind: CE, Weight: 1}} }
+
+// Generative is eq. (21): the cross-entropy plus the reverse chain's
+// per-pixel BCE run from the one-hot label.
+func Generative() Objective {
+	return Objective{{Kind: CE, Weight: 1}, {Kind: ReverseLabel, Weight: 1}}
+}
+
+// GenerativeSampled is eq. (22): the cross-entropy plus the reverse chain's
+// per-pixel BCE run from a Bernoulli draw of forward layer d−1.
+func GenerativeSampled() Objective {
+	return Objective{{Kind: CE, Weight: 1}, {Kind: ReverseDraw, Weight: 1}}
+}
+
+// namedObjectives are the objectives with a name of their own.
+var namedObjectives = []struct {
+	name string
+	obj  func() Objective
+}{
+	{"discriminative", Discriminative},
+	{"generative", Generative},
+	{"generative-sampled", GenerativeSampled},
+}
+
+// String returns the objective's name if it has one (discriminative,
+// generative, generative-sampled), else its expression, e.g.
+// "ce+0.5*label+0.5*draw:-1". ParseObjective reads both.
+func (o Objective) String() string {
+	for _, n := range namedObjectives {
+		if slices.Equal(o, n.obj()) {
+			return n.name
+		}
+	}
+	parts := make([]string, len(o))
+	for i, t := range o {
+		parts[i] = t.String()
+	}
+	return strings.Join(parts, "+")
+}
+
+// Has reports whether the objective has a term of kind k.
+func (o Objective) Has(k TermKind) bool {
+	return slices.ContainsFunc(o, func(t Term) bool { return t.Kind == k })
+}
+
+// ParseObjective reads a named objective (discriminative, generative,
+// generative-sampled) or an expression: terms joined by "+", each
+// [weight*]name[:k] with name ce, label, draw or layer, e.g.
+// "ce + 0.5*label + 0.5*draw:-1". k is as in [Term.Layer]; draw and layer
+// without k mean layer d−1.
+func ParseObjective(s string) (Objective, error) {
+	for _, n := range namedObjectives {
+		if s == n.name {
+			return n.obj(), nil
+		}
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("empty objective: want discriminative, generative, generative-sampled or terms such as ce+label")
+	}
+	if !strings.ContainsAny(s, "+*:") && !slices.Contains(termNames[:], strings.TrimSpace(s)) {
+		return nil, fmt.Errorf("unknown objective %q (want discriminative, generative, generative-sampled, or terms such as ce+0.5*label+0.5*draw)", s)
+	}
+	var o Objective
+	for i, part := range strings.Split(s, "+") {
+		t, err := parseTerm(strings.TrimSpace(part))
+		if err != nil {
+			return nil, fmt.Errorf("objective %q, term %d: %w", s, i+1, err)
+		}
+		o = append(o, t)
+	}
+	return o, nil
+}
+
+func parseTerm(s string) (Term, error) {
+	t := Term{Weight: 1}
+	if w, rest, ok := strings.Cut(s, "*"); ok {
+		v, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+		if err != nil {
+			return t, fmt.Errorf("bad weight %q", w)
+		}
+		t.Weight, s = v, strings.TrimSpace(rest)
+	}
+	name, layer, hasLayer := strings.Cut(s, ":")
+	kind := slices.Index(termNames[:], strings.TrimSpace(name))
+	if kind < 0 {
+		return t, fmt.Errorf("unknown term %q (want ce, label, draw or layer)", name)
+	}
+	t.Kind = TermKind(kind)
+	if hasLayer {
+		if t.Kind != ReverseDraw && t.Kind != ReverseLayer {
+			return t, fmt.Errorf("term %s takes no layer", t.Kind)
+		}
+		k, err := strconv.Atoi(strings.TrimSpace(layer))
+		if err != nil {
+			return t, fmt.Errorf("bad layer %q", layer)
+		}
+		t.Layer = k
+	}
+	return t, nil
+}
+
+// Resolve checks the objective for a network of depth d and returns it
+// with every layer made absolute (1 ≤ k < d). Weights must be finite and
+// not negative, and no term may appear twice.
+func (o Objective) Resolve(d int) (Objective, error) {
+	if len(o) == 0 {
+		return nil, errors.New("objective has no terms")
+	}
+	out := make(Objective, len(o))
+	seen := map[string]bool{}
+	for i, t := range o {
+		if math.IsNaN(t.Weight) || math.IsInf(t.Weight, 0) || t.Weight < 0 {
+			return nil, fmt.Errorf("term %v: weight %g, want a finite number ≥ 0", t, t.Weight)
+		}
+		switch t.Kind {
+		case CE, ReverseLabel:
+			t.Layer = 0
+		case ReverseDraw, ReverseLayer:
+			if d < 2 {
+				return nil, fmt.Errorf("term %v draws a hidden layer; the network has none", t)
+			}
+			k := t.Layer
+			if k <= 0 {
+				k = d - 1 + k
+			}
+			if k < 1 || k >= d {
+				return nil, fmt.Errorf("term %v: layer %d of a network of depth %d, want a hidden layer 1…%d", t, k, d, d-1)
+			}
+			t.Layer = k
+		default:
+			return nil, fmt.Errorf("term %d: unknown kind %d", i+1, int(t.Kind))
+		}
+		if seen[t.Key()] {
+			return nil, fmt.Errorf("term %v appears twice", t)
+		}
+		seen[t.Key()] = true
+		out[i] = t
+	}
+	return out, nil
+}
