@@ -137,8 +137,7 @@ func float64s(v []float32) []float64 {
 // layer 2's pre-activation has exactly the mean W·m + b and the variance
 // (W∘W)·var that the method uses: enumerating layer 1's states must give
 // the same two figures, put through the probit formula, for a dense and a
-// convolutional layer 2 and for the class logits above a dense and a
-// convolutional layer 1; likewise down from a class for the reverse chain.
+// convolutional layer 2.
 func TestMomentVarianceExact(t *testing.T) {
 	cases := []struct {
 		name, arch string
