@@ -400,19 +400,26 @@ func (op *bernoulliOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func bernoulliKernel[T Float](op *bernoulliOp, s []T, in []G.Value) {
-	spin, m, u := op.spin, floats[T](in[0]), floats[T](in[1])
-	for i, v := range m {
-		switch {
-		case !spin && u[i] < v:
-			s[i] = 1
-		case !spin:
-			s[i] = 0
-		case u[i] < (1+v)/2:
-			s[i] = 1
-		default:
-			s[i] = -1
+	bernoulli(op.spin, floats[T](in[0]), floats[T](in[1]), s)
+}
+
+// bernoulli draws without branches (the draws are random, so a branch
+// would be mispredicted half the time): the sign bit of u − p is 1
+// exactly when u < p. The draw is split across cores.
+func bernoulli[T Float](spin bool, m, u, s []T) {
+	chunks(len(m), 1, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			p := m[i]
+			if spin {
+				p = (1 + p) / 2
+			}
+			on := T(math.Float64bits(float64(u[i])-float64(p)) >> 63)
+			if spin {
+				on = 2*on - 1
+			}
+			s[i] = on
 		}
-	}
+	})
 }
 
 func (op *bernoulliOp) String() string        { return fmt.Sprintf("Bernoulli{spin:%t,%d}", op.spin, op.dims) }
