@@ -55,14 +55,15 @@ func TestGradientCheck(t *testing.T) {
 				// weight, plus both kinds of reverse-layer term.
 				objs = append(objs, models.MustParseObjective("ce + 0.5*label + 0.5*draw:-1 + 0.3*layer + 0.2*layer:1"))
 			}
-			for _, obj := range objs {
-				t.Run(fmt.Sprintf("%s/%v/%v", a.name, enc, obj), func(t *testing.T) {
+			for _, c := range cases(objs) {
+				obj, inf := c.obj, c.inf
+				t.Run(fmt.Sprintf("%s/%v/%v/%v", a.name, enc, obj, inf), func(t *testing.T) {
 					p, err := NewParams(arch, a.in, 3, enc, tensor.Float64, 1)
 					if err != nil {
 						t.Fatal(err)
 					}
 					randomize(p, 3)
-					net, err := New(p, Config{Objective: obj, Lambda: 0.7, Batch: 3, Grad: true})
+					net, err := New(p, Config{Objective: obj, Lambda: 0.7, Batch: 3, Grad: true, Inference: inf})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -115,4 +116,20 @@ func TestGradientCheck(t *testing.T) {
 			}
 		}
 	}
+}
+
+// gradCase is an objective and the inference its graph uses.
+type gradCase struct {
+	obj Objective
+	inf Inference
+}
+
+// cases pairs every objective with mean field, and the paper's two
+// generative objectives also with the moment method.
+func cases(objs []Objective) []gradCase {
+	var out []gradCase
+	for _, o := range objs {
+		out = append(out, gradCase{o, MeanField})
+	}
+	return append(out, gradCase{Generative, Moments}, gradCase{GenerativeSampled, Moments})
 }

@@ -69,6 +69,10 @@ type Config struct {
 	Objective Objective
 	Lambda    float64 // λ, multiplies every reverse term's weight (1 if zero)
 	Batch     int
+	// Inference is how the chains pass states on: MeanField (eq. 14, the
+	// paper's approximation (2)) or Moments (means and variances, see
+	// momentAct). MonteCarlo is for the Forward and Reverse graphs only.
+	Inference Inference
 	// AllTerms also builds the reverse terms of eq. (21) and eq. (22)
 	// (the latter when there is a hidden layer), whatever the objective, so
 	// that evaluation can report both.
@@ -138,6 +142,9 @@ func New(p *Params, cfg Config) (*Net, error) {
 	if obj == nil {
 		obj = models.Discriminative()
 	}
+	if cfg.Inference != MeanField && cfg.Inference != Moments {
+		return nil, fmt.Errorf("inference %v: training graphs take meanfield or moments", cfg.Inference)
+	}
 	d := p.Depth()
 	terms, err := obj.Resolve(d)
 	if err != nil {
@@ -205,6 +212,14 @@ func (n *Net) forward() error {
 			return err
 		}
 	}
+	if n.Config.Inference == Moments {
+		ps, err := n.forwardPass(h, Moments)
+		if err != nil {
+			return err
+		}
+		n.States, n.Logits = ps.Means[:d], ps.Logits
+		return n.classProbs()
+	}
 	n.States = append(n.States, h)
 	act := activationOf(p.Encoding)
 	for _, l := range n.Layers[:d-1] {
@@ -225,6 +240,13 @@ func (n *Net) forward() error {
 	if n.Logits, err = biasAct(z, top.B, actIdentity); err != nil {
 		return err
 	}
+	return n.classProbs()
+}
+
+// classProbs adds p(x^d | x^0) = softmax(logits), eq. (15), and the
+// cross-entropy against the labels.
+func (n *Net) classProbs() error {
+	var err error
 	if n.Probs, err = G.ApplyOp(&softmaxOp{}, n.Logits); err != nil {
 		return err
 	}
@@ -455,7 +477,15 @@ func (n *chain) reverse(from int, r *G.Node, draw func(k int, mean *G.Node) (*G.
 // reverseLoss runs the reverse chain from state r of layer from and returns
 // the per-pixel BCE against the images and the image probabilities.
 func (n *Net) reverseLoss(from int, r *G.Node) (loss, probs *G.Node, err error) {
-	u, err := n.reverse(from, r, nil)
+	var u *G.Node
+	if n.Config.Inference == Moments {
+		var ps *Pass
+		if ps, err = n.reversePass(from, r, Moments); err == nil {
+			u = ps.Logits
+		}
+	} else {
+		u, err = n.reverse(from, r, nil)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

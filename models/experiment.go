@@ -38,6 +38,10 @@ type Experiment struct {
 	// then rescales them so that the logistic network starts as the tanh
 	// network with those weights (see graph.Params.CentreBinary).
 	Init string
+	// Inference is how the chains pass states on (-inference): "" or
+	// "meanfield" is the paper's approximation (2); "moments" carries
+	// means and variances (mean-and-variance propagation).
+	Inference string
 
 	// Training defaults; zero takes the command's default (10 epochs,
 	// batch 64, learning rate 1e-3).
@@ -81,6 +85,8 @@ func (e Experiment) check() error {
 		return fmt.Errorf("experiment %q: unknown encoding %d", e.Name, int(e.Encoding))
 	case e.Init != "" && e.Init != "glorot" && e.Init != "centred":
 		return fmt.Errorf("experiment %q: init %q, want glorot or centred", e.Name, e.Init)
+	case e.Inference != "" && e.Inference != "meanfield" && e.Inference != "moments":
+		return fmt.Errorf("experiment %q: inference %q, want meanfield or moments", e.Name, e.Inference)
 	case e.Init == "centred" && e.Encoding != Binary:
 		return fmt.Errorf("experiment %q: init centred is for binary units", e.Name)
 	case e.Epochs < 0 || e.Batch < 0 || e.LR < 0 || e.ReverseWeight < 0:

@@ -208,7 +208,7 @@ func (t *trainer) setup() (bool, error) {
 			return false, &SettingError{fmt.Errorf("-init: %w", err)}
 		}
 	}
-	gcfg := graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch}
+	gcfg := graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch, Inference: cfg.Inference}
 	if t.step, err = NewStep(t.params, gcfg, cfg.LR); err != nil {
 		return false, err
 	}

@@ -30,6 +30,7 @@ type Settings struct {
 	Encoding      string  `json:"encoding"`
 	Arch          string  `json:"arch"`
 	Init          string  `json:"init,omitempty"`
+	Inference     string  `json:"inference,omitempty"`
 	Data          string  `json:"data"`
 	Limit         int     `json:"limit"`
 	EvalEvery     int     `json:"eval_every"`
@@ -60,6 +61,7 @@ func FromExperiment(e models.Experiment, command string) Settings {
 		Encoding:      e.Encoding.String(),
 		Arch:          e.Arch.String(),
 		Init:          e.Init,
+		Inference:     e.Inference,
 		EvalEvery:     DefaultEvalEvery,
 	}
 	return s
@@ -94,6 +96,7 @@ type Config struct {
 	Objective graph.Objective
 	Encoding  graph.Encoding
 	Arch      models.Arch
+	Inference graph.Inference
 }
 
 // Check validates every setting and returns their parsed values; errors
@@ -136,6 +139,11 @@ func (s Settings) Check(force bool) (*Config, error) {
 		return nil, settingErrorf("-init %q: want glorot or centred", s.Init)
 	case s.Init == "centred" && c.Encoding != graph.Binary:
 		return nil, settingErrorf("-init centred is for -encoding binary, not %v", c.Encoding)
+	}
+	if s.Inference != "" {
+		if c.Inference, err = graph.ParseInference(s.Inference); err != nil || c.Inference == graph.MonteCarlo {
+			return nil, settingErrorf("-inference %q: want meanfield or moments", s.Inference)
+		}
 	}
 	if s.Limit < 0 {
 		return nil, settingErrorf("-limit %d: want 0 (all) or a positive number of images", s.Limit)
