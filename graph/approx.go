@@ -375,3 +375,21 @@ func (l *Layer) reverseVar(v *G.Node, inShape tensor.Shape) (*G.Node, error) {
 	}
 	return matMul(v, w2, false, false, inShape)
 }
+
+// ClassImages returns q(x⁰ = 1 | class) for each label, the image means of
+// the reverse chain run from the one-hot class under inf (mean field, or
+// the moment method), as float32.
+func ClassImages(p *Params, labels []uint8, inf Inference) ([]float32, error) {
+	r, err := NewReverse(p, len(labels), inf)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if err := r.SetClasses(labels); err != nil {
+		return nil, err
+	}
+	if err := r.Run(); err != nil {
+		return nil, err
+	}
+	return Float32s(r.Means[0]), nil
+}

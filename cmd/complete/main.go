@@ -49,6 +49,8 @@ type options struct {
 	set                 string
 	seed                uint64
 	json                bool
+	inference           string
+	inf                 graph.Inference
 }
 
 func newCommand() *cli.Command {
@@ -72,6 +74,7 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	fs.Float64Var(&o.fitLR, "fit-lr", 1e-4, "Adam learning rate of -fit")
 	fs.Float64Var(&o.fitWhole, "fit-whole", -1, "fraction of -fit examples shown whole (below 0: as likely as each mask)")
 	fs.StringVar(&o.set, "set", "test", "MNIST `part` to evaluate: test or train")
+	fs.StringVar(&o.inference, "inference", "meanfield", "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances) in the forward chain and the reverse chain from the class")
 	fs.IntVar(&o.draws, "draws", 32, "draws `S` of layer d-1 per class for the mixture method")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random masks and the mixture's draws")
 	fs.IntVar(&o.show, "show", 10, "images drawn in complete.png and kept whole in complete.npz")
@@ -113,6 +116,13 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	}
 	if err == nil {
 		_, err = complete.ParseMethods(o.method, true)
+	}
+	if err == nil {
+		if o.inf, err = graph.ParseInference(o.inference); err == nil && o.inf == graph.MonteCarlo {
+			err = errors.New("-inference montecarlo: want meanfield or moments")
+		} else if err != nil {
+			err = fmt.Errorf("-inference: %w", err)
+		}
 	}
 	if err != nil {
 		return o, &cli.UsageError{Err: err}
@@ -181,7 +191,7 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 	}
 	cfg := complete.Config{
 		Masks: masks, Methods: methods, Steps: o.steps, Draws: o.draws,
-		Seed: o.seed, Show: o.show, Beta: o.beta,
+		Seed: o.seed, Show: o.show, Beta: o.beta, Inference: o.inf,
 	}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar := progressbar.NewOptions(len(masks)*test.N,

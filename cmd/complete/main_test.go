@@ -80,6 +80,7 @@ func TestBadInput(t *testing.T) {
 		{"size 0", []string{"-model", model, "-size", "0"}, 2, "-size 0"},
 		{"steps", []string{"-model", model, "-steps", "-1"}, 2, "-steps -1"},
 		{"draws", []string{"-model", model, "-draws", "0"}, 2, "-draws 0"},
+		{"inference", []string{"-model", model, "-inference", "exact"}, 2, `-inference: unknown inference "exact"`},
 		{"n", []string{"-model", model, "-n", "-5"}, 2, "-n -5"},
 		{"method", []string{"-model", model, "-method", "guess"}, 2, `unknown method "guess"`},
 		{"argument", []string{"-model", model, "extra"}, 2, `unexpected argument "extra"`},

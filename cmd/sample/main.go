@@ -36,6 +36,8 @@ type options struct {
 	perClass, scale     int
 	reconstruct, cols   int
 	seed                uint64
+	inference           string
+	inf                 graph.Inference
 }
 
 // maxPixels bounds the pixels of one output PNG (an RGBA image of 64
@@ -60,6 +62,7 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	fs.IntVar(&o.scale, "scale", 2, "enlarge each pixel to scale×scale in the PNGs")
 	fs.StringVar(&o.out, "out", "", "output `folder` (default: the -model folder)")
 	fs.IntVar(&o.reconstruct, "reconstruct", 0, "also show `K` MNIST test images beside their forward-then-reverse reconstruction (reconstruct.png, reconstruct.npz)")
+	fs.StringVar(&o.inference, "inference", "meanfield", "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances; the mean mode and the forward model's verdicts)")
 	fs.StringVar(&o.dataDir, "data", "", "MNIST `folder` for -reconstruct (default: found as the data package does)")
 	if err := c.Parse(args, stdout, false); err != nil {
 		return o, err
@@ -74,6 +77,13 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 		err = fmt.Errorf("-scale %d: want 1…32", o.scale)
 	case o.reconstruct < 0 || o.reconstruct > 10000:
 		err = fmt.Errorf("-reconstruct %d: want 0…10000", o.reconstruct)
+	}
+	if err == nil {
+		if o.inf, err = graph.ParseInference(o.inference); err == nil && o.inf == graph.MonteCarlo {
+			err = errors.New("-inference montecarlo: want meanfield or moments")
+		} else if err != nil {
+			err = fmt.Errorf("-inference: %w", err)
+		}
 	}
 	if err == nil {
 		o.modes, err = sampling.ParseModes(mode)
@@ -132,7 +142,7 @@ func sample(o options, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout)
 	var tabs []*sampling.Tableau
 	for _, m := range o.modes {
-		t, err := sampling.Generate(p, m, o.perClass, o.seed)
+		t, err := sampling.GenerateWith(p, m, o.perClass, o.seed, o.inf)
 		if err != nil {
 			return err
 		}

@@ -141,6 +141,8 @@ func TestErrors(t *testing.T) {
 		{"bad mode", func(t *testing.T) []string { return []string{"-model", "x", "-mode", "gibbs"} }, 2, `unknown mode "gibbs"`},
 		{"bad per-class", func(t *testing.T) []string { return []string{"-model", "x", "-per-class", "0"} }, 2, "-per-class 0"},
 		{"bad scale", func(t *testing.T) []string { return []string{"-model", "x", "-scale", "0"} }, 2, "-scale 0"},
+		{"bad inference", func(t *testing.T) []string { return []string{"-model", "x", "-inference", "exact"} }, 2, `-inference: unknown inference "exact"`},
+		{"montecarlo inference", func(t *testing.T) []string { return []string{"-model", "x", "-inference", "montecarlo"} }, 2, "want meanfield or moments"},
 		{"image too large", func(t *testing.T) []string {
 			return []string{"-model", saveModel(t, "(20),(16),(10)"), "-per-class", "1000", "-scale", "32", "-mode", "mean"}
 		}, 2, "the limit is 64 Mpixels"},

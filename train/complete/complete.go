@@ -87,6 +87,10 @@ type Config struct {
 	Seed  uint64 // seeds the draws of Mixture
 	Batch int    // images per graph run (default 500)
 	Show  int    // the first Show images are kept whole for pictures
+	// Inference runs the forward chain and the reverse chain from the
+	// classes by mean field (the zero value) or the moment method; Iterate
+	// and Mixture run their reverse chains by mean field either way.
+	Inference graph.Inference
 	// Progress, if set, is called after each batch with the images done
 	// and the total, summed over the masks.
 	Progress func(done, total int)
@@ -243,14 +247,19 @@ func Evaluate(p *graph.Params, set *data.Set, fill []float32, cfg Config) (*Resu
 func (e *evaluator) build() error {
 	p, cfg, d := e.p, e.cfg, e.p.Depth()
 	var err error
-	if e.net, err = graph.New(p, graph.Config{Batch: cfg.Batch}); err != nil {
+	if e.net, err = graph.New(p, graph.Config{Batch: cfg.Batch, Inference: cfg.Inference}); err != nil {
 		return fmt.Errorf("forward chain: %w", err)
 	}
 	classes := make([]uint8, e.classes)
 	for c := range classes {
 		classes[c] = uint8(c)
 	}
-	if e.classMeans, err = e.reverse(classes, nil, nil); err != nil {
+	if cfg.Inference != graph.MeanField {
+		e.classMeans, err = graph.ClassImages(p, classes, cfg.Inference)
+	} else {
+		e.classMeans, err = e.reverse(classes, nil, nil)
+	}
+	if err != nil {
 		return fmt.Errorf("reverse chain from the classes: %w", err)
 	}
 	e.classMeans64 = convert[float64](e.classMeans)

@@ -98,7 +98,7 @@ func Reconstruct(p *graph.Params, images []float32, labels []uint8, cols int, sa
 			t.RowNames = append(t.RowNames, [...]string{"x", "rec"}[row])
 		}
 	}
-	if err := t.classify(p); err != nil {
+	if err := t.classify(p, graph.MeanField); err != nil {
 		return nil, err
 	}
 	rec.Tableau = t

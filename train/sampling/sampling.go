@@ -114,6 +114,14 @@ func modeStream(m Mode) uint64 { return 0x5a3b1e00 + uint64(m.Index()) }
 // p in the given mode and classifies them with the forward model. Row c
 // of the tableau holds class c. The same seed gives the same images.
 func Generate(p *graph.Params, mode Mode, perClass int, seed uint64) (*Tableau, error) {
+	return GenerateWith(p, mode, perClass, seed, graph.MeanField)
+}
+
+// GenerateWith is Generate with the chains run under inf: with the moment
+// method the mean mode propagates means and variances down from the class
+// and the forward model classifies with means and variances too; the
+// drawn modes pass their draws on by mean field below them either way.
+func GenerateWith(p *graph.Params, mode Mode, perClass int, seed uint64, inf graph.Inference) (*Tableau, error) {
 	if mode.Index() < 0 {
 		return nil, fmt.Errorf("unknown mode %q", mode)
 	}
@@ -129,35 +137,44 @@ func Generate(p *graph.Params, mode Mode, perClass int, seed uint64) (*Tableau, 
 	for i := range labels {
 		labels[i] = uint8(i / perClass)
 	}
-	gen, err := graph.NewGenerator(p, p.Depth(), mode.Draws(p.Depth()), n)
-	if err != nil {
-		return nil, fmt.Errorf("sampling %s: %w", mode, err)
-	}
-	defer gen.Close()
-	if err := gen.SetClasses(labels); err != nil {
-		return nil, fmt.Errorf("sampling %s: %w", mode, err)
-	}
-	gen.DrawNoise(rand.New(rand.NewPCG(seed, modeStream(mode))))
-	if err := gen.Run(); err != nil {
-		return nil, fmt.Errorf("sampling %s: %w", mode, err)
+	var images []float32
+	if draws := mode.Draws(p.Depth()); len(draws) == 0 && inf != graph.MeanField {
+		var err error
+		if images, err = graph.ClassImages(p, labels, inf); err != nil {
+			return nil, fmt.Errorf("sampling %s: %w", mode, err)
+		}
+	} else {
+		gen, err := graph.NewGenerator(p, p.Depth(), draws, n)
+		if err != nil {
+			return nil, fmt.Errorf("sampling %s: %w", mode, err)
+		}
+		defer gen.Close()
+		if err := gen.SetClasses(labels); err != nil {
+			return nil, fmt.Errorf("sampling %s: %w", mode, err)
+		}
+		gen.DrawNoise(rand.New(rand.NewPCG(seed, modeStream(mode))))
+		if err := gen.Run(); err != nil {
+			return nil, fmt.Errorf("sampling %s: %w", mode, err)
+		}
+		images = gen.Images()
 	}
 	t := &Tableau{
-		Title: mode.Describe(), Mode: mode, Images: gen.Images(),
+		Title: mode.Describe(), Mode: mode, Images: images,
 		C: p.Input.C, H: p.Input.H, W: p.Input.W,
 		Rows: k, Cols: perClass, Labels: labels, Classes: k,
 	}
 	for c := range k {
 		t.RowNames = append(t.RowNames, fmt.Sprint(c))
 	}
-	if err := t.classify(p); err != nil {
+	if err := t.classify(p, inf); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
 // classify fills Pred, Prob and Probs from the forward model.
-func (t *Tableau) classify(p *graph.Params) error {
-	probs, err := Classify(p, t.Images, t.Labels)
+func (t *Tableau) classify(p *graph.Params, inf graph.Inference) error {
+	probs, err := classifyWith(p, t.Images, t.Labels, inf)
 	if err != nil {
 		return err
 	}
@@ -173,6 +190,10 @@ const classifyBatch = 500
 // in [0,1]) as an N×classes slice. labels (one per image) only feed the
 // graph's cross-entropy and may be nil.
 func Classify(p *graph.Params, images []float32, labels []uint8) ([]float32, error) {
+	return classifyWith(p, images, labels, graph.MeanField)
+}
+
+func classifyWith(p *graph.Params, images []float32, labels []uint8, inf graph.Inference) ([]float32, error) {
 	size := p.Input.Size()
 	if len(images)%size != 0 || len(images) == 0 {
 		return nil, fmt.Errorf("classify: %d pixels is not a whole number of %v images", len(images), p.Input)
@@ -182,7 +203,7 @@ func Classify(p *graph.Params, images []float32, labels []uint8) ([]float32, err
 		labels = make([]uint8, n)
 	}
 	batch := min(n, classifyBatch)
-	net, err := graph.New(p, graph.Config{Objective: graph.Discriminative, Batch: batch})
+	net, err := graph.New(p, graph.Config{Objective: graph.Discriminative, Batch: batch, Inference: inf})
 	if err != nil {
 		return nil, fmt.Errorf("classify: %w", err)
 	}
