@@ -90,25 +90,11 @@ func TestGradientCheck(t *testing.T) {
 						}
 						return Scalar(net.Loss)
 					}
-					const eps = 1e-6
-					worst, where := 0.0, ""
-					for i, pt := range p.Tensors() {
-						d := pt.Data().([]float64)
-						for j := range d {
-							old := d[j]
-							d[j] = old + eps
-							up := loss()
-							d[j] = old - eps
-							down := loss()
-							d[j] = old
-							num := (up - down) / (2 * eps)
-							an := analytic[i][j]
-							scale := math.Max(math.Max(math.Abs(num), math.Abs(an)), 1e-6)
-							if r := math.Abs(num-an) / scale; r > worst {
-								worst, where = r, fmt.Sprintf("%s[%d]: analytic %g numeric %g", p.Names()[i], j, an, num)
-							}
-						}
+					var values [][]float64
+					for _, pt := range p.Tensors() {
+						values = append(values, pt.Data().([]float64))
 					}
+					worst, where := worstGradError(values, p.Names(), analytic, loss, 1e-6)
 					if worst > 1e-5 {
 						t.Errorf("max relative error %.3g at %s", worst, where)
 					}
@@ -132,4 +118,30 @@ func cases(objs []Objective) []gradCase {
 		out = append(out, gradCase{o, MeanField})
 	}
 	return append(out, gradCase{Generative, Moments}, gradCase{GenerativeSampled, Moments})
+}
+
+// worstGradError compares the analytic gradients of loss with central
+// differences over every entry of values (the parameters, changed in
+// place and restored) and returns the worst relative error, the scale
+// floored at floor, and where it is.
+func worstGradError(values [][]float64, names []string, analytic [][]float64, loss func() float64, floor float64) (float64, string) {
+	const eps = 1e-6
+	worst, where := 0.0, ""
+	for i, d := range values {
+		for j := range d {
+			old := d[j]
+			d[j] = old + eps
+			up := loss()
+			d[j] = old - eps
+			down := loss()
+			d[j] = old
+			num := (up - down) / (2 * eps)
+			an := analytic[i][j]
+			scale := math.Max(math.Max(math.Abs(num), math.Abs(an)), floor)
+			if r := math.Abs(num-an) / scale; r > worst {
+				worst, where = r, fmt.Sprintf("%s[%d]: analytic %g numeric %g", names[i], j, an, num)
+			}
+		}
+	}
+	return worst, where
 }

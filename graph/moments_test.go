@@ -88,25 +88,12 @@ func TestMomentGradientCheck(t *testing.T) {
 						}
 						return Scalar(loss)
 					}
-					const eps = 1e-6
-					worst, where := 0.0, ""
-					for i, node := range wrt {
-						d := node.Value().Data().([]float64)
-						for j := range d {
-							old := d[j]
-							d[j] = old + eps
-							up := eval()
-							d[j] = old - eps
-							down := eval()
-							d[j] = old
-							num := (up - down) / (2 * eps)
-							an := analytic[i][j]
-							scale := math.Max(math.Max(math.Abs(num), math.Abs(an)), 1e-4)
-							if r := math.Abs(num-an) / scale; r > worst {
-								worst, where = r, fmt.Sprintf("%s[%d]: analytic %g numeric %g", node.Name(), j, an, num)
-							}
-						}
+					var vals [][]float64
+					var names []string
+					for _, node := range wrt {
+						vals, names = append(vals, node.Value().Data().([]float64)), append(names, node.Name())
 					}
+					worst, where := worstGradError(vals, names, analytic, eval, 1e-4)
 					if worst > 1e-5 {
 						t.Errorf("max relative error %.3g at %s", worst, where)
 					}
