@@ -18,7 +18,7 @@ func BenchmarkStep(b *testing.B) {
 		name string
 		arch models.Arch
 		enc  Encoding
-	}{{"dense", models.MNISTDense(), Binary}, {"cnn", models.MNISTCNN(), Spin}} {
+	}{{"dense", paperDense, Binary}, {"cnn", paperCNN, Spin}} {
 		for _, obj := range []Objective{Discriminative, Generative, GenerativeSampled} {
 			b.Run(fmt.Sprintf("%s/%v", m.name, obj), func(b *testing.B) {
 				p, err := NewParams(m.arch, models.MNISTInput, 10, m.enc, tensor.Float32, 1)
@@ -52,3 +52,10 @@ func BenchmarkStep(b *testing.B) {
 		}
 	}
 }
+
+// Frozen copies of the paper's networks (§3.1, §3.2): benchmarks and
+// kernel tests measure these whatever models/paper.go holds.
+var (
+	paperDense = models.MustParse("(512),(512),(10)")
+	paperCNN   = models.MustParse("(3,1,32),(3,1,32),(2,2,32),(3,1,64),(3,1,64),(2,2,64),(50),(10)")
+)

@@ -11,9 +11,9 @@ import (
 )
 
 // cnnGeoms returns the geometry of every convolutional layer of the
-// paper's CNN (models.MNISTCNN) at batch n.
+// paper's CNN (§3.2) at batch n.
 func cnnGeoms(tb testing.TB, n int) []ConvGeom {
-	arch, in := models.MNISTCNN(), models.MNISTInput
+	arch, in := paperCNN, models.MNISTInput
 	var gs []ConvGeom
 	c, h, w := in.C, in.H, in.W
 	for _, l := range arch {

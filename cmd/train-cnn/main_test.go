@@ -16,6 +16,6 @@ func TestCommand(t *testing.T) {
 		{Name: "sampled needs a hidden layer", Args: []string{"-objective", "generative-sampled", "-arch", "(10)"}, Code: 2, Msg: "has none"},
 		{Name: "help lists the experiments", Args: []string{"-h"}, Code: 0, Msg: "cnn-generative-sampled"},
 		{Name: "unknown experiment", Args: []string{"-experiment", "mine"}, Code: 2, Msg: `-experiment: unknown experiment "mine"; known: cnn-binary-centred,`},
-		{Name: "force onto a file", Args: []string{"-out", "main_test.go", "-force"}, Code: 2, Msg: "-out: main_test.go is not a folder"},
+		{Name: "force onto a file", Args: []string{"-arch", "(3,1,8),(2,2,8),(10)", "-out", "main_test.go", "-force"}, Code: 2, Msg: "-out: main_test.go is not a folder"},
 	})
 }

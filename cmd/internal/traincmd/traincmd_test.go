@@ -10,8 +10,24 @@ import (
 	"testing"
 
 	"dcim/cmd/internal/cli"
+	"dcim/models"
 	"dcim/train"
 )
+
+// The tests train frozen copies of the paper's networks, so that editing
+// models/paper.go never breaks them.
+func init() {
+	dense := models.MustParse("(512),(512),(10)")
+	cnn := models.MustParse("(3,1,32),(3,1,32),(2,2,32),(3,1,64),(3,1,64),(2,2,64),(50),(10)")
+	for _, e := range []models.Experiment{
+		{Name: "test-dense", Arch: dense, Encoding: models.Binary, Objective: models.Generative()},
+		{Name: "test-dense-discriminative", Arch: dense, Encoding: models.Binary, Objective: models.Discriminative()},
+		{Name: "test-cnn", Arch: cnn, Encoding: models.Spin, Objective: models.Generative()},
+		{Name: "test-cnn-sampled", Arch: cnn, Encoding: models.Spin, Objective: models.GenerativeSampled()},
+	} {
+		models.Register(e)
+	}
+}
 
 // TestFlagErrors checks that every bad flag gives a usage error naming it,
 // before any work.
@@ -55,7 +71,7 @@ func TestFlagErrors(t *testing.T) {
 		{"out not empty, forced", []string{"-out", nonEmpty, "-force"}, ""},
 		{"out a file", []string{"-out", file}, "-out: " + file + " is not a folder"},
 		{"resume with flags", []string{"-resume", nonEmpty, "-seed", "3", "-lr", "1"}, "drop -lr, -seed"},
-		{"experiment", []string{"-experiment", "cnn-generative-sampled", "-epochs", "2"}, ""},
+		{"experiment", []string{"-experiment", "test-cnn-sampled", "-epochs", "2"}, ""},
 		{"unknown experiment", []string{"-experiment", "nope"}, `unknown experiment "nope"; known: cnn-binary-centred, cnn-binary-generative, cnn-generative,`},
 		{"init", []string{"-init", "he"}, `-init "he": want glorot or centred`},
 		{"init centred spin", []string{"-init", "centred", "-encoding", "spin"}, "-init centred is for -encoding binary, not spin"},
@@ -72,7 +88,7 @@ func TestFlagErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := parse(cli.New("train-dense", "", ""), "dense-generative", tc.args, io.Discard)
+			_, err := parse(cli.New("train-dense", "", ""), "test-dense", tc.args, io.Discard)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("error %v", err)
@@ -101,11 +117,11 @@ func TestExperimentAndFlags(t *testing.T) {
 		obj, enc  string
 		epochs    int
 	}{
-		{"dense default", "dense-generative", nil, "generative", "binary", 10},
-		{"cnn default", "cnn-generative", nil, "generative", "spin", 10},
-		{"experiment", "dense-generative", []string{"-experiment", "cnn-generative-sampled"}, "generative-sampled", "spin", 10},
-		{"flag before", "dense-generative", []string{"-epochs", "3", "-experiment", "cnn-generative-sampled"}, "generative-sampled", "spin", 3},
-		{"flag after", "dense-generative", []string{"-experiment", "dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10},
+		{"dense default", "test-dense", nil, "generative", "binary", 10},
+		{"cnn default", "test-cnn", nil, "generative", "spin", 10},
+		{"experiment", "test-dense", []string{"-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10},
+		{"flag before", "test-dense", []string{"-epochs", "3", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 3},
+		{"flag after", "test-dense", []string{"-experiment", "test-dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
