@@ -164,22 +164,9 @@ func checkConvGradient(t *testing.T, kind convKind, g ConvGeom) {
 		append([]float64(nil), grads[0].Value().Data().([]float64)...),
 		append([]float64(nil), grads[1].Value().Data().([]float64)...),
 	}
-	for i, n := range []*G.Node{a, b} {
-		an := analytic[i]
-		d := n.Value().Data().([]float64)
-		const eps = 1e-6
-		for j := range d {
-			old := d[j]
-			d[j] = old + eps
-			up := run()
-			d[j] = old - eps
-			down := run()
-			d[j] = old
-			num := (up - down) / (2 * eps)
-			if math.Abs(num-an[j]) > 1e-7*math.Max(1, math.Abs(num)) {
-				t.Fatalf("d loss/d %s[%d]: analytic %.12g, numeric %.12g", n.Name(), j, an[j], num)
-			}
-		}
+	values := [][]float64{a.Value().Data().([]float64), b.Value().Data().([]float64)}
+	if worst, where := worstGradError(values, []string{a.Name(), b.Name()}, analytic, run, 1); worst > 1e-7 {
+		t.Fatalf("max relative error %.3g at %s", worst, where)
 	}
 }
 
