@@ -156,6 +156,9 @@ func (t *trainer) setup() (bool, error) {
 	var saved *savedState
 	if resume {
 		dir := filepath.Clean(t.opts.Resume)
+		if _, err := os.Stat(filepath.Join(dir, ResumeName)); err != nil {
+			return false, settingErrorf("-resume: %s holds no run to resume: %v", dir, err)
+		}
 		var err error
 		if t.lock, err = lockRun(dir); err != nil {
 			return false, err

@@ -217,9 +217,11 @@ func TestOutFolder(t *testing.T) {
 	if len(rows) != 3 || !math.IsNaN(rows[0].TrainReverseBCE) { // iterations 5, 10, 12
 		t.Errorf("metrics after -force: %+v", rows)
 	}
-	resumeMissing := Options{Settings: Settings{Command: "train-dense"}, Resume: t.TempDir(), Train: opts.Train, Test: opts.Test}
-	if _, err := Run(context.Background(), resumeMissing); !errors.As(err, &u) || !strings.Contains(err.Error(), "holds no run to resume") {
-		t.Errorf("resuming an empty folder: %v", err)
+	for _, missing := range []string{t.TempDir(), filepath.Join(t.TempDir(), "none")} {
+		resumeMissing := Options{Settings: Settings{Command: "train-dense"}, Resume: missing, Train: opts.Train, Test: opts.Test}
+		if _, err := Run(context.Background(), resumeMissing); !errors.As(err, &u) || !strings.Contains(err.Error(), "holds no run to resume") {
+			t.Errorf("resuming %s: %v", missing, err)
+		}
 	}
 }
 
