@@ -52,11 +52,14 @@ func NewStep(p *graph.Params, cfg graph.Config, lr float64) (*Step, error) {
 }
 
 // Run takes one step on a batch (images N·C·H·W grey levels, N labels),
-// with the objective's draws from rng. It returns the batch's figures; a
-// non-finite loss is returned as it is, and the parameters are then left
-// untouched.
+// with the objective's draws from rng (nil: a generator with a fixed
+// seed). It returns the batch's figures; a non-finite loss is returned as
+// it is, and the parameters are then left untouched.
 func (s *Step) Run(images []float32, labels []uint8, rng *rand.Rand) (StepResult, error) {
 	var r StepResult
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(1, 1))
+	}
 	if err := s.Net.SetBatch(images, labels); err != nil {
 		return r, err
 	}
