@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -53,11 +54,11 @@ func FromExperiment(e models.Experiment, command string) Settings {
 		Command:       command,
 		Experiment:    e.Name,
 		Objective:     e.Objective.String(),
-		Epochs:        cmp(e.Epochs, DefaultEpochs),
-		Batch:         cmp(e.Batch, DefaultBatch),
-		LR:            cmp(e.LR, DefaultLR),
+		Epochs:        cmp.Or(e.Epochs, DefaultEpochs),
+		Batch:         cmp.Or(e.Batch, DefaultBatch),
+		LR:            cmp.Or(e.LR, DefaultLR),
 		Seed:          DefaultSeed,
-		ReverseWeight: cmp(e.ReverseWeight, 1),
+		ReverseWeight: cmp.Or(e.ReverseWeight, 1),
 		Encoding:      e.Encoding.String(),
 		Arch:          e.Arch.String(),
 		Init:          e.Init,
@@ -65,14 +66,6 @@ func FromExperiment(e models.Experiment, command string) Settings {
 		EvalEvery:     DefaultEvalEvery,
 	}
 	return s
-}
-
-// cmp returns v, or def if v is zero.
-func cmp[T int | float64](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // SettingError is a bad setting: a value out of range, a malformed

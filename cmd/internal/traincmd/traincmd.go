@@ -5,6 +5,7 @@
 package traincmd
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -62,7 +63,7 @@ func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (
 	fs.StringVar(&s.Encoding, "encoding", s.Encoding, "unit encoding: binary ({0,1}, logistic sigmoid) or spin (±1, tanh)")
 	fs.StringVar(&s.Arch, "arch", s.Arch, "architecture in the paper's notation, e.g. \"(3,1,32),(2,2,32),(50),(10)\"; the last layer is the class layer")
 	fs.StringVar(&s.Init, "init", s.Init, "initialisation: glorot (Glorot-uniform weights, zero biases) or centred (binary units only: rescaled so that the logistic net starts as the tanh net with those weights)")
-	fs.StringVar(&s.Inference, "inference", cmpString(s.Inference, "meanfield"), "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances, mean-and-variance propagation)")
+	fs.StringVar(&s.Inference, "inference", cmp.Or(s.Inference, "meanfield"), "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances, mean-and-variance propagation)")
 	fs.StringVar(&s.Data, "data", s.Data, "folder of the four MNIST IDX files (default: $MNIST_DIR, else the GoMNIST module, else a download)")
 	fs.IntVar(&s.Limit, "limit", s.Limit, "train on the first `n` training images only (0: all)")
 	fs.IntVar(&s.EvalEvery, "eval-every", s.EvalEvery, "evaluate every `n` iterations, besides each epoch end (0: only at epoch ends)")
@@ -148,12 +149,4 @@ func listExperiments(w io.Writer) {
 		fmt.Fprintf(w, "  %-24s %s\n", e.Name, e.Doc)
 		fmt.Fprintf(w, "  %-24s %s, %v units, objective %v\n", "", e.Arch, e.Encoding, e.Objective)
 	}
-}
-
-// cmpString returns v, or def if v is empty.
-func cmpString(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
