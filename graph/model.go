@@ -85,7 +85,8 @@ type Config struct {
 // Term is one term of a graph's objective with the node of its value: the
 // term's negative log-likelihood per unit, before weighting.
 type Term struct {
-	models.Term // with the layer resolved
+	models.Term         // with the layer resolved
+	Scale       float64 // the term's weight in the loss: Weight, times λ for a reverse term
 	Value       *G.Node
 }
 
@@ -185,7 +186,11 @@ func New(p *Params, cfg Config) (*Net, error) {
 		if err != nil {
 			return nil, fmt.Errorf("term %v: %w", t, err)
 		}
-		n.Terms = append(n.Terms, Term{Term: t, Value: v})
+		scale := t.Weight
+		if t.Kind != models.CE {
+			scale *= cfg.Lambda
+		}
+		n.Terms = append(n.Terms, Term{Term: t, Scale: scale, Value: v})
 	}
 	if n.Loss, err = n.loss(); err != nil {
 		return nil, err
@@ -335,12 +340,8 @@ func (n *Net) loss() (*G.Node, error) {
 	var loss *G.Node
 	for _, t := range n.Terms {
 		v := t.Value
-		w := t.Weight
-		if t.Kind != models.CE {
-			w *= n.Config.Lambda
-		}
-		if t.Kind != models.CE || w != 1 {
-			c := G.NewConstant(scalarValue(n.Params.Dtype(), w), G.WithName("w_"+t.Key()))
+		if t.Kind != models.CE || t.Scale != 1 {
+			c := G.NewConstant(scalarValue(n.Params.Dtype(), t.Scale), G.WithName("w_"+t.Key()))
 			var err error
 			if v, err = G.Mul(v, c); err != nil {
 				return nil, err

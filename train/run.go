@@ -107,7 +107,6 @@ type trainer struct {
 	params   *graph.Params
 	step     *Step
 	eval     *Evaluator
-	terms    []models.Term // the objective's terms, resolved
 	rng      *mrand.Rand
 	pcg      *mrand.PCG
 	st       state
@@ -199,9 +198,6 @@ func (t *trainer) setup() (bool, error) {
 	summary, err := cfg.Arch.Summary(in, models.MNISTClasses)
 	if err != nil {
 		return false, fmt.Errorf("-arch %q on %v images: %w", cfg.Settings.Arch, in, err)
-	}
-	if t.terms, err = cfg.Objective.Resolve(len(cfg.Arch)); err != nil {
-		return false, &SettingError{fmt.Errorf("-objective: %w", err)}
 	}
 	if t.params, err = graph.NewParams(cfg.Arch, in, models.MNISTClasses, cfg.Encoding, tensor.Float32, cfg.Seed); err != nil {
 		return false, err
@@ -389,28 +385,18 @@ func (t *trainer) trainStep(images []float32, labels []uint8) error {
 // culprit names the terms whose value, or weighted value, is not finite,
 // or else the term with the largest weighted value (the sum overflowed).
 func (t *trainer) culprit(values []float64) string {
+	terms := t.step.Net.Terms
 	describe := func(i int) string {
-		term := t.terms[i]
-		w := term.Weight
-		if term.Kind != models.CE {
-			w *= t.cfg.ReverseWeight
-		}
-		return fmt.Sprintf("term %s = %g with weight %g (λ %g)", term.Key(), values[i], w, t.cfg.ReverseWeight)
+		return fmt.Sprintf("term %s = %g with weight %g (λ %g)", terms[i].Key(), values[i], terms[i].Scale, t.cfg.ReverseWeight)
 	}
 	var bad []string
 	largest, at := -1.0, -1
-	for i, term := range t.terms {
-		if i >= len(values) {
-			break
-		}
-		w := term.Weight
-		if term.Kind != models.CE {
-			w *= t.cfg.ReverseWeight
-		}
-		if !finite(values[i]) || !finite(w*values[i]) {
+	for i, v := range values {
+		w := terms[i].Scale
+		if !finite(v) || !finite(w*v) {
 			bad = append(bad, describe(i))
-		} else if v := math.Abs(w * values[i]); v > largest {
-			largest, at = v, i
+		} else if a := math.Abs(w * v); a > largest {
+			largest, at = a, i
 		}
 	}
 	switch {
@@ -464,7 +450,7 @@ func (t *trainer) evalPoint(ctx context.Context, steps int) error {
 		row.TrainReverseBCE = s.mean(s.Terms[rev])
 		row.ValReverseBCE = v.Terms[rev]
 	}
-	for i, term := range t.terms {
+	for i, term := range t.step.Net.Terms {
 		row.Terms[term.Key()] = [2]float64{s.mean(s.Terms[i]), v.Terms[i]}
 	}
 	if !finite(row.ValCE) {
@@ -482,7 +468,7 @@ func (t *trainer) evalPoint(ctx context.Context, steps int) error {
 // mainReverse is the index of the term reported as the run's reverse BCE:
 // the first reverse term of the image (eq. 21 or 22), or -1.
 func (t *trainer) mainReverse() int {
-	for i, term := range t.terms {
+	for i, term := range t.step.Net.Terms {
 		if term.Kind == models.ReverseLabel || term.Kind == models.ReverseDraw {
 			return i
 		}
@@ -491,8 +477,8 @@ func (t *trainer) mainReverse() int {
 }
 
 func (t *trainer) termKeys() []string {
-	keys := make([]string, len(t.terms))
-	for i, term := range t.terms {
+	keys := make([]string, len(t.step.Net.Terms))
+	for i, term := range t.step.Net.Terms {
 		keys[i] = term.Key()
 	}
 	return keys
@@ -645,16 +631,12 @@ func (t *trainer) finish() (*Summary, error) {
 		RunID:           t.st.RunID,
 		Flags:           t.cfg.Settings,
 	}
-	for i, term := range t.terms {
-		w := term.Weight
-		if term.Kind != models.CE {
-			w *= t.cfg.ReverseWeight
-		}
+	for i, term := range t.step.Net.Terms {
 		v, ok := last.Terms[term.Key()]
 		if !ok {
 			v = [2]float64{math.NaN(), math.NaN()}
 		}
-		s.Terms[term.Key()] = TermSummary{Term: t.cfg.Objective[i].String(), Weight: w, Train: Number(v[0]), Val: Number(v[1])}
+		s.Terms[term.Key()] = TermSummary{Term: t.cfg.Objective[i].String(), Weight: term.Scale, Train: Number(v[0]), Val: Number(v[1])}
 	}
 	if s.Epochs > 0 {
 		s.SecondsPerEpoch = s.Seconds / float64(s.Epochs)
