@@ -45,6 +45,19 @@ func ParseInference(s string) (Inference, error) {
 	return 0, fmt.Errorf("unknown inference %q (want meanfield, moments or montecarlo)", s)
 }
 
+// ParseNetInference reads an inference method a training graph ([New])
+// takes: "meanfield" or "moments". Monte Carlo draws every layer and is
+// for the Forward and Reverse graphs only.
+func ParseNetInference(s string) (Inference, error) {
+	inf, err := ParseInference(s)
+	if err == nil && inf == MonteCarlo {
+		err = fmt.Errorf("inference %q draws every layer; want meanfield or moments", s)
+	} else if err != nil {
+		err = fmt.Errorf("unknown inference %q (want meanfield or moments)", s)
+	}
+	return inf, err
+}
+
 // Pass is one run of a chain with one inference method, as graph nodes
 // indexed by layer k; a layer the chain does not reach, or a figure the
 // method does not have, is nil.

@@ -144,7 +144,7 @@ func New(p *Params, cfg Config) (*Net, error) {
 		obj = models.Discriminative()
 	}
 	if cfg.Inference != MeanField && cfg.Inference != Moments {
-		return nil, fmt.Errorf("inference %v: training graphs take meanfield or moments", cfg.Inference)
+		return nil, fmt.Errorf("inference %v: a training graph takes meanfield or moments", cfg.Inference)
 	}
 	d := p.Depth()
 	terms, err := obj.Resolve(d)

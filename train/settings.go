@@ -134,7 +134,7 @@ func (s Settings) Check(force bool) (*Config, error) {
 		return nil, settingErrorf("-init centred is for -encoding binary, not %v", c.Encoding)
 	}
 	if s.Inference != "" {
-		if c.Inference, err = graph.ParseInference(s.Inference); err != nil || c.Inference == graph.MonteCarlo {
+		if c.Inference, err = graph.ParseNetInference(s.Inference); err != nil {
 			return nil, settingErrorf("-inference %q: want meanfield or moments", s.Inference)
 		}
 	}

@@ -118,9 +118,7 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 		_, err = complete.ParseMethods(o.method, true)
 	}
 	if err == nil {
-		if o.inf, err = graph.ParseInference(o.inference); err == nil && o.inf == graph.MonteCarlo {
-			err = errors.New("-inference montecarlo: want meanfield or moments")
-		} else if err != nil {
+		if o.inf, err = graph.ParseNetInference(o.inference); err != nil {
 			err = fmt.Errorf("-inference: %w", err)
 		}
 	}

@@ -79,9 +79,7 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 		err = fmt.Errorf("-reconstruct %d: want 0…10000", o.reconstruct)
 	}
 	if err == nil {
-		if o.inf, err = graph.ParseInference(o.inference); err == nil && o.inf == graph.MonteCarlo {
-			err = errors.New("-inference montecarlo: want meanfield or moments")
-		} else if err != nil {
+		if o.inf, err = graph.ParseNetInference(o.inference); err != nil {
 			err = fmt.Errorf("-inference: %w", err)
 		}
 	}
