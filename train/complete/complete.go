@@ -254,12 +254,7 @@ func (e *evaluator) build() error {
 	for c := range classes {
 		classes[c] = uint8(c)
 	}
-	if cfg.Inference != graph.MeanField {
-		e.classMeans, err = graph.ClassImages(p, classes, cfg.Inference)
-	} else {
-		e.classMeans, err = e.reverse(classes, nil, nil)
-	}
-	if err != nil {
+	if e.classMeans, err = graph.ClassImages(p, classes, cfg.Inference); err != nil {
 		return fmt.Errorf("reverse chain from the classes: %w", err)
 	}
 	e.classMeans64 = convert[float64](e.classMeans)

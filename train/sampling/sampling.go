@@ -138,7 +138,7 @@ func GenerateWith(p *graph.Params, mode Mode, perClass int, seed uint64, inf gra
 		labels[i] = uint8(i / perClass)
 	}
 	var images []float32
-	if draws := mode.Draws(p.Depth()); len(draws) == 0 && inf != graph.MeanField {
+	if draws := mode.Draws(p.Depth()); len(draws) == 0 {
 		var err error
 		if images, err = graph.ClassImages(p, labels, inf); err != nil {
 			return nil, fmt.Errorf("sampling %s: %w", mode, err)
