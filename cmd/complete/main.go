@@ -131,16 +131,11 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	return o, nil
 }
 
-// maxPixels bounds the pixels of complete.png (an RGBA image of 64 Mpixels
-// takes 256 MB).
-const maxPixels = 64 << 20
-
-// checkSize refuses a picture of more than maxPixels before anything is
+// checkSize refuses a picture of more than sampling.MaxPixels before anything is
 // computed: per mask, 2 + methods rows of -show tiles.
 func checkSize(o options, p *graph.Params, masks, methods int) error {
-	tile := int64(p.Input.H*o.scale+2) * int64(p.Input.W*o.scale+2)
-	if n := int64(masks) * int64(2+methods) * int64(o.show) * tile; n > maxPixels {
-		return cli.Usagef("-show %d with -scale %d, %d mask(s) and %d method(s) makes a %d-Mpixel complete.png; the limit is %d Mpixels: lower -show or -scale", o.show, o.scale, masks, methods, n>>20, maxPixels>>20)
+	if n := sampling.TilePixels(int64(masks)*int64(2+methods)*int64(o.show), p.Input, o.scale); n > sampling.MaxPixels {
+		return cli.Usagef("-show %d with -scale %d, %d mask(s) and %d method(s) makes a %d-Mpixel complete.png; the limit is %d Mpixels: lower -show or -scale", o.show, o.scale, masks, methods, n>>20, sampling.MaxPixels>>20)
 	}
 	return nil
 }

@@ -40,11 +40,6 @@ type options struct {
 	inf                 graph.Inference
 }
 
-// maxPixels bounds the pixels of one output PNG (an RGBA image of 64
-// Mpixels takes 256 MB): -per-class, -reconstruct and -scale are checked
-// against it before anything is drawn.
-const maxPixels = 64 << 20
-
 func newCommand() *cli.Command {
 	return cli.New("sample", "-model RUN_DIR [flags]",
 		"Draws class-conditional images from a DCIM checkpoint's reverse model, labels each\n"+
@@ -97,16 +92,15 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	return o, nil
 }
 
-// checkSize refuses outputs whose PNG would exceed maxPixels, before any
+// checkSize refuses outputs whose PNG would exceed sampling.MaxPixels, before any
 // is drawn: the sample grid (classes rows of per-class tiles for each
 // mode) and the reconstruction grid (K originals and K reconstructions).
 func checkSize(o options, p *graph.Params) error {
-	tile := int64(p.Input.H*o.scale+2) * int64(p.Input.W*o.scale+2)
-	if n := int64(p.Classes) * int64(o.perClass) * int64(len(o.modes)) * tile; n > maxPixels {
-		return cli.Usagef("-per-class %d with -scale %d and %d mode(s) makes a %d-Mpixel image; the limit is %d Mpixels: lower -per-class or -scale", o.perClass, o.scale, len(o.modes), n>>20, maxPixels>>20)
+	if n := sampling.TilePixels(int64(p.Classes)*int64(o.perClass)*int64(len(o.modes)), p.Input, o.scale); n > sampling.MaxPixels {
+		return cli.Usagef("-per-class %d with -scale %d and %d mode(s) makes a %d-Mpixel image; the limit is %d Mpixels: lower -per-class or -scale", o.perClass, o.scale, len(o.modes), n>>20, sampling.MaxPixels>>20)
 	}
-	if n := 2 * int64(o.reconstruct) * tile; n > maxPixels {
-		return cli.Usagef("-reconstruct %d with -scale %d makes a %d-Mpixel image; the limit is %d Mpixels: lower -reconstruct or -scale", o.reconstruct, o.scale, n>>20, maxPixels>>20)
+	if n := sampling.TilePixels(2*int64(o.reconstruct), p.Input, o.scale); n > sampling.MaxPixels {
+		return cli.Usagef("-reconstruct %d with -scale %d makes a %d-Mpixel image; the limit is %d Mpixels: lower -reconstruct or -scale", o.reconstruct, o.scale, n>>20, sampling.MaxPixels>>20)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package sampling
 
 import (
 	"bytes"
+	"dcim/models"
 	"fmt"
 	"image"
 	"image/color"
@@ -196,6 +197,17 @@ func grey(v float32) uint8 {
 		return 255
 	}
 	return uint8(v*255 + 0.5)
+}
+
+// MaxPixels bounds the pixels of a picture the commands draw (an RGBA
+// image of 64 Mpixels takes 256 MB); they check a request against it with
+// TilePixels before anything is computed.
+const MaxPixels = 64 << 20
+
+// TilePixels is the area of n tiles of images of the shape in, enlarged
+// scale times, each with the one-pixel border EncodePNG draws around it.
+func TilePixels(n int64, in models.Shape, scale int) int64 {
+	return n * int64(in.H*scale+2) * int64(in.W*scale+2)
 }
 
 // EncodePNG renders the tableaux and returns the PNG bytes.
