@@ -2,14 +2,16 @@
 // reverse model (the paper's Figures 2 and 3) and classifies them with its
 // forward model.
 //
-//	go run ./cmd/sample -model RUN_DIR [-mode all|chain|layer|mean] [-per-class 10] [-seed 1] [-scale 2] [-out DIR] [-reconstruct K]
+//	go run ./cmd/sample -model RUN_DIR [-mode all|chain|layer|mean] [-per-class 10] [-seed 1] [-scale 2] [-out DIR] [-reconstruct K] [-json]
 //
 // It writes samples.png and samples.npz (images N×28×28 float32 in [0,1],
 // labels, pred, prob) into -out (default: the run folder); with -mode all
 // also samples-chain.png/.npz, samples-layer.png/.npz and
 // samples-mean.png/.npz, one per mode. With -reconstruct K it also writes
 // reconstruct.png and reconstruct.npz: K MNIST test images beside their
-// reconstruction through forward-then-reverse.
+// reconstruction through forward-then-reverse. It prints, for each mode,
+// how many samples the forward model assigns to their class and the
+// per-pixel standard deviation across a class's samples (-json: as JSON).
 package main
 
 import (
