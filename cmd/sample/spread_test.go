@@ -7,11 +7,7 @@ import (
 
 	"dcim/data"
 	"dcim/graph"
-	"dcim/models"
-	"dcim/train"
 	"dcim/train/checkpoint"
-
-	"gorgonia.org/tensor"
 )
 
 // TestJSONVerdicts trains a tiny net with eq. (22) on synthetic shapes,
@@ -19,25 +15,7 @@ import (
 // samples.npz, the mean mode's samples of a class all the same image
 // (per-pixel std exactly 0) and the layer mode's differing.
 func TestJSONVerdicts(t *testing.T) {
-	p, err := graph.NewParams(models.MustParse("(64),(32),(10)"), models.MNISTInput, 10, graph.Spin, tensor.Float32, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	step, err := train.NewStep(p, graph.Config{Objective: graph.GenerativeSampled, Batch: 32}, train.DefaultLR)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer step.Close()
-	it := data.NewIterator(data.Synthetic(640, 10, 28, 1), 32, 1, true)
-	var last train.StepResult
-	for epoch := range 5 {
-		it.Reset(epoch)
-		for images, labels, ok := it.Next(); ok; images, labels, ok = it.Next() {
-			if last, err = step.Run(images, labels, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	p, last := trainNet(t, "(64),(32),(10)", graph.GenerativeSampled, data.Synthetic(640, 10, 28, 1), 32, 5)
 	if last.Correct < 30 { // of 32: the forward model has learnt the shapes
 		t.Fatalf("last batch: %d of 32 correct after training", last.Correct)
 	}
