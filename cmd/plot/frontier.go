@@ -162,7 +162,7 @@ func printPoints(w io.Writer, key string, pts []train.FrontierPoint) {
 		if p.Frontier {
 			mark = "*"
 		}
-		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%s\n", p.Run, p.Loss, p.Accuracy, mark)
+		fmt.Fprintf(tw, "%s\t%.5f\t%.4f\t%s\n", p.Run, p.Loss, p.Accuracy, mark)
 	}
 	tw.Flush()
 }

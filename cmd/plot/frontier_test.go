@@ -121,9 +121,9 @@ func TestFrontier(t *testing.T) {
 	}
 	wantTable := "" +
 		"run    terms.draw7.val  val_accuracy  frontier\n" +
-		"cnn-c  0.1600           0.9870        *\n" +
-		"cnn-b  0.1800           0.9900        *\n" +
-		"cnn-d  0.1900           0.9890        \n" +
+		"cnn-c  0.16000          0.9870        *\n" +
+		"cnn-b  0.18000          0.9900        *\n" +
+		"cnn-d  0.19000          0.9890        \n" +
 		"wrote " + fig + " (3 runs, 2 on the frontier)\n"
 	if stdout != wantTable {
 		t.Errorf("table\n%s\nwant\n%s", stdout, wantTable)
