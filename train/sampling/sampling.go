@@ -141,7 +141,7 @@ func GenerateWith(p *graph.Params, mode Mode, perClass int, seed uint64, inf gra
 	var images []float32
 	if draws := mode.Draws(p.Depth()); len(draws) == 0 {
 		var err error
-		if images, err = graph.ClassImages(p, labels, inf); err != nil {
+		if images, err = classImages(p, labels, inf); err != nil {
 			return nil, fmt.Errorf("sampling %s: %w", mode, err)
 		}
 	} else {
@@ -171,6 +171,27 @@ func GenerateWith(p *graph.Params, mode Mode, perClass int, seed uint64, inf gra
 		return nil, err
 	}
 	return t, nil
+}
+
+// classImages is the image of the reverse chain run from each label
+// without draws: computed once per class and repeated, so that the samples
+// of a class are exactly one image (a batched product may round rows
+// differently).
+func classImages(p *graph.Params, labels []uint8, inf graph.Inference) ([]float32, error) {
+	classes := make([]uint8, p.Classes)
+	for c := range classes {
+		classes[c] = uint8(c)
+	}
+	one, err := graph.ClassImages(p, classes, inf)
+	if err != nil {
+		return nil, err
+	}
+	size := p.Input.Size()
+	images := make([]float32, 0, len(labels)*size)
+	for _, c := range labels {
+		images = append(images, one[int(c)*size:(int(c)+1)*size]...)
+	}
+	return images, nil
 }
 
 // classify fills Pred, Prob and Probs from the forward model.
