@@ -2,9 +2,7 @@ package train
 
 import (
 	"bytes"
-	"image/png"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,13 +29,8 @@ func TestPlotFrontier(t *testing.T) {
 	if got := strings.Count(warn.String(), "cannot be drawn; left out\n"); got != 2 || !strings.Contains(warn.String(), "run huge: loss 1e+308") {
 		t.Errorf("warnings %q, want one for huge and one for nan", warn.String())
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := png.Decode(f); err != nil {
-		t.Errorf("%s: %v", out, err)
+	if b := decodePNG(t, out).Bounds(); b.Dx() < 400 || b.Dy() < 300 {
+		t.Errorf("%s is %v", out, b.Size())
 	}
 	if err := PlotFrontier(out, pts[2:], "x", FrontierTargets{}, &warn); err == nil || !strings.Contains(err.Error(), "no point to draw") {
 		t.Errorf("nothing drawable: error %v", err)
