@@ -207,11 +207,11 @@ func (t *trainer) setup() (bool, error) {
 			return false, &SettingError{fmt.Errorf("-init: %w", err)}
 		}
 	}
-	gcfg := graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch, Inference: cfg.Inference}
+	gcfg := graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch, Inference: cfg.Inference, Draws: cfg.Draws, DrawGradient: cfg.DrawGradient}
 	if t.step, err = NewStep(t.params, gcfg, cfg.LR); err != nil {
 		return false, err
 	}
-	gcfg.Batch = EvalBatch(cfg.Arch)
+	gcfg.Batch, gcfg.Draws = EvalBatch(cfg.Arch), 1
 	t.eval = NewEvaluator(t.params, gcfg)
 	t.pcg = mrand.NewPCG(cfg.Seed, 0x6e6f697365) // "noise"
 	t.rng = mrand.New(t.pcg)

@@ -33,6 +33,8 @@ type Settings struct {
 	Arch          string  `json:"arch"`
 	Init          string  `json:"init,omitempty"`
 	Inference     string  `json:"inference,omitempty"`
+	Draws         int     `json:"draws,omitempty"`
+	DrawGradient  string  `json:"draw_gradient,omitempty"`
 	Data          string  `json:"data"`
 	Limit         int     `json:"limit"`
 	EvalEvery     int     `json:"eval_every"`
@@ -65,6 +67,8 @@ func FromExperiment(e models.Experiment, command string) Settings {
 		Arch:          e.Arch.String(),
 		Init:          e.Init,
 		Inference:     e.Inference,
+		Draws:         e.Draws,
+		DrawGradient:  e.DrawGradient,
 		EvalEvery:     DefaultEvalEvery,
 	}
 	return s
@@ -93,6 +97,10 @@ type Config struct {
 	Arch      models.Arch
 	Inference graph.Inference
 	Schedule  Schedule
+	// DrawGradient and Draws configure the training step's draws; the
+	// evaluation draws once per image.
+	DrawGradient graph.DrawGradient
+	Draws        int
 }
 
 // Check validates every setting and returns their parsed values; errors
@@ -143,6 +151,19 @@ func (s Settings) Check(force bool) (*Config, error) {
 		if c.Inference, err = graph.ParseNetInference(s.Inference); err != nil {
 			return nil, settingErrorf("-inference %q: want meanfield or moments", s.Inference)
 		}
+	}
+	if c.DrawGradient, err = graph.ParseDrawGradient(s.DrawGradient); err != nil {
+		return nil, settingErrorf("-draw-gradient: %v", err)
+	}
+	c.Draws = max(s.Draws, 1)
+	switch {
+	case s.Draws < 0 || s.Draws > graph.MaxDraws:
+		return nil, settingErrorf("-draws %d: want 1…%d", s.Draws, graph.MaxDraws)
+	case c.Draws > 1 && c.Inference != graph.MeanField:
+		return nil, settingErrorf("-draws %d: the moment method propagates no draws; use -inference meanfield", s.Draws)
+	}
+	if err := c.Arch.CheckSize(models.MNISTInput, models.MNISTClasses, s.Batch*c.Draws); err != nil {
+		return nil, settingErrorf("-batch %d with -draws %d: %v", s.Batch, c.Draws, err)
 	}
 	if s.Limit < 0 {
 		return nil, settingErrorf("-limit %d: want 0 (all) or a positive number of images", s.Limit)

@@ -65,6 +65,8 @@ func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (
 	fs.StringVar(&s.Arch, "arch", s.Arch, "architecture in the paper's notation, e.g. \"(3,1,32),(2,2,32),(50),(10)\"; the last layer is the class layer")
 	fs.StringVar(&s.Init, "init", s.Init, "initialisation: glorot (Glorot-uniform weights, zero biases) or centred (binary units only: rescaled so that the logistic net starts as the tanh net with those weights)")
 	fs.StringVar(&s.Inference, "inference", cmp.Or(s.Inference, "meanfield"), "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances, mean-and-variance propagation)")
+	fs.IntVar(&s.Draws, "draws", cmp.Or(s.Draws, 1), "Bernoulli draws per image of each drawn forward layer, averaged by the reverse terms that read them (training step only)")
+	fs.StringVar(&s.DrawGradient, "draw-gradient", cmp.Or(s.DrawGradient, "none"), "how gradients pass those draws: none (eq. 22: a draw is data) or straight-through (∂x/∂x̄ = 1: the reverse terms also train the forward layers below the draw)")
 	fs.StringVar(&s.Data, "data", s.Data, "folder of the four MNIST IDX files (default: $MNIST_DIR, else the GoMNIST module, else a download)")
 	fs.IntVar(&s.Limit, "limit", s.Limit, "train on the first `n` training images only (0: all)")
 	fs.IntVar(&s.EvalEvery, "eval-every", s.EvalEvery, "evaluate every `n` iterations, besides each epoch end (0: only at epoch ends)")
@@ -133,6 +135,8 @@ func overlay(c *cli.Command, s *train.Settings, given train.Settings) {
 		{"arch", func() { s.Arch = given.Arch }},
 		{"init", func() { s.Init = given.Init }},
 		{"inference", func() { s.Inference = given.Inference }},
+		{"draws", func() { s.Draws = given.Draws }},
+		{"draw-gradient", func() { s.DrawGradient = given.DrawGradient }},
 		{"data", func() { s.Data = given.Data }},
 		{"limit", func() { s.Limit = given.Limit }},
 		{"eval-every", func() { s.EvalEvery = given.EvalEvery }},

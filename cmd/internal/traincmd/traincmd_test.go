@@ -89,6 +89,13 @@ func TestFlagErrors(t *testing.T) {
 		{"inference montecarlo", []string{"-inference", "montecarlo"}, `want meanfield or moments`},
 		{"inference moments", []string{"-inference", "moments"}, ""},
 		{"mixed objective", []string{"-objective", "ce+0.5*label+0.5*draw:-1+layer"}, ""},
+		{"draws", []string{"-objective", "generative-sampled", "-draws", "4", "-draw-gradient", "straight-through"}, ""},
+		{"draws zero", []string{"-draws", "0"}, ""},
+		{"draws negative", []string{"-draws", "-2"}, "-draws -2: want 1…64"},
+		{"draws too many", []string{"-draws", "65"}, "-draws 65: want 1…64"},
+		{"draws with moments", []string{"-draws", "2", "-inference", "moments"}, "-draws 2: the moment method propagates no draws"},
+		{"draws too large a batch", []string{"-arch", "(3,1,32),(10)", "-batch", "4096", "-draws", "64"}, "-batch 4096 with -draws 64"},
+		{"draw gradient", []string{"-draw-gradient", "st"}, `-draw-gradient: draw gradient "st": want none or straight-through`},
 		{"objective term", []string{"-objective", "ce+0.5*lable"}, `term 2: unknown term "lable"`},
 		{"objective layer", []string{"-objective", "ce+draw:7", "-arch", "(50),(10)"}, "layer 7 of a network of depth 2"},
 	}
