@@ -56,6 +56,10 @@ type Experiment struct {
 	Epochs int
 	Batch  int
 	LR     float64
+	// LRSchedule is the learning-rate schedule (-lr-schedule): "" or
+	// "constant", "step:E1,E2,…[@f]", "cosine" or "cosine-restarts:T[*m]"
+	// (see train.ParseSchedule).
+	LRSchedule string
 }
 
 var (

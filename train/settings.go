@@ -26,6 +26,7 @@ type Settings struct {
 	Epochs        int     `json:"epochs"`
 	Batch         int     `json:"batch"`
 	LR            float64 `json:"lr"`
+	LRSchedule    string  `json:"lr_schedule,omitempty"`
 	Seed          uint64  `json:"seed"`
 	ReverseWeight float64 `json:"reverse_weight"`
 	Encoding      string  `json:"encoding"`
@@ -59,6 +60,7 @@ func FromExperiment(e models.Experiment, command string) Settings {
 		Epochs:        cmp.Or(e.Epochs, DefaultEpochs),
 		Batch:         cmp.Or(e.Batch, DefaultBatch),
 		LR:            cmp.Or(e.LR, DefaultLR),
+		LRSchedule:    e.LRSchedule,
 		Seed:          DefaultSeed,
 		ReverseWeight: cmp.Or(e.ReverseWeight, 1),
 		Encoding:      e.Encoding.String(),
@@ -94,6 +96,7 @@ type Config struct {
 	Encoding  graph.Encoding
 	Arch      models.Arch
 	Inference graph.Inference
+	Schedule  Schedule
 	// DrawGradient and Draws configure the training step's draws; the
 	// evaluation draws once per image.
 	DrawGradient graph.DrawGradient
@@ -119,6 +122,9 @@ func (s Settings) Check(force bool) (*Config, error) {
 	}
 	if !(s.LR > 0) || math.IsInf(s.LR, 0) {
 		return nil, settingErrorf("-lr %g: want a positive finite number", s.LR)
+	}
+	if c.Schedule, err = ParseSchedule(s.LRSchedule); err != nil {
+		return nil, settingErrorf("-lr-schedule: %v", err)
 	}
 	if !(s.ReverseWeight > 0) || math.IsInf(s.ReverseWeight, 0) {
 		return nil, settingErrorf("-reverse-weight %g: want a positive finite number", s.ReverseWeight)

@@ -58,6 +58,7 @@ func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (
 	fs.IntVar(&s.Epochs, "epochs", s.Epochs, "number of passes over the training set")
 	fs.IntVar(&s.Batch, "batch", s.Batch, "mini-batch size")
 	fs.Float64Var(&s.LR, "lr", s.LR, "Adam learning rate (β1 0.9, β2 0.999, ε 1e-7 as in Keras)")
+	fs.StringVar(&s.LRSchedule, "lr-schedule", s.LRSchedule, "learning-rate `schedule`, a multiplier of -lr by position in the run (default constant): "+train.ScheduleSyntax)
 	fs.Uint64Var(&s.Seed, "seed", s.Seed, "random seed: initial weights, shuffling and the draws of the reverse terms")
 	fs.Float64Var(&s.ReverseWeight, "reverse-weight", s.ReverseWeight, "λ, which multiplies every reverse term's weight (784 gives the exact log q of eq. 21)")
 	fs.StringVar(&s.Encoding, "encoding", s.Encoding, "unit encoding: binary ({0,1}, logistic sigmoid) or spin (±1, tanh)")
@@ -127,6 +128,7 @@ func overlay(c *cli.Command, s *train.Settings, given train.Settings) {
 		{"epochs", func() { s.Epochs = given.Epochs }},
 		{"batch", func() { s.Batch = given.Batch }},
 		{"lr", func() { s.LR = given.LR }},
+		{"lr-schedule", func() { s.LRSchedule = given.LRSchedule }},
 		{"seed", func() { s.Seed = given.Seed }},
 		{"reverse-weight", func() { s.ReverseWeight = given.ReverseWeight }},
 		{"encoding", func() { s.Encoding = given.Encoding }},

@@ -53,6 +53,12 @@ func TestFlagErrors(t *testing.T) {
 		{"lr zero", []string{"-lr", "0"}, "-lr 0: want a positive finite number"},
 		{"lr NaN", []string{"-lr", "NaN"}, "-lr NaN: want a positive finite number"},
 		{"lr Inf", []string{"-lr", "+Inf"}, "-lr +Inf: want a positive finite number"},
+		{"lr schedule step", []string{"-lr-schedule", "step:5,8@0.5"}, ""},
+		{"lr schedule cosine restarts", []string{"-lr-schedule", "cosine-restarts:2*2"}, ""},
+		{"lr schedule unknown", []string{"-lr-schedule", "linear"}, `-lr-schedule: unknown schedule "linear"`},
+		{"lr schedule step epochs", []string{"-lr-schedule", "step:5,3"}, `-lr-schedule: "step:5,3": epochs 5 then 3: want them increasing`},
+		{"lr schedule restarts multiplier", []string{"-lr-schedule", "cosine-restarts:2*0.5"}, `-lr-schedule: "cosine-restarts:2*0.5": period multiplier "0.5"`},
+		{"resume with a schedule", []string{"-resume", nonEmpty, "-lr-schedule", "cosine"}, "drop -lr-schedule"},
 		{"reverse weight", []string{"-reverse-weight", "-1"}, "-reverse-weight -1: want a positive finite number"},
 		{"encoding", []string{"-encoding", "ternary"}, `-encoding: unknown encoding "ternary"`},
 		{"arch syntax", []string{"-arch", "(512),(512"}, `-arch: arch "(512),(512"`},
@@ -123,12 +129,14 @@ func TestExperimentAndFlags(t *testing.T) {
 		args      []string
 		obj, enc  string
 		epochs    int
+		schedule  string
 	}{
-		{"dense default", "test-dense", nil, "generative", "binary", 10},
-		{"cnn default", "test-cnn", nil, "generative", "spin", 10},
-		{"experiment", "test-dense", []string{"-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10},
-		{"flag before", "test-dense", []string{"-epochs", "3", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 3},
-		{"flag after", "test-dense", []string{"-experiment", "test-dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10},
+		{"dense default", "test-dense", nil, "generative", "binary", 10, ""},
+		{"cnn default", "test-cnn", nil, "generative", "spin", 10, ""},
+		{"experiment", "test-dense", []string{"-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10, ""},
+		{"flag before", "test-dense", []string{"-epochs", "3", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 3, ""},
+		{"flag after", "test-dense", []string{"-experiment", "test-dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10, ""},
+		{"schedule before", "test-dense", []string{"-lr-schedule", "cosine", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10, "cosine"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,7 +145,7 @@ func TestExperimentAndFlags(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := opts.Settings
-			if s.Objective != tc.obj || s.Encoding != tc.enc || s.Epochs != tc.epochs || s.LR != train.DefaultLR || s.Batch != 64 {
+			if s.Objective != tc.obj || s.Encoding != tc.enc || s.Epochs != tc.epochs || s.LR != train.DefaultLR || s.Batch != 64 || s.LRSchedule != tc.schedule {
 				t.Errorf("settings %+v", s)
 			}
 			if !strings.HasPrefix(s.Out, filepath.Join("runs", s.Experiment+"-")) {
@@ -153,7 +161,7 @@ func TestHelp(t *testing.T) {
 	if _, err := parse(cli.New("train-cnn", "[flags]", ""), "cnn-generative", []string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: error %v, want flag.ErrHelp", err)
 	}
-	for _, name := range []string{"-experiment", "-objective", "-epochs", "-batch", "-lr", "-seed", "-reverse-weight", "-encoding", "-arch", "-data", "-limit", "-eval-every", "-out", "-resume", "-force", `(default "spin")`,
+	for _, name := range []string{"-experiment", "-objective", "-epochs", "-batch", "-lr", "-lr-schedule", "-seed", "-reverse-weight", "-encoding", "-arch", "-data", "-limit", "-eval-every", "-out", "-resume", "-force", `(default "spin")`,
 		"dense-discriminative", "dense-generative", "cnn-generative", "cnn-generative-sampled"} {
 		if !strings.Contains(help.String(), name) {
 			t.Errorf("-h does not mention %s", name)
