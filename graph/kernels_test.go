@@ -318,3 +318,50 @@ func TestConvWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmSplit checks gemmSplit against the definition in float64 with
+// three workers, for every transpose and for shapes it splits by rows
+// (m ≥ n) and by columns (m < n), each large enough to be split.
+func TestGemmSplit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	for _, s := range [][3]int{{300, 40, 200}, {24, 700, 300}, {64, 10, 6000}, {10, 512, 2000}} {
+		m, n, k := s[0], s[1], s[2]
+		long, short := max(m, n), min(m, n)
+		if p := min(workers(long), max(1, long*(short*k/64)/grain)); p < 2 {
+			t.Fatalf("%v: split into %d pieces, want several", s, p)
+		}
+		rng := rand.New(rand.NewPCG(uint64(m), uint64(n)))
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+				lda, ldb := k, n
+				if tA {
+					lda = m
+				}
+				if tB {
+					ldb = k
+				}
+				c := make([]float64, m*n)
+				gemmSplit(tA, tB, m, n, k, a, lda, b, ldb, c)
+				for i := range m {
+					for j := range n {
+						var want float64
+						for p := range k {
+							ai, bi := i*lda+p, p*ldb+j
+							if tA {
+								ai = p*lda + i
+							}
+							if tB {
+								bi = j*ldb + p
+							}
+							want += a[ai] * b[bi]
+						}
+						if got := c[i*n+j]; math.Abs(got-want) > 1e-9 {
+							t.Fatalf("%v tA=%t tB=%t: C[%d,%d] = %g, want %g", s, tA, tB, i, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
