@@ -370,6 +370,24 @@ func addTo[T Float](dst, src []T) {
 	}
 }
 
+// bernoulliVec draws the first len(s) rounded down to a multiple of 8
+// values of bernoulli with the vector kernel, for float32 where the CPU
+// has AVX2, and returns how many it drew. It compares u < p in float32,
+// which is exact, as bernoulli's sign bit of u − p is: the draws are the
+// same.
+func bernoulliVec[T Float](spin bool, m, u, s []T) int {
+	s32, ok := any(s).([]float32)
+	if !ok || !simd.OK || len(s) < 8 {
+		return 0
+	}
+	a, sc, hi, lo := float32(0), float32(1), float32(1), float32(0)
+	if spin { // p = (1+m)/2, draw ±1
+		a, sc, hi, lo = 1, 0.5, 2, 1
+	}
+	simd.Bernoulli(s32, any(m).([]float32)[:len(s)], any(u).([]float32)[:len(s)], a, sc, hi, lo)
+	return len(s) &^ 7
+}
+
 // workspace holds per-worker scratch buffers of one op, kept between steps
 // so that a training step allocates nothing in steady state.
 type workspace[T Float] struct {

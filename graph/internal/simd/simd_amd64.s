@@ -514,3 +514,35 @@ lane:
 done:
 	VZEROUPPER
 	RET
+
+// func Bernoulli(dst, m, u []float32, a, s, hi, lo float32)
+TEXT ·Bernoulli(SB), NOSPLIT, $0-88
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         m_base+24(FP), SI
+	MOVQ         u_base+48(FP), DX
+	SHRQ         $3, CX
+	JZ           bdone
+	VBROADCASTSS a+72(FP), Y10
+	VBROADCASTSS s+76(FP), Y11
+	VBROADCASTSS hi+80(FP), Y12
+	VBROADCASTSS lo+84(FP), Y13
+
+bloop:
+	VMOVUPS (SI), Y0
+	VADDPS  Y10, Y0, Y0
+	VMULPS  Y11, Y0, Y0     // p = (m + a)·s
+	VMOVUPS (DX), Y1
+	VCMPPS  $1, Y0, Y1, Y2  // u < p
+	VANDPS  Y12, Y2, Y2
+	VSUBPS  Y13, Y2, Y2     // hi or 0, less lo
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     bloop
+	VZEROUPPER
+
+bdone:
+	RET

@@ -54,3 +54,6 @@ func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n i
 func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int) {
 	panic("simd: no kernels on this platform")
 }
+
+// Bernoulli is not available here; callers check OK first.
+func Bernoulli(dst, m, u []float32, a, s, hi, lo float32) { panic("simd: no kernels on this platform") }
