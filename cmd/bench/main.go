@@ -55,11 +55,11 @@ import (
 // Result is one measured configuration, one element of the -json output.
 type Result struct {
 	Model     string  `json:"model"`
-	Objective string  `json:"objective"` // an objective, "sample-layer" for sampling or "forward-mc" for the Monte-Carlo forward chain
-	Batch     int     `json:"batch"`     // rows of a graph run: images, or images·draws for forward-mc
+	Objective string  `json:"objective"`       // an objective, "sample-layer" for sampling or "forward-mc" for the Monte-Carlo forward chain
+	Batch     int     `json:"batch"`           // rows of a graph run: images, or images·draws for forward-mc
 	Draws     int     `json:"draws,omitempty"` // forward-mc: draws per image
-	ImgPerS   float64 `json:"img_per_s"`   // median over the repeats
-	MsPerStep float64 `json:"ms_per_step"` // median over the repeats
+	ImgPerS   float64 `json:"img_per_s"`       // median over the repeats
+	MsPerStep float64 `json:"ms_per_step"`     // median over the repeats
 	// CPUMsPerStep is the process's CPU time (user and system) per step,
 	// median over the repeats: on a busy machine it says what a step
 	// costs better than wall time does.
