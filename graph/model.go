@@ -57,7 +57,9 @@ func (l *Layer) Forward(h *G.Node) (*G.Node, error) {
 // batch of states r of layer k: the adjoint of Forward, with the same W.
 func (l *Layer) Reverse(r *G.Node, inShape tensor.Shape) (*G.Node, error) {
 	if l.Spec.Kind == models.Conv {
-		return applyConv(convTrans, l.geom, r, l.W)
+		g := l.geom
+		g.N = inShape[0] // the graph's batch, or the rows of repeated draws
+		return applyConv(convTrans, g, r, l.W)
 	}
 	return matMul(r, l.W, false, false, inShape)
 }
@@ -80,6 +82,19 @@ type Config struct {
 	// Grad adds the gradient of Loss with respect to every learnable the
 	// loss depends on.
 	Grad bool
+	// Draws is the number of Bernoulli draws per image of every drawn
+	// forward layer (1 if zero, at most MaxDraws): the reverse terms that
+	// read a draw average over them. Mean field only.
+	Draws int
+	// DrawGradient is how gradients pass the draws (none, as in eq. 22,
+	// or straight through).
+	DrawGradient DrawGradient
+
+	// drawOffset, for tests, replaces each draw by x̄^k + c^k, with the
+	// offset c^k held in Noise[k]: a differentiable function that equals
+	// the draw where c^k = x^k − x̄^k, whose exact gradient is what the
+	// straight-through estimator computes.
+	drawOffset bool
 }
 
 // Term is one term of a graph's objective with the node of its value: the
@@ -116,6 +131,8 @@ type Net struct {
 	Sample  *G.Node // the draw s of layer d−1 (Draws[d−1]), nil if not built
 	Loss    *G.Node // Σ weight·term; reverse terms' weights times λ
 	Grads   G.Nodes // ∂Loss/∂Learnables(), when Config.Grad; nil where the loss does not depend on it
+
+	repeated map[*G.Node]*G.Node // batch nodes stacked Config.Draws times (see repeat)
 }
 
 // chain is what every graph of a DCIM holds: one W and one b node per
@@ -146,6 +163,12 @@ func New(p *Params, cfg Config) (*Net, error) {
 	if cfg.Inference != MeanField && cfg.Inference != Moments {
 		return nil, fmt.Errorf("inference %v: a training graph takes meanfield or moments", cfg.Inference)
 	}
+	if cfg.Draws < 0 || cfg.Draws > MaxDraws {
+		return nil, fmt.Errorf("%d draws per image, want 1…%d", cfg.Draws, MaxDraws)
+	}
+	if cfg.Draws > 1 && cfg.Inference != MeanField {
+		return nil, fmt.Errorf("%d draws per image: the moment method propagates no draws, it takes 1", cfg.Draws)
+	}
 	d := p.Depth()
 	terms, err := obj.Resolve(d)
 	if err != nil {
@@ -155,10 +178,9 @@ func New(p *Params, cfg Config) (*Net, error) {
 	if err := n.init(p, cfg.Batch); err != nil {
 		return nil, err
 	}
-	g, dt, N := n.Graph, p.Dtype(), cfg.Batch
-	in := p.Input
-	n.X = G.NewTensor(g, dt, 4, G.WithShape(N, in.C, in.H, in.W), G.WithName("x"), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(N, in.C, in.H, in.W))))
-	n.Y = G.NewMatrix(g, dt, G.WithShape(N, p.Classes), G.WithName("y"), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(N, p.Classes))))
+	N, in := cfg.Batch, p.Input
+	n.X = n.input("x", tensor.Shape{N, in.C, in.H, in.W})
+	n.Y = n.input("y", tensor.Shape{N, p.Classes})
 	if err := n.forward(); err != nil {
 		return nil, err
 	}
@@ -200,8 +222,14 @@ func New(p *Params, cfg Config) (*Net, error) {
 			return nil, fmt.Errorf("differentiating the %v loss: %w", obj, err)
 		}
 	}
-	n.vm = G.NewTapeMachine(g)
+	n.vm = G.NewTapeMachine(n.Graph)
 	return n, nil
+}
+
+// input returns an input node of the graph with its own zeroed value.
+func (n *chain) input(name string, shape tensor.Shape) *G.Node {
+	dt := n.Params.Dtype()
+	return G.NewTensor(n.Graph, dt, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(shape...))))
 }
 
 // forward builds the forward chain, eq. (14)–(15): the mean-field states
@@ -259,24 +287,6 @@ func (n *Net) classProbs() error {
 	return err
 }
 
-// draw returns x^k ~ Bernoulli(x̄^k), a draw of forward layer k from its
-// mean-field state, made once per graph and shared by every term that
-// draws layer k.
-func (n *Net) draw(k int) (*G.Node, error) {
-	if s, ok := n.Draws[k]; ok {
-		return s, nil
-	}
-	m := n.States[k]
-	dt := n.Params.Dtype()
-	noise := G.NewTensor(n.Graph, dt, m.Dims(), G.WithShape(m.Shape()...), G.WithName(fmt.Sprintf("noise%d", k)), G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(m.Shape()...))))
-	s, err := G.ApplyOp(&bernoulliOp{spin: n.Params.Encoding == Spin, dims: m.Dims()}, m, noise)
-	if err != nil {
-		return nil, fmt.Errorf("draw of layer %d: %w", k, err)
-	}
-	n.Noise[k], n.Draws[k] = noise, s
-	return s, nil
-}
-
 // term returns the node of one resolved term's value.
 func (n *Net) term(t models.Term) (*G.Node, error) {
 	d := n.Params.Depth()
@@ -307,14 +317,20 @@ func (n *Net) term(t models.Term) (*G.Node, error) {
 // (k = d−1) or a draw of forward layer k+1.
 func (n *Net) reverseLayerLoss(k int) (*G.Node, error) {
 	d := n.Params.Depth()
-	cond := n.Y
-	if k+1 < d {
-		var err error
-		if cond, err = n.draw(k + 1); err != nil {
-			return nil, err
-		}
+	target, err := n.draw(k)
+	if err != nil {
+		return nil, err
 	}
-	z, err := n.Layers[k].Reverse(cond, n.stateShape(k))
+	var cond *G.Node
+	if k+1 < d {
+		cond, err = n.draw(k + 1)
+	} else {
+		cond, err = n.repeat(n.Y)
+	}
+	if err != nil {
+		return nil, err
+	}
+	z, err := n.Layers[k].Reverse(cond, stateShape(n.Params, k, target.Shape()[0]))
 	if err != nil {
 		return nil, fmt.Errorf("layer %d reverse: %w", k+1, err)
 	}
@@ -322,16 +338,13 @@ func (n *Net) reverseLayerLoss(k int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	target, err := n.draw(k)
-	if err != nil {
-		return nil, err
-	}
+	straight := n.Config.DrawGradient == StraightThrough
 	if n.Params.Encoding == Spin { // ±1 → {0,1}
-		if target, err = G.ApplyOp(&affineOp{a: 0.5, c: 0.5, dims: target.Dims()}, target); err != nil {
+		if target, err = G.ApplyOp(&affineOp{a: 0.5, c: 0.5, dims: target.Dims(), diff: straight}, target); err != nil {
 			return nil, err
 		}
 	}
-	return G.ApplyOp(&bceOp{scale: pixelScaleOf(n.Params.Encoding), dims: u.Dims()}, u, target)
+	return G.ApplyOp(&bceOp{scale: pixelScaleOf(n.Params.Encoding), dims: u.Dims(), diffTarget: straight}, u, target)
 }
 
 // loss sums the weighted terms. A weight of 1 on the cross-entropy is
@@ -363,11 +376,20 @@ func (n *Net) loss() (*G.Node, error) {
 // others' gradients are left nil (zero). The cross-entropy reaches every W
 // and b; a reverse chain from layer k down to the image reaches W^1…W^k,
 // b^1…b^{k−1} and a⁰; one reverse layer q(x^k | x^{k+1}) reaches W^{k+1}
-// and b^k (draws pass no gradient).
+// and b^k. Draws pass no gradient, unless straight through: then a term
+// that draws forward layer k also reaches W^1…W^k and b^1…b^k.
 func (n *Net) addGrads() error {
 	d := n.Params.Depth()
 	usesW, usesB, usesA0 := make([]bool, d+1), make([]bool, d+1), false
 	for _, t := range n.Terms {
+		if top := t.Layer; n.Config.DrawGradient == StraightThrough && (t.Kind == models.ReverseDraw || t.Kind == models.ReverseLayer) {
+			if t.Kind == models.ReverseLayer && top+1 < d {
+				top++ // x^{k+1} is drawn too
+			}
+			for k := 1; k <= top; k++ {
+				usesW[k], usesB[k] = true, true
+			}
+		}
 		switch t.Kind {
 		case models.CE:
 			for k := 1; k <= d; k++ {
@@ -454,9 +476,10 @@ func stateShape(p *Params, k, batch int) tensor.Shape {
 // logits u = (W^1)ᵀ x̄^1 + a⁰ (q(x^0 = 1) = σ(s·u)).
 func (n *chain) reverse(from int, r *G.Node, draw func(k int, mean *G.Node) (*G.Node, error)) (*G.Node, error) {
 	act := activationOf(n.Params.Encoding)
+	rows := r.Shape()[0] // the batch, or the rows of repeated draws
 	for k := from; k >= 1; k-- {
 		l := n.Layers[k-1]
-		z, err := l.Reverse(r, n.stateShape(k-1))
+		z, err := l.Reverse(r, stateShape(n.Params, k-1, rows))
 		if err != nil {
 			return nil, fmt.Errorf("layer %d reverse: %w", k, err)
 		}
@@ -490,8 +513,14 @@ func (n *Net) reverseLoss(from int, r *G.Node) (loss, probs *G.Node, err error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	x := n.X
+	if u.Shape()[0] != n.batch { // a chain from repeated draws
+		if x, err = n.repeat(n.X); err != nil {
+			return nil, nil, err
+		}
+	}
 	s := pixelScaleOf(n.Params.Encoding)
-	if loss, err = G.ApplyOp(&bceOp{scale: s, dims: 4}, u, n.X); err != nil {
+	if loss, err = G.ApplyOp(&bceOp{scale: s, dims: 4}, u, x); err != nil {
 		return nil, nil, err
 	}
 	if probs, err = G.ApplyOp(&affineOp{a: s, sigmoid: true, dims: 4}, u); err != nil {

@@ -154,8 +154,11 @@ type bceOp struct {
 	opBase
 	scale float64
 	dims  int
-	work  output // scratch: σ(s·u) and the gradient of bce and bce32
-	parts []float64
+	// diffTarget also differentiates in the targets x: −s·u/len(u), for
+	// targets that are straight-through draws.
+	diffTarget bool
+	work       output // scratch: σ(s·u) and the gradient of bce and bce32
+	parts      []float64
 }
 
 func (op *bceOp) Arity() int { return 2 }
@@ -252,16 +255,32 @@ func logHalfOne(g float32) float32 {
 	return 2 * z * p
 }
 
-func (op *bceOp) String() string        { return fmt.Sprintf("BCE{%g,%d}", op.scale, op.dims) }
+func (op *bceOp) String() string {
+	if op.diffTarget {
+		return fmt.Sprintf("BCE{%g,%d,dx}", op.scale, op.dims)
+	}
+	return fmt.Sprintf("BCE{%g,%d}", op.scale, op.dims)
+}
 func (op *bceOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *bceOp) Hashcode() uint32      { return hashOf(op) }
-func (op *bceOp) DiffWRT(int) []bool    { return []bool{true, false} }
+func (op *bceOp) DiffWRT(int) []bool    { return []bool{true, op.diffTarget} }
 func (op *bceOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	du, err := G.ApplyOp(&bceBackOp{scale: op.scale, dims: op.dims}, in[0], in[1], grad)
 	if err != nil {
 		return nil, err
 	}
-	return G.Nodes{du, nil}, nil
+	if !op.diffTarget {
+		return G.Nodes{du, nil}, nil
+	}
+	// ∂/∂x of the mean of softplus(s·u) − x·s·u is −s·u/len(u).
+	dx, err := G.ApplyOp(&affineOp{a: -op.scale / float64(in[0].Shape().TotalSize()), dims: op.dims}, in[0])
+	if err != nil {
+		return nil, err
+	}
+	if dx, err = G.Mul(dx, grad); err != nil {
+		return nil, err
+	}
+	return G.Nodes{du, dx}, nil
 }
 
 // bceBackOp is the derivative of bceOp in its logits u, for targets x and
@@ -324,13 +343,15 @@ func (op *bceBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, errNoDiff(op)
 }
 
-// affineOp computes a·x + c elementwise and is not differentiated: it maps
-// data (grey levels, probabilities) between encodings, e.g. 2x−1 for ±1
-// units, or σ(s·u) when sigmoid is set.
+// affineOp computes a·x + c elementwise: it maps data (grey levels,
+// probabilities) between encodings, e.g. 2x−1 for ±1 units, or σ(s·u) when
+// sigmoid is set. It is differentiated only when diff is set (and sigmoid
+// is not): for straight-through draws.
 type affineOp struct {
 	opBase
 	a, c    float64
 	sigmoid bool
+	diff    bool
 	dims    int
 	out     output
 }
@@ -364,23 +385,32 @@ func affineKernel[T Float](op *affineOp, y []T, in []G.Value) {
 }
 
 func (op *affineOp) String() string {
+	if op.diff {
+		return fmt.Sprintf("Affine{%g,%g,%t,diff,%d}", op.a, op.c, op.sigmoid, op.dims)
+	}
 	return fmt.Sprintf("Affine{%g,%g,%t,%d}", op.a, op.c, op.sigmoid, op.dims)
 }
 func (op *affineOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *affineOp) Hashcode() uint32      { return hashOf(op) }
-func (op *affineOp) DiffWRT(n int) []bool  { return noDiff(n) }
-func (op *affineOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, errNoDiff(op)
+func (op *affineOp) DiffWRT(n int) []bool  { return []bool{op.diff && !op.sigmoid} }
+func (op *affineOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	if !op.diff || op.sigmoid {
+		return nil, errNoDiff(op)
+	}
+	dx, err := G.ApplyOp(&affineOp{a: op.a, dims: op.dims}, grad)
+	return G.Nodes{dx}, err
 }
 
 // bernoulliOp draws a layer's state from its mean m with uniform noise u in
 // [0,1): a {0,1} unit is 1 when u < m; a ±1 unit is +1 when u < (1+m)/2.
-// No gradient flows through a draw (eq. 22).
+// No gradient flows through a draw (eq. 22) unless straight is set: then
+// the gradient of the draw passes to m unchanged (see StraightThrough).
 type bernoulliOp struct {
 	opBase
-	spin bool
-	dims int
-	out  output
+	spin     bool
+	straight bool
+	dims     int
+	out      output
 }
 
 func (op *bernoulliOp) Arity() int { return 2 }
@@ -423,10 +453,18 @@ func bernoulli[T Float](spin bool, m, u, s []T) {
 	})
 }
 
-func (op *bernoulliOp) String() string        { return fmt.Sprintf("Bernoulli{spin:%t,%d}", op.spin, op.dims) }
+func (op *bernoulliOp) String() string {
+	if op.straight {
+		return fmt.Sprintf("Bernoulli{spin:%t,straight,%d}", op.spin, op.dims)
+	}
+	return fmt.Sprintf("Bernoulli{spin:%t,%d}", op.spin, op.dims)
+}
 func (op *bernoulliOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *bernoulliOp) Hashcode() uint32      { return hashOf(op) }
-func (op *bernoulliOp) DiffWRT(n int) []bool  { return noDiff(n) }
-func (op *bernoulliOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, errNoDiff(op)
+func (op *bernoulliOp) DiffWRT(n int) []bool  { return []bool{op.straight, false} }
+func (op *bernoulliOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	if !op.straight {
+		return nil, errNoDiff(op)
+	}
+	return G.Nodes{grad, nil}, nil
 }

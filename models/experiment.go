@@ -42,12 +42,24 @@ type Experiment struct {
 	// "meanfield" is the paper's approximation (2); "moments" carries
 	// means and variances (mean-and-variance propagation).
 	Inference string
+	// Draws is the number of Bernoulli draws per image of every drawn
+	// forward layer (-draws), averaged by the terms that read them; 0
+	// means 1.
+	Draws int
+	// DrawGradient is how gradients pass those draws (-draw-gradient): ""
+	// or "none", as eq. (22) has it, or "straight-through" (the reverse
+	// terms then also train the forward layers below each draw).
+	DrawGradient string
 
 	// Training defaults; zero takes the command's default (10 epochs,
 	// batch 64, learning rate 1e-3).
 	Epochs int
 	Batch  int
 	LR     float64
+	// LRSchedule is the learning-rate schedule (-lr-schedule): "" or
+	// "constant", "step:E1,E2,…[@f]", "cosine" or "cosine-restarts:T[*m]"
+	// (see train.ParseSchedule).
+	LRSchedule string
 }
 
 var (
@@ -87,10 +99,12 @@ func (e Experiment) check() error {
 		return fmt.Errorf("experiment %q: init %q, want glorot or centred", e.Name, e.Init)
 	case e.Inference != "" && e.Inference != "meanfield" && e.Inference != "moments":
 		return fmt.Errorf("experiment %q: inference %q, want meanfield or moments", e.Name, e.Inference)
+	case e.DrawGradient != "" && e.DrawGradient != "none" && e.DrawGradient != "straight-through":
+		return fmt.Errorf("experiment %q: draw gradient %q, want none or straight-through", e.Name, e.DrawGradient)
 	case e.Init == "centred" && e.Encoding != Binary:
 		return fmt.Errorf("experiment %q: init centred is for binary units", e.Name)
-	case e.Epochs < 0 || e.Batch < 0 || e.LR < 0 || e.ReverseWeight < 0:
-		return fmt.Errorf("experiment %q: negative epochs, batch, lr or reverse weight", e.Name)
+	case e.Epochs < 0 || e.Batch < 0 || e.LR < 0 || e.ReverseWeight < 0 || e.Draws < 0:
+		return fmt.Errorf("experiment %q: negative epochs, batch, lr, reverse weight or draws", e.Name)
 	}
 	if _, err := e.Objective.Resolve(len(e.Arch)); err != nil {
 		return fmt.Errorf("experiment %q: %w", e.Name, err)

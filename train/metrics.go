@@ -32,6 +32,9 @@ type Row struct {
 	ValReverseBCE   float64 // of the run's objective; eq. (21)'s for discriminative runs
 	ValReverseBCE21 float64 // reverse from the one-hot label, eq. (21)
 	ValReverseBCE22 float64 // reverse from a draw of layer d−1, eq. (22)
+	// LR is the learning rate of the last step before the point (column
+	// lr; NaN for files written before it was logged).
+	LR float64
 	// Terms holds each objective term's training and validation value by
 	// its key (ce, label, draw7, layer6 …): the columns train_term_KEY and
 	// val_term_KEY.
@@ -57,9 +60,12 @@ func (r *Row) setFields(v []float64) {
 	r.ValAccuracy, r.ValCE, r.ValReverseBCE, r.ValReverseBCE21, r.ValReverseBCE22 = v[7], v[8], v[9], v[10], v[11]
 }
 
+// lrColumn follows metricsHeader; files written before it lack it.
+const lrColumn = "lr"
+
 // header is the first line of a metrics.csv with the given term keys.
 func header(keys []string) []string {
-	h := slices.Clone(metricsHeader)
+	h := append(slices.Clone(metricsHeader), lrColumn)
 	for _, k := range keys {
 		h = append(h, "train_term_"+k, "val_term_"+k)
 	}
@@ -67,7 +73,7 @@ func header(keys []string) []string {
 }
 
 func (r Row) record(keys []string) []string {
-	out := make([]string, 0, len(metricsHeader)+2*len(keys))
+	out := make([]string, 0, len(metricsHeader)+1+2*len(keys))
 	format := func(v float64) string {
 		if math.IsNaN(v) {
 			return ""
@@ -77,6 +83,7 @@ func (r Row) record(keys []string) []string {
 	for _, v := range r.fields() {
 		out = append(out, format(v))
 	}
+	out = append(out, format(r.LR))
 	for _, k := range keys {
 		v, ok := r.Terms[k]
 		if !ok {
@@ -95,6 +102,9 @@ func (r Row) String() string {
 		fmt.Fprintf(&b, " BCE %.4f", r.TrainReverseBCE)
 	}
 	fmt.Fprintf(&b, " | val acc %.4f CE %.4f BCE21 %.4f BCE22 %.4f", r.ValAccuracy, r.ValCE, r.ValReverseBCE21, r.ValReverseBCE22)
+	if !math.IsNaN(r.LR) {
+		fmt.Fprintf(&b, " | lr %.3g", r.LR)
+	}
 	return b.String()
 }
 
@@ -109,7 +119,8 @@ func ReadMetrics(path string) ([]Row, error) {
 }
 
 // parseMetrics reads the rows of a metrics.csv and the keys of its term
-// columns.
+// columns. The lr column is optional (files written before it have none;
+// their rows' LR is NaN).
 func parseMetrics(path string, b []byte) ([]Row, []string, error) {
 	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 	if err != nil {
@@ -120,6 +131,12 @@ func parseMetrics(path string, b []byte) ([]Row, []string, error) {
 	}
 	var keys []string
 	extra := recs[0][len(metricsHeader):]
+	hasLR := len(extra) > 0 && extra[0] == lrColumn
+	terms := len(metricsHeader) // the first term column
+	if hasLR {
+		extra = extra[1:]
+		terms++
+	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		k, ok := strings.CutPrefix(extra[i], "train_term_")
 		if !ok || extra[i+1] != "val_term_"+k {
@@ -145,9 +162,13 @@ func parseMetrics(path string, b []byte) ([]Row, []string, error) {
 		}
 		var r Row
 		r.setFields(v)
+		r.LR = math.NaN()
+		if hasLR {
+			r.LR = v[len(metricsHeader)]
+		}
 		r.Terms = map[string][2]float64{}
 		for j, k := range keys {
-			r.Terms[k] = [2]float64{v[len(metricsHeader)+2*j], v[len(metricsHeader)+2*j+1]}
+			r.Terms[k] = [2]float64{v[terms+2*j], v[terms+2*j+1]}
 		}
 		rows = append(rows, r)
 	}

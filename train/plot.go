@@ -115,6 +115,11 @@ func PlotRunsWarn(path string, runs []Curves, warn io.Writer) error {
 	canvases := plot.Align(plots, tiles, dc)
 	acc.Draw(canvases[0][0])
 	rev.Draw(canvases[0][1])
+	return writePNG(path, img)
+}
+
+// writePNG encodes a drawn canvas as a PNG written atomically to path.
+func writePNG(path string, img *vgimg.Canvas) error {
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)

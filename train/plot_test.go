@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -64,14 +65,7 @@ func TestPlotHugeValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := os.Open(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := png.Decode(f); err != nil {
-				t.Errorf("%s: %v", out, err)
-			}
+			decodePNG(t, out)
 			for _, w := range tc.warns {
 				if !strings.Contains(warn.String(), w) {
 					t.Errorf("warnings\n%s\nlack %q", warn.String(), w)
@@ -79,4 +73,19 @@ func TestPlotHugeValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+// decodePNG reads the PNG at path, failing the test if it does not decode.
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
 }

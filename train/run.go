@@ -207,11 +207,11 @@ func (t *trainer) setup() (bool, error) {
 			return false, &SettingError{fmt.Errorf("-init: %w", err)}
 		}
 	}
-	gcfg := graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch, Inference: cfg.Inference}
+	gcfg := graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch, Inference: cfg.Inference, Draws: cfg.Draws, DrawGradient: cfg.DrawGradient}
 	if t.step, err = NewStep(t.params, gcfg, cfg.LR); err != nil {
 		return false, err
 	}
-	gcfg.Batch = EvalBatch(cfg.Arch)
+	gcfg.Batch, gcfg.Draws = EvalBatch(cfg.Arch), 1
 	t.eval = NewEvaluator(t.params, gcfg)
 	t.pcg = mrand.NewPCG(cfg.Seed, 0x6e6f697365) // "noise"
 	t.rng = mrand.New(t.pcg)
@@ -239,12 +239,15 @@ func (t *trainer) setup() (bool, error) {
 		if resume {
 			verb = fmt.Sprintf("resuming at epoch %d, iteration %d:", t.st.Epoch+1, t.st.Iteration)
 		}
-		name := ""
+		name, schedule := "", ""
+		if cfg.Schedule.String() != "constant" {
+			schedule = " (schedule " + cfg.Schedule.String() + ")"
+		}
 		if cfg.Experiment != "" {
 			name = "experiment " + cfg.Experiment + ": "
 		}
-		fmt.Fprintf(t.log, "%s %s%s, objective %v, encoding %v, λ %g, %d training and %d validation images, batch %d, lr %g, seed %d, %d epochs → %s\n%s",
-			verb, name, cfg.Settings.Arch, cfg.Settings.Objective, cfg.Encoding, cfg.ReverseWeight, t.train.N, t.test.N, cfg.Batch, cfg.LR, cfg.Seed, cfg.Epochs, cfg.Out, summary)
+		fmt.Fprintf(t.log, "%s %s%s, objective %v, encoding %v, λ %g, %d training and %d validation images, batch %d, lr %g%s, seed %d, %d epochs → %s\n%s",
+			verb, name, cfg.Settings.Arch, cfg.Settings.Objective, cfg.Encoding, cfg.ReverseWeight, t.train.N, t.test.N, cfg.Batch, cfg.LR, schedule, cfg.Seed, cfg.Epochs, cfg.Out, summary)
 	}
 	return resume, nil
 }
@@ -343,6 +346,7 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 				return nil, t.interrupt()
 			}
 			images, labels, _ := it.Next()
+			t.step.Adam.LR = t.lr(t.st.Iteration)
 			if err := t.trainStep(images, labels); err != nil {
 				return nil, err
 			}
@@ -362,6 +366,15 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 		}
 	}
 	return t.finish()
+}
+
+// lr is the learning rate of the step that follows iteration steps: the
+// base rate times the schedule's multiplier, a function of the iteration
+// and the stored settings only, so that a resumed run takes the same rates
+// as an uninterrupted one. The constant schedule gives the base rate
+// exactly (×1).
+func (t *trainer) lr(iteration int) float64 {
+	return t.cfg.LR * t.cfg.Schedule.Multiplier(iteration, t.train.N/t.cfg.Batch, t.cfg.Epochs)
 }
 
 // trainStep runs one training step on a batch and records its figures.
@@ -444,6 +457,7 @@ func (t *trainer) evalPoint(ctx context.Context, steps int) error {
 		ValReverseBCE:   v.BCE21,
 		ValReverseBCE21: v.BCE21,
 		ValReverseBCE22: v.BCE22,
+		LR:              t.lr(t.st.Iteration - 1), // of the last step taken
 		Terms:           map[string][2]float64{},
 	}
 	if rev := t.mainReverse(); rev >= 0 {

@@ -104,25 +104,36 @@ func TestResumeEquivalence(t *testing.T) {
 					}
 				}
 			}
-			rows, err := ReadMetrics(filepath.Join(dir, MetricsName))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rows) != len(wantRows) {
-				t.Fatalf("%d metrics rows, want %d", len(rows), len(wantRows))
-			}
-			for i := range rows {
-				r, w := rows[i], wantRows[i]
-				r.Seconds, w.Seconds = 0, 0
-				if !reflect.DeepEqual(r, w) {
-					t.Errorf("metrics row %d:\n got %+v\nwant %+v", i, r, w)
-				}
-			}
+			sameRows(t, dir, wantRows, nil)
 			// A completed run resumes to nothing.
 			if s, err := Run(context.Background(), resumed); err != nil || s.Epochs != 3 {
 				t.Errorf("resuming a complete run: %v, %+v", err, s)
 			}
 		})
+	}
+}
+
+// sameRows checks that the metrics.csv of run folder dir holds the rows
+// want but for their wall times; edit, if set, first adjusts each row read
+// (the i-th).
+func sameRows(t *testing.T, dir string, want []Row, edit func(i int, r *Row)) {
+	t.Helper()
+	rows, err := ReadMetrics(filepath.Join(dir, MetricsName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d metrics rows, want %d", len(rows), len(want))
+	}
+	for i := range rows {
+		r, w := rows[i], want[i]
+		r.Seconds, w.Seconds = 0, 0
+		if edit != nil {
+			edit(i, &r)
+		}
+		if !reflect.DeepEqual(r, w) {
+			t.Errorf("metrics row %d:\n got %+v\nwant %+v", i, r, w)
+		}
 	}
 }
 

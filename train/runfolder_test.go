@@ -17,7 +17,12 @@ import (
 // iteration 17 (mid-epoch 2), leaving a folder to resume.
 func interruptedRun(t *testing.T, dir string) Options {
 	t.Helper()
-	opts := tinyOptions(t, dir)
+	return interrupt(t, tinyOptions(t, dir))
+}
+
+// interrupt runs opts and stops it after iteration 17.
+func interrupt(t *testing.T, opts Options) Options {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	opts.AfterStep = func(it int) {

@@ -26,12 +26,15 @@ type Settings struct {
 	Epochs        int     `json:"epochs"`
 	Batch         int     `json:"batch"`
 	LR            float64 `json:"lr"`
+	LRSchedule    string  `json:"lr_schedule,omitempty"`
 	Seed          uint64  `json:"seed"`
 	ReverseWeight float64 `json:"reverse_weight"`
 	Encoding      string  `json:"encoding"`
 	Arch          string  `json:"arch"`
 	Init          string  `json:"init,omitempty"`
 	Inference     string  `json:"inference,omitempty"`
+	Draws         int     `json:"draws,omitempty"`
+	DrawGradient  string  `json:"draw_gradient,omitempty"`
 	Data          string  `json:"data"`
 	Limit         int     `json:"limit"`
 	EvalEvery     int     `json:"eval_every"`
@@ -57,12 +60,15 @@ func FromExperiment(e models.Experiment, command string) Settings {
 		Epochs:        cmp.Or(e.Epochs, DefaultEpochs),
 		Batch:         cmp.Or(e.Batch, DefaultBatch),
 		LR:            cmp.Or(e.LR, DefaultLR),
+		LRSchedule:    e.LRSchedule,
 		Seed:          DefaultSeed,
 		ReverseWeight: cmp.Or(e.ReverseWeight, 1),
 		Encoding:      e.Encoding.String(),
 		Arch:          e.Arch.String(),
 		Init:          e.Init,
 		Inference:     e.Inference,
+		Draws:         e.Draws,
+		DrawGradient:  e.DrawGradient,
 		EvalEvery:     DefaultEvalEvery,
 	}
 	return s
@@ -90,6 +96,11 @@ type Config struct {
 	Encoding  graph.Encoding
 	Arch      models.Arch
 	Inference graph.Inference
+	Schedule  Schedule
+	// DrawGradient and Draws configure the training step's draws; the
+	// evaluation draws once per image.
+	DrawGradient graph.DrawGradient
+	Draws        int
 }
 
 // Check validates every setting and returns their parsed values; errors
@@ -111,6 +122,9 @@ func (s Settings) Check(force bool) (*Config, error) {
 	}
 	if !(s.LR > 0) || math.IsInf(s.LR, 0) {
 		return nil, settingErrorf("-lr %g: want a positive finite number", s.LR)
+	}
+	if c.Schedule, err = ParseSchedule(s.LRSchedule); err != nil {
+		return nil, settingErrorf("-lr-schedule: %v", err)
 	}
 	if !(s.ReverseWeight > 0) || math.IsInf(s.ReverseWeight, 0) {
 		return nil, settingErrorf("-reverse-weight %g: want a positive finite number", s.ReverseWeight)
@@ -137,6 +151,19 @@ func (s Settings) Check(force bool) (*Config, error) {
 		if c.Inference, err = graph.ParseNetInference(s.Inference); err != nil {
 			return nil, settingErrorf("-inference %q: want meanfield or moments", s.Inference)
 		}
+	}
+	if c.DrawGradient, err = graph.ParseDrawGradient(s.DrawGradient); err != nil {
+		return nil, settingErrorf("-draw-gradient: %v", err)
+	}
+	c.Draws = max(s.Draws, 1)
+	switch {
+	case s.Draws < 0 || s.Draws > graph.MaxDraws:
+		return nil, settingErrorf("-draws %d: want 1…%d", s.Draws, graph.MaxDraws)
+	case c.Draws > 1 && c.Inference != graph.MeanField:
+		return nil, settingErrorf("-draws %d: the moment method propagates no draws; use -inference meanfield", s.Draws)
+	}
+	if err := c.Arch.CheckSize(models.MNISTInput, models.MNISTClasses, s.Batch*c.Draws); err != nil {
+		return nil, settingErrorf("-batch %d with -draws %d: %v", s.Batch, c.Draws, err)
 	}
 	if s.Limit < 0 {
 		return nil, settingErrorf("-limit %d: want 0 (all) or a positive number of images", s.Limit)

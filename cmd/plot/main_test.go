@@ -56,3 +56,9 @@ func TestPlotCommand(t *testing.T) {
 		})
 	}
 }
+
+func runPlot(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}

@@ -2,17 +2,20 @@
 // reverse model (the paper's Figures 2 and 3) and classifies them with its
 // forward model.
 //
-//	go run ./cmd/sample -model RUN_DIR [-mode all|chain|layer|mean] [-per-class 10] [-seed 1] [-scale 2] [-out DIR] [-reconstruct K]
+//	go run ./cmd/sample -model RUN_DIR [-mode all|chain|layer|mean] [-per-class 10] [-seed 1] [-scale 2] [-out DIR] [-reconstruct K] [-json]
 //
 // It writes samples.png and samples.npz (images N×28×28 float32 in [0,1],
 // labels, pred, prob) into -out (default: the run folder); with -mode all
 // also samples-chain.png/.npz, samples-layer.png/.npz and
 // samples-mean.png/.npz, one per mode. With -reconstruct K it also writes
 // reconstruct.png and reconstruct.npz: K MNIST test images beside their
-// reconstruction through forward-then-reverse.
+// reconstruction through forward-then-reverse. It prints, for each mode,
+// how many samples the forward model assigns to their class and the
+// per-pixel standard deviation across a class's samples (-json: as JSON).
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +39,7 @@ type options struct {
 	perClass, scale     int
 	reconstruct, cols   int
 	seed                uint64
+	json                bool
 	inference           string
 	inf                 graph.Inference
 }
@@ -58,6 +62,7 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	fs.StringVar(&o.out, "out", "", "output `folder` (default: the -model folder)")
 	fs.IntVar(&o.reconstruct, "reconstruct", 0, "also show `K` MNIST test images beside their forward-then-reverse reconstruction (reconstruct.png, reconstruct.npz)")
 	fs.StringVar(&o.inference, "inference", "meanfield", "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances; the mean mode and the forward model's verdicts)")
+	fs.BoolVar(&o.json, "json", false, "print the verdicts (per mode: samples classified as their class, per-pixel std) as JSON instead of text")
 	fs.StringVar(&o.dataDir, "data", "", "MNIST `folder` for -reconstruct (default: found as the data package does)")
 	if err := c.Parse(args, stdout, false); err != nil {
 		return o, err
@@ -116,7 +121,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	})
 }
 
+// report is what -json prints.
+type report struct {
+	Model       string             `json:"model"`
+	Arch        string             `json:"arch"`
+	Encoding    string             `json:"encoding"`
+	Objective   string             `json:"objective,omitempty"`
+	Modes       []sampling.Verdict `json:"modes"`
+	Reconstruct *reconstructed     `json:"reconstruct,omitempty"`
+}
+
+// reconstructed is the forward model's verdict on the reconstructions.
+type reconstructed struct {
+	N       int    `json:"n"`
+	Correct int    `json:"correct"` // classified as their label
+	From    string `json:"from"`    // what the reverse chain starts from
+}
+
 func sample(o options, stdout, stderr io.Writer) error {
+	text := stdout
+	if o.json {
+		text = io.Discard
+	}
 	p, meta, err := checkpoint.Load(o.model)
 	if err != nil {
 		return err
@@ -127,11 +153,12 @@ func sample(o options, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
 	}
-	fmt.Fprintf(stdout, "model %s: %s, %s encoding", o.model, meta.Arch, meta.Encoding)
+	rep := report{Model: o.model, Arch: meta.Arch, Encoding: meta.Encoding, Objective: meta.Objective}
+	fmt.Fprintf(text, "model %s: %s, %s encoding", o.model, meta.Arch, meta.Encoding)
 	if meta.Objective != "" {
-		fmt.Fprintf(stdout, ", trained %s", meta.Objective)
+		fmt.Fprintf(text, ", trained %s", meta.Objective)
 	}
-	fmt.Fprintln(stdout)
+	fmt.Fprintln(text)
 	var tabs []*sampling.Tableau
 	for _, m := range o.modes {
 		t, err := sampling.GenerateWith(p, m, o.perClass, o.seed, o.inf)
@@ -139,7 +166,9 @@ func sample(o options, stdout, stderr io.Writer) error {
 			return err
 		}
 		tabs = append(tabs, t)
-		printStats(stdout, t)
+		v := t.Verdict()
+		rep.Modes = append(rep.Modes, v)
+		printVerdict(text, v)
 		if o.all {
 			if err := write(o, "samples-"+string(m), []*sampling.Tableau{t}); err != nil {
 				return err
@@ -150,9 +179,17 @@ func sample(o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.reconstruct > 0 {
-		if err := reconstruct(o, p, meta, stdout, stderr); err != nil {
+		r, err := reconstruct(o, p, meta, stderr)
+		if err != nil {
 			return err
 		}
+		rep.Reconstruct = r
+		fmt.Fprintf(text, "reconstruct: %d test images, %d reconstructions classified as their label (%s)\n", r.N, r.Correct, r.From)
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
 	}
 	return nil
 }
@@ -169,45 +206,47 @@ func write(o options, name string, tabs []*sampling.Tableau) error {
 	return sampling.WriteNPZ(filepath.Join(o.out, name+".npz"), tabs)
 }
 
-func printStats(w io.Writer, t *sampling.Tableau) {
-	fmt.Fprintf(w, "%-5s class:", t.Mode)
-	total, correct := 0, 0
-	for _, s := range t.Stats() {
+// printVerdict writes one mode's verdicts: per class the samples
+// classified as their class and their mean probability, then the totals
+// and the per-pixel standard deviation across a class's samples.
+func printVerdict(w io.Writer, v sampling.Verdict) {
+	fmt.Fprintf(w, "%-5s class:", v.Mode)
+	for _, s := range v.Classes {
 		fmt.Fprintf(w, "  %d %d/%d %.2f", s.Class, s.Correct, s.N, s.MeanProb)
-		total += s.N
-		correct += s.Correct
 	}
-	fmt.Fprintf(w, "  | %d/%d classified as their class\n", correct, total)
+	fmt.Fprintf(w, "  | %d/%d classified as their class, per-pixel std %.4f\n", v.Correct, v.N, v.PixelStd)
 }
 
-func reconstruct(o options, p *graph.Params, meta checkpoint.Meta, stdout, stderr io.Writer) error {
+// reconstruct writes reconstruct.png and reconstruct.npz and returns the
+// forward model's verdict on the reconstructions.
+func reconstruct(o options, p *graph.Params, meta checkpoint.Meta, stderr io.Writer) (*reconstructed, error) {
 	m, err := data.Load(data.Options{Dir: o.dataDir, Log: stderr})
 	if err != nil {
-		return fmt.Errorf("reconstruct: %w", err)
+		return nil, fmt.Errorf("reconstruct: %w", err)
 	}
 	test := m.Test
 	if test.C != p.Input.C || test.H != p.Input.H || test.W != p.Input.W {
-		return fmt.Errorf("reconstruct: test images are %d×%d×%d, the model wants %v", test.C, test.H, test.W, p.Input)
+		return nil, fmt.Errorf("reconstruct: test images are %d×%d×%d, the model wants %v", test.C, test.H, test.W, p.Input)
 	}
 	k := min(o.reconstruct, test.N)
 	sub, err := test.Subset(k)
 	if err != nil {
-		return fmt.Errorf("reconstruct: %w", err)
+		return nil, fmt.Errorf("reconstruct: %w", err)
 	}
 	sampled := meta.Objective == graph.GenerativeSampled.String()
 	r, err := sampling.Reconstruct(p, sub.Batch(nil, 0, sub.N), sub.Labels, o.cols, sampled, o.seed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b, err := sampling.EncodePNG([]*sampling.Tableau{r.Tableau}, o.scale)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkpoint.WriteFileAtomic(filepath.Join(o.out, "reconstruct.png"), b, 0o644); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkpoint.WriteNPZArrays(filepath.Join(o.out, "reconstruct.npz"), r.Arrays()); err != nil {
-		return err
+		return nil, err
 	}
 	correct := 0
 	for i, c := range r.Labels {
@@ -215,6 +254,5 @@ func reconstruct(o options, p *graph.Params, meta checkpoint.Meta, stdout, stder
 			correct++
 		}
 	}
-	fmt.Fprintf(stdout, "reconstruct: %d test images, %d reconstructions classified as their label (%s)\n", k, correct, r.Tableau.Title)
-	return nil
+	return &reconstructed{N: k, Correct: correct, From: r.Tableau.Title}, nil
 }

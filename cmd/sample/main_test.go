@@ -88,7 +88,7 @@ func TestSingleModeDefaultOut(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(model, "samples-mean.png")); err == nil {
 		t.Error("a single mode wrote a per-mode file")
 	}
-	if !strings.Contains(stdout, "mean  class:") || !strings.Contains(stdout, "classified as their class") {
+	if !strings.Contains(stdout, "mean  class:") || !strings.Contains(stdout, "/10 classified as their class, per-pixel std 0.0000\n") {
 		t.Errorf("summary %q", stdout)
 	}
 }

@@ -26,20 +26,29 @@ import (
 // (BCE 0.245, half the mean digits recognised) and needs far longer.
 func trainGenerative(t *testing.T, set *data.Set, n, epochs int) (*graph.Params, float64) {
 	t.Helper()
-	p, err := graph.NewParams(models.MustParse("(512),(512),(10)"), models.MNISTInput, 10, graph.Spin, tensor.Float32, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	step, err := train.NewStep(p, graph.Config{Objective: graph.Generative, Batch: 64}, train.DefaultLR)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer step.Close()
 	sub, err := set.Subset(n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	it := data.NewIterator(sub, 64, 1, true)
+	p, last := trainNet(t, "(512),(512),(10)", graph.Generative, sub, 64, epochs)
+	return p, last.Terms[1]
+}
+
+// trainNet trains a ±1 net of arch with objective obj on set for the given
+// epochs in batches of batch, with the training package's Adam at lr
+// 1e-3. It returns the parameters and the last step's figures.
+func trainNet(t *testing.T, arch string, obj graph.Objective, set *data.Set, batch, epochs int) (*graph.Params, train.StepResult) {
+	t.Helper()
+	p, err := graph.NewParams(models.MustParse(arch), models.MNISTInput, 10, graph.Spin, tensor.Float32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, err := train.NewStep(p, graph.Config{Objective: obj, Batch: batch}, train.DefaultLR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer step.Close()
+	it := data.NewIterator(set, batch, 1, true)
 	var last train.StepResult
 	for epoch := range epochs {
 		it.Reset(epoch)
@@ -49,7 +58,7 @@ func trainGenerative(t *testing.T, set *data.Set, n, epochs int) (*graph.Params,
 			}
 		}
 	}
-	return p, last.Terms[1]
+	return p, last
 }
 
 // TestMeanDigitsClassified trains the dense net for a little on MNIST with

@@ -6,6 +6,7 @@ package sampling
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -140,7 +141,7 @@ func GenerateWith(p *graph.Params, mode Mode, perClass int, seed uint64, inf gra
 	var images []float32
 	if draws := mode.Draws(p.Depth()); len(draws) == 0 {
 		var err error
-		if images, err = graph.ClassImages(p, labels, inf); err != nil {
+		if images, err = classImages(p, labels, inf); err != nil {
 			return nil, fmt.Errorf("sampling %s: %w", mode, err)
 		}
 	} else {
@@ -170,6 +171,27 @@ func GenerateWith(p *graph.Params, mode Mode, perClass int, seed uint64, inf gra
 		return nil, err
 	}
 	return t, nil
+}
+
+// classImages is the image of the reverse chain run from each label
+// without draws: computed once per class and repeated, so that the samples
+// of a class are exactly one image (a batched product may round rows
+// differently).
+func classImages(p *graph.Params, labels []uint8, inf graph.Inference) ([]float32, error) {
+	classes := make([]uint8, p.Classes)
+	for c := range classes {
+		classes[c] = uint8(c)
+	}
+	one, err := graph.ClassImages(p, classes, inf)
+	if err != nil {
+		return nil, err
+	}
+	size := p.Input.Size()
+	images := make([]float32, 0, len(labels)*size)
+	for _, c := range labels {
+		images = append(images, one[int(c)*size:(int(c)+1)*size]...)
+	}
+	return images, nil
 }
 
 // classify fills Pred, Prob and Probs from the forward model.
@@ -234,17 +256,23 @@ func Top(probs []float32, classes int) (pred []uint8, prob []float32) {
 	return pred, prob
 }
 
-// ClassStats is how the forward model judges the samples of one class.
+// ClassStats is how the forward model judges the samples of one class,
+// and how much they differ from each other.
 type ClassStats struct {
-	Class    int
-	N        int     // samples drawn for the class
-	Correct  int     // of which the forward model assigns to the class
-	MeanProb float64 // mean p(class | sample)
+	Class    int     `json:"class"`
+	N        int     `json:"n"`         // samples drawn for the class
+	Correct  int     `json:"correct"`   // of which the forward model assigns to the class
+	MeanProb float64 `json:"mean_prob"` // mean p(class | sample)
+	// PixelStd is the standard deviation of a pixel across the class's
+	// samples (over N, in the units of the pixel probabilities),
+	// averaged over the pixels: 0 when every sample is the same image.
+	PixelStd float64 `json:"pixel_std"`
 }
 
 // Stats summarises a tableau per class (only classes that occur).
 func (t *Tableau) Stats() []ClassStats {
 	stats := make([]ClassStats, t.Classes)
+	members := make([][]int, t.Classes)
 	for i, c := range t.Labels {
 		if t.blank(i) {
 			continue
@@ -256,13 +284,62 @@ func (t *Tableau) Stats() []ClassStats {
 			s.Correct++
 		}
 		s.MeanProb += float64(t.Probs[i*t.Classes+int(c)])
+		members[c] = append(members[c], i)
 	}
 	var out []ClassStats
-	for _, s := range stats {
+	for c, s := range stats {
 		if s.N > 0 {
 			s.MeanProb /= float64(s.N)
+			s.PixelStd = t.pixelStd(members[c])
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// pixelStd is the standard deviation of each pixel over the images idx,
+// averaged over the pixels. Both passes sum in float64, so identical
+// images give exactly 0.
+func (t *Tableau) pixelStd(idx []int) float64 {
+	size := t.C * t.H * t.W
+	n := float64(len(idx))
+	total := 0.0
+	for j := range size {
+		sum := 0.0
+		for _, i := range idx {
+			sum += float64(t.Images[i*size+j])
+		}
+		mean, ss := sum/n, 0.0
+		for _, i := range idx {
+			d := float64(t.Images[i*size+j]) - mean
+			ss += d * d
+		}
+		total += math.Sqrt(ss / n)
+	}
+	return total / float64(size)
+}
+
+// Verdict is the forward model's judgement of a tableau of samples, over
+// all its classes, with the spread of the samples.
+type Verdict struct {
+	Mode    Mode `json:"mode"`
+	N       int  `json:"n"`
+	Correct int  `json:"correct"` // samples classified as their class
+	// PixelStd is the per-class PixelStd averaged over the classes.
+	PixelStd float64      `json:"pixel_std"`
+	Classes  []ClassStats `json:"classes"`
+}
+
+// Verdict sums up the tableau's Stats.
+func (t *Tableau) Verdict() Verdict {
+	v := Verdict{Mode: t.Mode, Classes: t.Stats()}
+	for _, s := range v.Classes {
+		v.N += s.N
+		v.Correct += s.Correct
+		v.PixelStd += s.PixelStd
+	}
+	if len(v.Classes) > 0 {
+		v.PixelStd /= float64(len(v.Classes))
+	}
+	return v
 }

@@ -3,6 +3,7 @@ package sampling
 import (
 	"bytes"
 	"image"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -314,26 +315,99 @@ func TestReconstruct(t *testing.T) {
 // reverse graph of either kind gives the same images.
 func TestGenerateMoments(t *testing.T) {
 	p := randomParams(t, "(20),(16),(10)", graph.Binary)
+	classes := []uint8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	size := p.Input.Size()
+	twice := func(images []float32) []float32 { // each class's image, two per class
+		var out []float32
+		for c := range classes {
+			out = append(out, images[c*size:(c+1)*size]...)
+			out = append(out, images[c*size:(c+1)*size]...)
+		}
+		return out
+	}
 	mf, err := GenerateWith(p, Mean, 2, 1, graph.MeanField)
 	if err != nil {
 		t.Fatal(err)
 	}
-	same, err := graph.ClassImages(p, mf.Labels, graph.MeanField)
+	same, err := graph.ClassImages(p, classes, graph.MeanField)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(mf.Images, same) {
+	if !slices.Equal(mf.Images, twice(same)) {
 		t.Error("mean-field class images differ between the generator and the reverse graph")
 	}
 	mo, err := GenerateWith(p, Mean, 2, 1, graph.Moments)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := graph.ClassImages(p, mo.Labels, graph.Moments)
+	want, err := graph.ClassImages(p, classes, graph.Moments)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(mo.Images, want) || slices.Equal(mo.Images, mf.Images) {
+	if !slices.Equal(mo.Images, twice(want)) || slices.Equal(mo.Images, mf.Images) {
 		t.Error("moment mean mode does not draw the moment reverse chain's means")
+	}
+}
+
+// TestPixelStd: the spread of a class's samples is the standard deviation
+// of each pixel over them, averaged over pixels and then classes.
+func TestPixelStd(t *testing.T) {
+	tests := []struct {
+		name string
+		tab  func() *Tableau
+		want float64
+	}{
+		// Class c holds two flat images of grey (2c+1)/21 and (2c+2)/21:
+		// each pixel is 1/42 from their mean.
+		{"two per class", func() *Tableau { return synthetic(10, 2) }, 1.0 / 42},
+		// One image per class: nothing to differ from.
+		{"one per class", func() *Tableau { return synthetic(10, 1) }, 0},
+		// Class c holds (3c+1)/31, (3c+2)/31, (3c+3)/31: std √(2/3)/31.
+		{"three per class", func() *Tableau { return synthetic(10, 3) }, math.Sqrt(2.0/3) / 31},
+		// A blank tile is no sample: class 0 keeps one image, std 0.
+		{"blank", func() *Tableau {
+			b := synthetic(10, 2)
+			b.Blank = make([]bool, b.N())
+			b.Blank[1] = true
+			return b
+		}, 9.0 / 10 / 42},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := tc.tab().Verdict()
+			if len(v.Classes) != 10 {
+				t.Fatalf("%d classes, want 10", len(v.Classes))
+			}
+			if math.Abs(v.PixelStd-tc.want) > 1e-7 {
+				t.Errorf("pixel std %.9g, want %.9g", v.PixelStd, tc.want)
+			}
+		})
+	}
+}
+
+// TestMeanModeNoSpread: the mean mode draws nothing, so a class's samples
+// are one image and their spread is exactly 0, under either inference;
+// the drawn modes of the same network spread.
+func TestMeanModeNoSpread(t *testing.T) {
+	for _, arch := range []string{"(40),(30),(10)", "(3,1,4),(2,2,4),(20),(10)"} {
+		p := randomParams(t, arch, graph.Spin)
+		for _, inf := range []graph.Inference{graph.MeanField, graph.Moments} {
+			for _, m := range Modes {
+				tab, err := GenerateWith(p, m, 7, 1, inf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v := tab.Verdict()
+				if v.N != 70 {
+					t.Errorf("%s %s: %d samples, want 70", arch, m, v.N)
+				}
+				if m == Mean && v.PixelStd != 0 {
+					t.Errorf("%s, %v: mean mode has pixel std %g, want exactly 0", arch, inf, v.PixelStd)
+				}
+				if m != Mean && !(v.PixelStd > 0) {
+					t.Errorf("%s, %v: %s mode has pixel std %g, want above 0", arch, inf, m, v.PixelStd)
+				}
+			}
+		}
 	}
 }

@@ -58,12 +58,15 @@ func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (
 	fs.IntVar(&s.Epochs, "epochs", s.Epochs, "number of passes over the training set")
 	fs.IntVar(&s.Batch, "batch", s.Batch, "mini-batch size")
 	fs.Float64Var(&s.LR, "lr", s.LR, "Adam learning rate (β1 0.9, β2 0.999, ε 1e-7 as in Keras)")
+	fs.StringVar(&s.LRSchedule, "lr-schedule", s.LRSchedule, "learning-rate `schedule`, a multiplier of -lr by position in the run (default constant): "+train.ScheduleSyntax)
 	fs.Uint64Var(&s.Seed, "seed", s.Seed, "random seed: initial weights, shuffling and the draws of the reverse terms")
 	fs.Float64Var(&s.ReverseWeight, "reverse-weight", s.ReverseWeight, "λ, which multiplies every reverse term's weight (784 gives the exact log q of eq. 21)")
 	fs.StringVar(&s.Encoding, "encoding", s.Encoding, "unit encoding: binary ({0,1}, logistic sigmoid) or spin (±1, tanh)")
 	fs.StringVar(&s.Arch, "arch", s.Arch, "architecture in the paper's notation, e.g. \"(3,1,32),(2,2,32),(50),(10)\"; the last layer is the class layer")
 	fs.StringVar(&s.Init, "init", s.Init, "initialisation: glorot (Glorot-uniform weights, zero biases) or centred (binary units only: rescaled so that the logistic net starts as the tanh net with those weights)")
 	fs.StringVar(&s.Inference, "inference", cmp.Or(s.Inference, "meanfield"), "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances, mean-and-variance propagation)")
+	fs.IntVar(&s.Draws, "draws", cmp.Or(s.Draws, 1), "Bernoulli draws per image of each drawn forward layer, averaged by the reverse terms that read them (training step only)")
+	fs.StringVar(&s.DrawGradient, "draw-gradient", cmp.Or(s.DrawGradient, "none"), "how gradients pass those draws: none (eq. 22: a draw is data) or straight-through (∂x/∂x̄ = 1: the reverse terms also train the forward layers below the draw)")
 	fs.StringVar(&s.Data, "data", s.Data, "folder of the four MNIST IDX files (default: $MNIST_DIR, else the GoMNIST module, else a download)")
 	fs.IntVar(&s.Limit, "limit", s.Limit, "train on the first `n` training images only (0: all)")
 	fs.IntVar(&s.EvalEvery, "eval-every", s.EvalEvery, "evaluate every `n` iterations, besides each epoch end (0: only at epoch ends)")
@@ -125,12 +128,15 @@ func overlay(c *cli.Command, s *train.Settings, given train.Settings) {
 		{"epochs", func() { s.Epochs = given.Epochs }},
 		{"batch", func() { s.Batch = given.Batch }},
 		{"lr", func() { s.LR = given.LR }},
+		{"lr-schedule", func() { s.LRSchedule = given.LRSchedule }},
 		{"seed", func() { s.Seed = given.Seed }},
 		{"reverse-weight", func() { s.ReverseWeight = given.ReverseWeight }},
 		{"encoding", func() { s.Encoding = given.Encoding }},
 		{"arch", func() { s.Arch = given.Arch }},
 		{"init", func() { s.Init = given.Init }},
 		{"inference", func() { s.Inference = given.Inference }},
+		{"draws", func() { s.Draws = given.Draws }},
+		{"draw-gradient", func() { s.DrawGradient = given.DrawGradient }},
 		{"data", func() { s.Data = given.Data }},
 		{"limit", func() { s.Limit = given.Limit }},
 		{"eval-every", func() { s.EvalEvery = given.EvalEvery }},

@@ -53,6 +53,12 @@ func TestFlagErrors(t *testing.T) {
 		{"lr zero", []string{"-lr", "0"}, "-lr 0: want a positive finite number"},
 		{"lr NaN", []string{"-lr", "NaN"}, "-lr NaN: want a positive finite number"},
 		{"lr Inf", []string{"-lr", "+Inf"}, "-lr +Inf: want a positive finite number"},
+		{"lr schedule step", []string{"-lr-schedule", "step:5,8@0.5"}, ""},
+		{"lr schedule cosine restarts", []string{"-lr-schedule", "cosine-restarts:2*2"}, ""},
+		{"lr schedule unknown", []string{"-lr-schedule", "linear"}, `-lr-schedule: unknown schedule "linear"`},
+		{"lr schedule step epochs", []string{"-lr-schedule", "step:5,3"}, `-lr-schedule: "step:5,3": epochs 5 then 3: want them increasing`},
+		{"lr schedule restarts multiplier", []string{"-lr-schedule", "cosine-restarts:2*0.5"}, `-lr-schedule: "cosine-restarts:2*0.5": period multiplier "0.5"`},
+		{"resume with a schedule", []string{"-resume", nonEmpty, "-lr-schedule", "cosine"}, "drop -lr-schedule"},
 		{"reverse weight", []string{"-reverse-weight", "-1"}, "-reverse-weight -1: want a positive finite number"},
 		{"encoding", []string{"-encoding", "ternary"}, `-encoding: unknown encoding "ternary"`},
 		{"arch syntax", []string{"-arch", "(512),(512"}, `-arch: arch "(512),(512"`},
@@ -83,6 +89,13 @@ func TestFlagErrors(t *testing.T) {
 		{"inference montecarlo", []string{"-inference", "montecarlo"}, `want meanfield or moments`},
 		{"inference moments", []string{"-inference", "moments"}, ""},
 		{"mixed objective", []string{"-objective", "ce+0.5*label+0.5*draw:-1+layer"}, ""},
+		{"draws", []string{"-objective", "generative-sampled", "-draws", "4", "-draw-gradient", "straight-through"}, ""},
+		{"draws zero", []string{"-draws", "0"}, ""},
+		{"draws negative", []string{"-draws", "-2"}, "-draws -2: want 1…64"},
+		{"draws too many", []string{"-draws", "65"}, "-draws 65: want 1…64"},
+		{"draws with moments", []string{"-draws", "2", "-inference", "moments"}, "-draws 2: the moment method propagates no draws"},
+		{"draws too large a batch", []string{"-arch", "(3,1,32),(10)", "-batch", "4096", "-draws", "64"}, "-batch 4096 with -draws 64"},
+		{"draw gradient", []string{"-draw-gradient", "st"}, `-draw-gradient: draw gradient "st": want none or straight-through`},
 		{"objective term", []string{"-objective", "ce+0.5*lable"}, `term 2: unknown term "lable"`},
 		{"objective layer", []string{"-objective", "ce+draw:7", "-arch", "(50),(10)"}, "layer 7 of a network of depth 2"},
 	}
@@ -116,12 +129,14 @@ func TestExperimentAndFlags(t *testing.T) {
 		args      []string
 		obj, enc  string
 		epochs    int
+		schedule  string
 	}{
-		{"dense default", "test-dense", nil, "generative", "binary", 10},
-		{"cnn default", "test-cnn", nil, "generative", "spin", 10},
-		{"experiment", "test-dense", []string{"-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10},
-		{"flag before", "test-dense", []string{"-epochs", "3", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 3},
-		{"flag after", "test-dense", []string{"-experiment", "test-dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10},
+		{"dense default", "test-dense", nil, "generative", "binary", 10, ""},
+		{"cnn default", "test-cnn", nil, "generative", "spin", 10, ""},
+		{"experiment", "test-dense", []string{"-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10, ""},
+		{"flag before", "test-dense", []string{"-epochs", "3", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 3, ""},
+		{"flag after", "test-dense", []string{"-experiment", "test-dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10, ""},
+		{"schedule before", "test-dense", []string{"-lr-schedule", "cosine", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10, "cosine"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +145,7 @@ func TestExperimentAndFlags(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := opts.Settings
-			if s.Objective != tc.obj || s.Encoding != tc.enc || s.Epochs != tc.epochs || s.LR != train.DefaultLR || s.Batch != 64 {
+			if s.Objective != tc.obj || s.Encoding != tc.enc || s.Epochs != tc.epochs || s.LR != train.DefaultLR || s.Batch != 64 || s.LRSchedule != tc.schedule {
 				t.Errorf("settings %+v", s)
 			}
 			if !strings.HasPrefix(s.Out, filepath.Join("runs", s.Experiment+"-")) {
@@ -146,7 +161,7 @@ func TestHelp(t *testing.T) {
 	if _, err := parse(cli.New("train-cnn", "[flags]", ""), "cnn-generative", []string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: error %v, want flag.ErrHelp", err)
 	}
-	for _, name := range []string{"-experiment", "-objective", "-epochs", "-batch", "-lr", "-seed", "-reverse-weight", "-encoding", "-arch", "-data", "-limit", "-eval-every", "-out", "-resume", "-force", `(default "spin")`,
+	for _, name := range []string{"-experiment", "-objective", "-epochs", "-batch", "-lr", "-lr-schedule", "-seed", "-reverse-weight", "-encoding", "-arch", "-data", "-limit", "-eval-every", "-out", "-resume", "-force", `(default "spin")`,
 		"dense-discriminative", "dense-generative", "cnn-generative", "cnn-generative-sampled"} {
 		if !strings.Contains(help.String(), name) {
 			t.Errorf("-h does not mention %s", name)

@@ -1,0 +1,105 @@
+package graph
+
+import (
+	"fmt"
+	"slices"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// DrawGradient is how the gradient of a term passes a Bernoulli draw
+// x^k ~ Bernoulli(x̄^k) of a forward layer.
+type DrawGradient int
+
+const (
+	// NoDrawGradient passes none: the draw is data for the terms that read
+	// it, as eq. (22) has it (x^{d−1} is sampled from p_θ(x^{d−1} | x⁰) for
+	// the current θ), so the forward chain is trained by its own terms only.
+	NoDrawGradient DrawGradient = iota
+	// StraightThrough passes the gradient of a draw to its mean unchanged,
+	// ∂x^k/∂x̄^k = 1 (E[x^k] = x̄^k): the reverse terms then also train the
+	// forward layers below the draw. For a term linear in the draw (the
+	// target of a layer term) this is the exact gradient of its
+	// expectation; through a reverse chain it is a biased estimate.
+	StraightThrough
+)
+
+var drawGradientNames = [...]string{"none", "straight-through"}
+
+// String returns the spelling ParseDrawGradient reads.
+func (d DrawGradient) String() string {
+	if d < 0 || int(d) >= len(drawGradientNames) {
+		return fmt.Sprintf("DrawGradient(%d)", int(d))
+	}
+	return drawGradientNames[d]
+}
+
+// ParseDrawGradient reads "none" (or "") and "straight-through".
+func ParseDrawGradient(s string) (DrawGradient, error) {
+	if s == "" {
+		return NoDrawGradient, nil
+	}
+	if i := slices.Index(drawGradientNames[:], s); i >= 0 {
+		return DrawGradient(i), nil
+	}
+	return 0, fmt.Errorf("draw gradient %q: want none or straight-through", s)
+}
+
+// MaxDraws bounds Config.Draws: the reverse chains of the drawn terms run
+// on Draws × Batch rows.
+const MaxDraws = 64
+
+// draws is the number of draws per image of each drawn forward layer.
+func (n *Net) draws() int { return max(n.Config.Draws, 1) }
+
+// draw returns x^k ~ Bernoulli(x̄^k), a draw of forward layer k from its
+// mean-field state, made once per graph and shared by every term that
+// draws layer k. With Config.Draws = K > 1 the batch's means are repeated
+// K times (K·N rows, the j-th copy of image i at row j·N + i) and drawn
+// independently, so that the terms reading the draw average over K draws
+// per image.
+func (n *Net) draw(k int) (*G.Node, error) {
+	if s, ok := n.Draws[k]; ok {
+		return s, nil
+	}
+	m, err := n.repeat(n.States[k])
+	if err != nil {
+		return nil, fmt.Errorf("draw of layer %d: %w", k, err)
+	}
+	noise := n.input(fmt.Sprintf("noise%d", k), m.Shape())
+	var s *G.Node
+	if n.Config.drawOffset {
+		s, err = G.Add(m, noise)
+	} else {
+		op := &bernoulliOp{spin: n.Params.Encoding == Spin, dims: m.Dims(), straight: n.Config.DrawGradient == StraightThrough}
+		s, err = G.ApplyOp(op, m, noise)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("draw of layer %d: %w", k, err)
+	}
+	n.Noise[k], n.Draws[k] = noise, s
+	return s, nil
+}
+
+// repeat stacks Config.Draws copies of a batch node along its first axis
+// (the node itself for one draw), matching the rows of the draws; the
+// copies are cached per node so that the images and labels are repeated
+// once however many terms read them.
+func (n *Net) repeat(x *G.Node) (*G.Node, error) {
+	K := n.draws()
+	if K == 1 {
+		return x, nil
+	}
+	if r, ok := n.repeated[x]; ok {
+		return r, nil
+	}
+	r, err := G.Concat(0, slices.Repeat([]*G.Node{x}, K)...)
+	if err != nil {
+		return nil, err
+	}
+	if n.repeated == nil {
+		n.repeated = map[*G.Node]*G.Node{}
+	}
+	n.repeated[x] = r
+	return r, nil
+}

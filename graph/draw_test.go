@@ -1,0 +1,206 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"dcim/models"
+
+	"gorgonia.org/tensor"
+)
+
+// drawCase is a small net and an objective that draws forward layers.
+type drawCase struct {
+	name, arch string
+	in         models.Shape
+	obj        string
+}
+
+var drawCases = []drawCase{
+	{"dense", "(5),(4),(3)", models.Shape{C: 1, H: 4, W: 3}, "ce + 0.5*label + draw + 0.3*layer + 0.2*layer:1"},
+	{"conv", "(3,1,2),(3,2,3),(4),(3)", models.Shape{C: 1, H: 7, W: 7}, "ce + draw + 0.5*draw:-1 + layer + 0.4*layer:1"},
+}
+
+// runNet builds cfg on p, feeds the tiny batch and the noise of each drawn
+// layer from fill, runs it, and returns the loss and the gradients.
+func runNet(t *testing.T, p *Params, cfg Config, fill func(k int, noise []float64)) (*Net, float64, [][]float64) {
+	t.Helper()
+	net, err := New(p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { net.Close() })
+	img, lab := tinyBatch(cfg.Batch, p.Input, p.Classes, 4)
+	if err := net.SetBatch(img, lab); err != nil {
+		t.Fatal(err)
+	}
+	for k, noise := range net.Noise {
+		fill(k, noise.Value().Data().([]float64))
+	}
+	if err := net.Run(); err != nil {
+		t.Fatal(err)
+	}
+	var grads [][]float64
+	for i, g := range net.Grads {
+		if g == nil {
+			grads = append(grads, make([]float64, p.Tensors()[i].Len()))
+			continue
+		}
+		grads = append(grads, append([]float64(nil), g.Value().Data().([]float64)...))
+	}
+	return net, Scalar(net.Loss), grads
+}
+
+// noiseStream fills noise from a fixed stream per layer.
+func noiseStream(seed uint64) func(int, []float64) {
+	return func(k int, noise []float64) {
+		rng := rand.New(rand.NewPCG(seed, uint64(k)))
+		for i := range noise {
+			noise[i] = rng.Float64()
+		}
+	}
+}
+
+// TestStraightThroughGradient checks the straight-through gradient against
+// central differences of the function it differentiates exactly: the loss
+// with each draw x^k replaced by x̄^k(θ) + (x^k − x̄^k(θ₀)), which equals
+// the drawn loss at θ₀.
+func TestStraightThroughGradient(t *testing.T) {
+	for _, c := range drawCases {
+		for _, enc := range []Encoding{Binary, Spin} {
+			t.Run(fmt.Sprintf("%s/%v", c.name, enc), func(t *testing.T) {
+				arch := models.MustParse(c.arch)
+				p, err := NewParams(arch, c.in, 3, enc, tensor.Float64, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				randomize(p, 3)
+				obj := models.MustParseObjective(c.obj)
+				cfg := Config{Objective: obj, Lambda: 0.7, Batch: 3, Grad: true, DrawGradient: StraightThrough}
+				st, loss, analytic := runNet(t, p, cfg, noiseStream(5))
+
+				// c^k = x^k − x̄^k at θ₀, from the straight-through graph.
+				offset := map[int][]float64{}
+				for k, s := range st.Draws {
+					x, m := s.Value().Data().([]float64), st.States[k].Value().Data().([]float64)
+					offset[k] = make([]float64, len(x))
+					for i := range x {
+						offset[k][i] = x[i] - m[i]
+					}
+				}
+				cfg.drawOffset = true
+				smooth, smoothLoss, _ := runNet(t, p, cfg, func(k int, c []float64) { copy(c, offset[k]) })
+				if math.Abs(smoothLoss-loss) > 1e-12 {
+					t.Fatalf("loss with offsets %v, drawn %v: not the same function at θ₀", smoothLoss, loss)
+				}
+				var values [][]float64
+				for _, pt := range p.Tensors() {
+					values = append(values, pt.Data().([]float64))
+				}
+				f := func() float64 {
+					if err := smooth.Run(); err != nil {
+						t.Fatal(err)
+					}
+					return Scalar(smooth.Loss)
+				}
+				if worst, where := worstGradError(values, p.Names(), analytic, f, 1e-6); worst > 1e-5 {
+					t.Errorf("max relative error %.3g at %s", worst, where)
+				}
+
+				// Without the estimator the forward layers below a draw get
+				// only what their own terms give: the gradients differ.
+				cfg.drawOffset, cfg.DrawGradient = false, NoDrawGradient
+				_, plainLoss, plain := runNet(t, p, cfg, noiseStream(5))
+				if plainLoss != loss {
+					t.Errorf("loss %v without the estimator, %v with: the estimator changed the forward values", plainLoss, loss)
+				}
+				if same(plain, analytic) {
+					t.Error("straight-through gradients equal the ones without it")
+				}
+			})
+		}
+	}
+}
+
+// TestDrawsAverage checks that K draws per image average the drawn terms:
+// with the noise of K = 2 made of two streams A and B, the loss and every
+// gradient are the means of the K = 1 figures under A and under B; with
+// the same stream twice they equal the K = 1 figures.
+func TestDrawsAverage(t *testing.T) {
+	for _, c := range drawCases {
+		for _, grad := range []DrawGradient{NoDrawGradient, StraightThrough} {
+			t.Run(fmt.Sprintf("%s/%v", c.name, grad), func(t *testing.T) {
+				p, err := NewParams(models.MustParse(c.arch), c.in, 3, Spin, tensor.Float64, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				randomize(p, 3)
+				cfg := Config{Objective: models.MustParseObjective(c.obj), Lambda: 0.7, Batch: 3, Grad: true, DrawGradient: grad}
+				_, lossA, gradA := runNet(t, p, cfg, noiseStream(5))
+				_, lossB, gradB := runNet(t, p, cfg, noiseStream(6))
+				cfg.Draws = 2
+				two := func(a, b uint64) func(int, []float64) {
+					return func(k int, noise []float64) {
+						h := len(noise) / 2
+						noiseStream(a)(k, noise[:h])
+						noiseStream(b)(k, noise[h:])
+					}
+				}
+				_, loss, grads := runNet(t, p, cfg, two(5, 6))
+				if math.Abs(loss-(lossA+lossB)/2) > 1e-12 {
+					t.Errorf("loss %v with two draws, want the mean of %v and %v", loss, lossA, lossB)
+				}
+				for i := range grads {
+					for j, g := range grads[i] {
+						if want := (gradA[i][j] + gradB[i][j]) / 2; math.Abs(g-want) > 1e-12*max(1, math.Abs(want)) {
+							t.Fatalf("%s[%d] = %v with two draws, want %v", p.Names()[i], j, g, want)
+						}
+					}
+				}
+				_, loss, _ = runNet(t, p, cfg, two(5, 5))
+				if math.Abs(loss-lossA) > 1e-12 {
+					t.Errorf("loss %v with the same draw twice, want %v", loss, lossA)
+				}
+			})
+		}
+	}
+}
+
+func TestDrawsErrors(t *testing.T) {
+	p, err := NewParams(models.MustParse("(5),(4),(3)"), models.Shape{C: 1, H: 4, W: 3}, 3, Spin, tensor.Float64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []Config{
+		{Objective: GenerativeSampled, Batch: 2, Draws: -1},
+		{Objective: GenerativeSampled, Batch: 2, Draws: MaxDraws + 1},
+		{Objective: GenerativeSampled, Batch: 2, Draws: 2, Inference: Moments},
+	} {
+		if _, err := New(p, cfg); err == nil {
+			t.Errorf("New with %d draws, %v: no error", cfg.Draws, cfg.Inference)
+		}
+	}
+	for _, s := range []string{"", "none", "straight-through"} {
+		d, err := ParseDrawGradient(s)
+		if err != nil || (s != "" && d.String() != s) {
+			t.Errorf("ParseDrawGradient(%q) = %v, %v", s, d, err)
+		}
+	}
+	if _, err := ParseDrawGradient("st"); err == nil {
+		t.Error(`ParseDrawGradient("st"): no error`)
+	}
+}
+
+// same reports whether two gradient lists are equal entry by entry.
+func same(a, b [][]float64) bool {
+	for i := range a {
+		for j := range a[i] {
+			if a[i][j] != b[i][j] {
+				return false
+			}
+		}
+	}
+	return true
+}
