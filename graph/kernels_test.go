@@ -365,3 +365,41 @@ func TestGemmSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestInterleaveRows checks deinterleaveRows and interleaveRows in float32
+// (vector kernel where the width is a multiple of 4) against the
+// definition, and that interleaving the halves back restores the rows and
+// leaves the values between them alone.
+func TestInterleaveRows(t *testing.T) {
+	for _, c := range [][2]int{{1, 4}, {3, 8}, {12, 12}, {4, 4}, {2, 13}, {5, 1}} {
+		rows, width := c[0], c[1]
+		stride := 2*width + 3
+		src := make([]float32, (rows-1)*stride+2*width)
+		for i := range src {
+			src[i] = float32(i) + 0.5
+		}
+		d0, d1 := make([]float32, rows*width), make([]float32, rows*width)
+		deinterleaveRows(d0, d1, src, rows, width, stride)
+		for i := range rows {
+			for j := range width {
+				if d0[i*width+j] != src[i*stride+2*j] || d1[i*width+j] != src[i*stride+2*j+1] {
+					t.Fatalf("%d×%d: row %d, column %d: halves %g, %g; want %g, %g", rows, width, i, j, d0[i*width+j], d1[i*width+j], src[i*stride+2*j], src[i*stride+2*j+1])
+				}
+			}
+		}
+		back := make([]float32, len(src))
+		for i := range back {
+			back[i] = -1
+		}
+		interleaveRows(back, d0, d1, rows, width, stride)
+		for i, v := range back {
+			want := src[i]
+			if i%stride >= 2*width {
+				want = -1 // between the rows: untouched
+			}
+			if v != want {
+				t.Fatalf("%d×%d: interleaved [%d] = %g, want %g", rows, width, i, v, want)
+			}
+		}
+	}
+}
