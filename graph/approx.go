@@ -227,6 +227,10 @@ func (f *Forward) SetImages(images []float32) error {
 	if len(images) != x.Len() {
 		return fmt.Errorf("%d pixels for a batch of shape %v", len(images), x.Shape())
 	}
+	if d, ok := x.Data().([]float32); ok {
+		copy(d, images)
+		return nil
+	}
 	i := 0
 	fill(x, func() float64 { v := images[i]; i++; return float64(v) })
 	return nil

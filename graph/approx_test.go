@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"dcim/models"
@@ -340,12 +341,14 @@ func TestUniform32(t *testing.T) {
 }
 
 // TestBernoulli checks the draw at and around its threshold, p(on) = m
-// for {0,1} units and (1+m)/2 for ±1 units, in both float types.
+// for {0,1} units and (1+m)/2 for ±1 units, in both float types; the seven
+// cases thrice over, so that float32 draws 16 of them with the vector
+// kernel and the rest one at a time.
 func TestBernoulli(t *testing.T) {
-	m := []float64{0.5, 0.5, 0.5, 0, 1, 0.25, 0}
-	u := []float64{0.5, 0.49, 0.75, 0.6, 0.999, 0.2, 0}
-	wantBinary := []float64{0, 1, 0, 0, 1, 1, 0}
-	wantSpin := []float64{1, 1, -1, -1, 1, 1, 1} // thresholds 0.75, 0.75, 0.75, 0.5, 1, 0.625, 0.5
+	m := slices.Repeat([]float64{0.5, 0.5, 0.5, 0, 1, 0.25, 0}, 3)
+	u := slices.Repeat([]float64{0.5, 0.49, 0.75, 0.6, 0.999, 0.2, 0}, 3)
+	wantBinary := slices.Repeat([]float64{0, 1, 0, 0, 1, 1, 0}, 3)
+	wantSpin := slices.Repeat([]float64{1, 1, -1, -1, 1, 1, 1}, 3) // thresholds 0.75, 0.75, 0.75, 0.5, 1, 0.625, 0.5
 	for _, spin := range []bool{false, true} {
 		want := wantBinary
 		if spin {
@@ -358,6 +361,24 @@ func TestBernoulli(t *testing.T) {
 		for i := range m {
 			if got[i] != want[i] || float64(got32[i]) != want[i] {
 				t.Errorf("spin %t, m %g, u %g: drew %g (float32 %g), want %g", spin, m[i], u[i], got[i], got32[i], want[i])
+			}
+		}
+		// Random means and noise: float32 (vector kernel) draws exactly
+		// what float64 (one value at a time) draws.
+		rng := rand.New(rand.NewPCG(5, 6))
+		m32, u32 := make([]float32, 1001), make([]float32, 1001)
+		for i := range m32 {
+			m32[i], u32[i] = float32(rng.Float64()), float32(rng.Float64())
+			if spin {
+				m32[i] = 2*m32[i] - 1
+			}
+		}
+		s32, s64 := make([]float32, len(m32)), make([]float64, len(m32))
+		bernoulli(spin, m32, u32, s32)
+		bernoulli(spin, float64s(m32), float64s(u32), s64)
+		for i := range s32 {
+			if float64(s32[i]) != s64[i] {
+				t.Fatalf("spin %t, m %g, u %g: float32 drew %g, float64 %g", spin, m32[i], u32[i], s32[i], s64[i])
 			}
 		}
 	}

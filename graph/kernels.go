@@ -222,6 +222,13 @@ func im2colBlock[T Float](g ConvGeom, x, col []T, ld int) {
 	r := 0
 	for c := 0; c < g.C; c++ {
 		xc := x[c*g.H*g.W:]
+		if g.halves() {
+			for ki := range 2 { // rows ki, ki+2, … of the channel
+				deinterleaveRows(col[r*ld:r*ld+lg], col[(r+1)*ld:(r+1)*ld+lg], xc[ki*g.W:], g.Ho, g.Wo, 2*g.W)
+				r += 2
+			}
+			continue
+		}
 		for ki := 0; ki < g.K; ki++ {
 			for kj := 0; kj < g.K; kj++ {
 				dst := col[r*ld : r*ld+lg]
@@ -262,6 +269,13 @@ func col2imBlock[T Float](g ConvGeom, col, x []T, ld int) {
 	r := 0
 	for c := 0; c < g.C; c++ {
 		xc := x[c*g.H*g.W:]
+		if g.halves() { // tiles, so plain stores
+			for ki := range 2 {
+				interleaveRows(xc[ki*g.W:], col[r*ld:r*ld+lg], col[(r+1)*ld:(r+1)*ld+lg], g.Ho, g.Wo, 2*g.W)
+				r += 2
+			}
+			continue
+		}
 		for ki := 0; ki < g.K; ki++ {
 			for kj := 0; kj < g.K; kj++ {
 				src := col[r*ld : r*ld+lg]
@@ -289,6 +303,56 @@ func col2imBlock[T Float](g ConvGeom, col, x []T, ld int) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// halves says whether the kernel is 2×2 with stride 2 and tiles the input
+// (the CNN's pooling-like layers 3 and 6): the input row 2i+ki then holds
+// the entries of both kernel columns of output row i, interleaved, and
+// im2col and col2im split and merge it in one vector pass
+// (deinterleaveRows, interleaveRows) instead of two strided scalar ones.
+func (g ConvGeom) halves() bool {
+	return g.K == 2 && g.S == 2 && 2*g.Ho == g.H && 2*g.Wo == g.W
+}
+
+// deinterleaveRows writes the even entries of rows rows of 2·width values,
+// stride apart in src, into d0 and the odd ones into d1, width per row:
+// d0[i·width+j] = src[i·stride+2j], d1[i·width+j] = src[i·stride+2j+1].
+func deinterleaveRows[T Float](d0, d1, src []T, rows, width, stride int) {
+	if rows == 0 || width == 0 {
+		return
+	}
+	_, _, _ = d0[rows*width-1], d1[rows*width-1], src[(rows-1)*stride+2*width-1] // bounds, for the kernel
+	if d32, ok := any(d0).([]float32); ok && simd.OK && width%4 == 0 {
+		simd.DeinterleaveRows(d32, any(d1).([]float32), any(src).([]float32), rows, width, stride)
+		return
+	}
+	for i := range rows {
+		s := src[i*stride : i*stride+2*width]
+		e, o := d0[i*width:(i+1)*width], d1[i*width:(i+1)*width]
+		for j := range e {
+			e[j], o[j] = s[2*j], s[2*j+1]
+		}
+	}
+}
+
+// interleaveRows is the adjoint of deinterleaveRows, as stores:
+// dst[i·stride+2j] = s0[i·width+j], dst[i·stride+2j+1] = s1[i·width+j].
+func interleaveRows[T Float](dst, s0, s1 []T, rows, width, stride int) {
+	if rows == 0 || width == 0 {
+		return
+	}
+	_, _, _ = s0[rows*width-1], s1[rows*width-1], dst[(rows-1)*stride+2*width-1] // bounds, for the kernel
+	if d32, ok := any(dst).([]float32); ok && simd.OK && width%4 == 0 {
+		simd.InterleaveRows(d32, any(s0).([]float32), any(s1).([]float32), rows, width, stride)
+		return
+	}
+	for i := range rows {
+		d := dst[i*stride : i*stride+2*width]
+		e, o := s0[i*width:(i+1)*width], s1[i*width:(i+1)*width]
+		for j := range e {
+			d[2*j], d[2*j+1] = e[j], o[j]
 		}
 	}
 }
@@ -368,6 +432,24 @@ func addTo[T Float](dst, src []T) {
 	for ; i < len(dst); i++ {
 		dst[i] += src[i]
 	}
+}
+
+// bernoulliVec draws the first len(s) rounded down to a multiple of 8
+// values of bernoulli with the vector kernel, for float32 where the CPU
+// has AVX2, and returns how many it drew. It compares u < p in float32,
+// which is exact, as bernoulli's sign bit of u − p is: the draws are the
+// same.
+func bernoulliVec[T Float](spin bool, m, u, s []T) int {
+	s32, ok := any(s).([]float32)
+	if !ok || !simd.OK || len(s) < 8 {
+		return 0
+	}
+	a, sc, hi, lo := float32(0), float32(1), float32(1), float32(0)
+	if spin { // p = (1+m)/2, draw ±1
+		a, sc, hi, lo = 1, 0.5, 2, 1
+	}
+	simd.Bernoulli(s32, any(m).([]float32)[:len(s)], any(u).([]float32)[:len(s)], a, sc, hi, lo)
+	return len(s) &^ 7
 }
 
 // workspace holds per-worker scratch buffers of one op, kept between steps

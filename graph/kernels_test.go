@@ -318,3 +318,88 @@ func TestConvWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmSplit checks gemmSplit against the definition in float64 with
+// three workers, for every transpose and for shapes it splits by rows
+// (m ≥ n) and by columns (m < n), each large enough to be split.
+func TestGemmSplit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	for _, s := range [][3]int{{300, 40, 200}, {24, 700, 300}, {64, 10, 6000}, {10, 512, 2000}} {
+		m, n, k := s[0], s[1], s[2]
+		long, short := max(m, n), min(m, n)
+		if p := min(workers(long), max(1, long*(short*k/64)/grain)); p < 2 {
+			t.Fatalf("%v: split into %d pieces, want several", s, p)
+		}
+		rng := rand.New(rand.NewPCG(uint64(m), uint64(n)))
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+				lda, ldb := k, n
+				if tA {
+					lda = m
+				}
+				if tB {
+					ldb = k
+				}
+				c := make([]float64, m*n)
+				gemmSplit(tA, tB, m, n, k, a, lda, b, ldb, c)
+				for i := range m {
+					for j := range n {
+						var want float64
+						for p := range k {
+							ai, bi := i*lda+p, p*ldb+j
+							if tA {
+								ai = p*lda + i
+							}
+							if tB {
+								bi = j*ldb + p
+							}
+							want += a[ai] * b[bi]
+						}
+						if got := c[i*n+j]; math.Abs(got-want) > 1e-9 {
+							t.Fatalf("%v tA=%t tB=%t: C[%d,%d] = %g, want %g", s, tA, tB, i, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestInterleaveRows checks deinterleaveRows and interleaveRows in float32
+// (vector kernel where the width is a multiple of 4) against the
+// definition, and that interleaving the halves back restores the rows and
+// leaves the values between them alone.
+func TestInterleaveRows(t *testing.T) {
+	for _, c := range [][2]int{{1, 4}, {3, 8}, {12, 12}, {4, 4}, {2, 13}, {5, 1}} {
+		rows, width := c[0], c[1]
+		stride := 2*width + 3
+		src := make([]float32, (rows-1)*stride+2*width)
+		for i := range src {
+			src[i] = float32(i) + 0.5
+		}
+		d0, d1 := make([]float32, rows*width), make([]float32, rows*width)
+		deinterleaveRows(d0, d1, src, rows, width, stride)
+		for i := range rows {
+			for j := range width {
+				if d0[i*width+j] != src[i*stride+2*j] || d1[i*width+j] != src[i*stride+2*j+1] {
+					t.Fatalf("%d×%d: row %d, column %d: halves %g, %g; want %g, %g", rows, width, i, j, d0[i*width+j], d1[i*width+j], src[i*stride+2*j], src[i*stride+2*j+1])
+				}
+			}
+		}
+		back := make([]float32, len(src))
+		for i := range back {
+			back[i] = -1
+		}
+		interleaveRows(back, d0, d1, rows, width, stride)
+		for i, v := range back {
+			want := src[i]
+			if i%stride >= 2*width {
+				want = -1 // between the rows: untouched
+			}
+			if v != want {
+				t.Fatalf("%d×%d: interleaved [%d] = %g, want %g", rows, width, i, v, want)
+			}
+		}
+	}
+}

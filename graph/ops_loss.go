@@ -438,6 +438,7 @@ func bernoulliKernel[T Float](op *bernoulliOp, s []T, in []G.Value) {
 // exactly when u < p. The draw is split across cores.
 func bernoulli[T Float](spin bool, m, u, s []T) {
 	chunks(len(m), 1, func(_, lo, hi int) {
+		lo += bernoulliVec(spin, m[lo:hi], u[lo:hi], s[lo:hi])
 		for i := lo; i < hi; i++ {
 			p := m[i]
 			if spin {

@@ -16,6 +16,8 @@ func TestAdamKeras(t *testing.T) {
 		{"one step", 1e-3, []float32{0.5, -1, 2}, []float32{0.1, -0.2, 0}, 1},
 		{"three steps", 1e-2, []float32{1, 2}, []float32{3, -4}, 3},
 		{"large gradient", 1e-3, []float32{0}, []float32{1e6}, 2},
+		// 21 values: two groups of eight for the vector kernel, five after.
+		{"vector and tail", 1e-3, spread(21, 0.5), spread(21, -0.03), 4},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,6 +51,18 @@ func TestAdamKeras(t *testing.T) {
 	}
 }
 
+// spread returns n values from a·1 to a·n with alternating signs.
+func spread(n int, a float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = a * float32(i+1)
+		if i%2 == 1 {
+			s[i] = -s[i]
+		}
+	}
+	return s
+}
+
 // TestAdamNilGradient leaves a parameter without gradient untouched.
 func TestAdamNilGradient(t *testing.T) {
 	a := NewAdam(1e-3, []int{2, 1})
@@ -64,5 +78,21 @@ func TestAdamNilGradient(t *testing.T) {
 	}
 	if err := a.Step([][]float32{w0}, [][]float32{nil}); err == nil {
 		t.Error("mismatched parameter count accepted")
+	}
+}
+
+// BenchmarkAdam times one Adam step over the paper's dense net's
+// parameters (784·512 + 512·512 + 512·10 weights and their biases).
+func BenchmarkAdam(b *testing.B) {
+	sizes := []int{784 * 512, 512, 512 * 512, 512, 512 * 10, 10, 784}
+	a := NewAdam(1e-3, sizes)
+	var params, grads [][]float32
+	for _, n := range sizes {
+		params, grads = append(params, make([]float32, n)), append(grads, spread(n, 1e-6))
+	}
+	for range b.N {
+		if err := a.Step(params, grads); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -7,12 +7,17 @@
 //	go run -tags openblas ./cmd/bench -model cnn -cpuprofile /tmp/bench   # then go tool pprof -top
 //	for n in 1 2 4 8 16; do go run ./cmd/bench -model cnn -threads $n -json; done   # scaling
 //	go run ./cmd/bench -model cnn -conv im2col   # without Winograd
+//	go run ./cmd/bench -model cnn -objective none -sample=false -draws 200   # Monte-Carlo forward chain alone
 //
 // A training step is what train does per batch: SetBatch, DrawNoise, one
 // run of the graph (forward chain, reverse chain, loss and all gradients),
 // then an Adam update (train.Adam) of every parameter. Sampling is the
 // paper's "layer" mode: a generator graph from the class layer down to the
-// image that draws layer d−1 (graph.NewGenerator).
+// image that draws layer d−1 (graph.NewGenerator). The Monte-Carlo row is
+// the forward chain that cmd/approx runs: graph.NewForward with
+// MonteCarlo inference, every hidden layer drawn, on a batch of
+// max(1, batch/draws) images each repeated -draws times; its throughput is
+// in images·draws (rows) per second.
 //
 // Every configuration runs in a fresh child process of this command, so that
 // its peak resident set size (VmHWM of /proc/self/status) is its own. Each
@@ -50,10 +55,11 @@ import (
 // Result is one measured configuration, one element of the -json output.
 type Result struct {
 	Model     string  `json:"model"`
-	Objective string  `json:"objective"` // an objective, or "sample-layer" for sampling
-	Batch     int     `json:"batch"`
-	ImgPerS   float64 `json:"img_per_s"`   // median over the repeats
-	MsPerStep float64 `json:"ms_per_step"` // median over the repeats
+	Objective string  `json:"objective"`       // an objective, "sample-layer" for sampling or "forward-mc" for the Monte-Carlo forward chain
+	Batch     int     `json:"batch"`           // rows of a graph run: images, or images·draws for forward-mc
+	Draws     int     `json:"draws,omitempty"` // forward-mc: draws per image
+	ImgPerS   float64 `json:"img_per_s"`       // median over the repeats
+	MsPerStep float64 `json:"ms_per_step"`     // median over the repeats
 	// CPUMsPerStep is the process's CPU time (user and system) per step,
 	// median over the repeats: on a busy machine it says what a step
 	// costs better than wall time does.
@@ -75,9 +81,14 @@ type config struct {
 	Profile          string // CPU profile file, or ""
 	Threads          int    // GOMAXPROCS of the child; 0 leaves Go's default
 	Conv             string // convolution algorithm
+	Draws            int    // forward-mc: draws per image
 }
 
-const sampleObjective = "sample-layer"
+// The two rows that are not training steps.
+const (
+	sampleObjective = "sample-layer"
+	mcObjective     = "forward-mc"
+)
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -93,12 +104,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			"MNIST-sized input, each configuration in a child process of its own.")
 	fs := c.Flags
 	model := fs.String("model", "all", "dense, cnn or all")
-	objective := fs.String("objective", "all", "discriminative, generative, generative-sampled, or all (comma-separated list allowed)")
+	objective := fs.String("objective", "all", "discriminative, generative, generative-sampled, all, or none (comma-separated list allowed)")
 	batch := fs.Int("batch", 64, "batch size")
 	warmup := fs.Int("warmup", 3, "untimed steps before timing")
 	repeats := fs.Int("repeats", 5, "timed repeats; the median is reported")
 	steps := fs.Int("steps", 0, "steps per repeat (0: about 1 s of work, at least 2)")
 	sample := fs.Bool("sample", true, "also measure sampling throughput (layer mode, batch -batch)")
+	mc := fs.Bool("mc", true, "also measure the Monte-Carlo forward chain of cmd/approx (images·draws per second)")
+	draws := fs.Int("draws", 16, "draws per image of the Monte-Carlo forward chain (-mc)")
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
 	seed := fs.Uint64("seed", 1, "seed of parameters, data and noise")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps of each configuration to `prefix`-model-objective.pprof")
@@ -113,7 +126,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if *child != "" {
 			return runChild(*child, stdout)
 		}
-		cfgs, err := configs(*model, *objective, *sample)
+		cfgs, err := configs(*model, *objective, *sample, *mc)
 		if err != nil {
 			return &cli.UsageError{Err: err}
 		}
@@ -124,12 +137,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cli.Usagef("-repeats %d: want at least 1", *repeats)
 		case *warmup < 0 || *steps < 0 || *threads < 0:
 			return cli.Usagef("-warmup, -steps and -threads must not be negative")
+		case *draws < 1 || *draws > maxBatch:
+			return cli.Usagef("-draws %d: want 1…%d", *draws, maxBatch)
 		}
 		if _, err := graph.ParseConvAlgorithm(*conv); err != nil {
 			return &cli.UsageError{Err: err}
 		}
 		for i := range cfgs {
 			cfgs[i].Threads, cfgs[i].Conv = *threads, *conv
+			if cfgs[i].Objective == mcObjective {
+				cfgs[i].Draws = *draws
+			}
 		}
 		self, err := os.Executable()
 		if err != nil {
@@ -160,6 +178,10 @@ func measureAll(self string, cfgs []config, batch, warmup, repeats, steps int, s
 		}
 		fmt.Fprintf(stdout, "BLAS %s, GOMAXPROCS %d, conv %s, batch %d, median of %d repeats after %d warm-up steps\n",
 			graph.BLAS, procs, cfgs[0].Conv, batch, repeats, warmup)
+		if i := slices.IndexFunc(cfgs, func(c config) bool { return c.Objective == mcObjective }); i >= 0 {
+			d := cfgs[i].Draws
+			fmt.Fprintf(stdout, "forward-mc: %d images × %d draws a run, img/s counts images·draws\n", max(1, batch/d), d)
+		}
 		fmt.Fprintf(stdout, "%-6s %-19s %10s %10s %12s %10s\n", "model", "objective", "img/s", "ms/step", "cpu ms/step", "peak MB")
 	}
 	var results []Result
@@ -180,8 +202,9 @@ func measureAll(self string, cfgs []config, batch, warmup, repeats, steps int, s
 	return results, nil
 }
 
-// configs expands the -model and -objective flags.
-func configs(model, objective string, sample bool) ([]config, error) {
+// configs expands the -model and -objective flags and adds the sampling
+// and Monte-Carlo rows.
+func configs(model, objective string, sample, mc bool) ([]config, error) {
 	ms := []string{"dense", "cnn"}
 	if model != "all" {
 		ms = strings.Split(model, ",")
@@ -192,7 +215,11 @@ func configs(model, objective string, sample bool) ([]config, error) {
 		}
 	}
 	objs := []string{"discriminative", "generative", "generative-sampled"}
-	if objective != "all" {
+	switch objective {
+	case "all":
+	case "none":
+		objs = nil
+	default:
 		objs = strings.Split(objective, ",")
 		for _, o := range objs {
 			if _, err := graph.ParseObjective(o); err != nil {
@@ -208,6 +235,12 @@ func configs(model, objective string, sample bool) ([]config, error) {
 		if sample {
 			cs = append(cs, config{Model: m, Objective: sampleObjective})
 		}
+		if mc {
+			cs = append(cs, config{Model: m, Objective: mcObjective})
+		}
+	}
+	if len(cs) == 0 {
+		return nil, fmt.Errorf("nothing to measure: -objective none with -sample=false and -mc=false")
 	}
 	return cs, nil
 }
@@ -273,9 +306,13 @@ func measure(c config) (Result, error) {
 		return Result{}, err
 	}
 	var step func() error
-	if c.Objective == sampleObjective {
+	rows := c.Batch
+	switch c.Objective {
+	case sampleObjective:
 		step, err = sampler(p, c)
-	} else {
+	case mcObjective:
+		step, rows, err = mcForward(p, c)
+	default:
 		step, err = trainer(p, c)
 	}
 	if err != nil {
@@ -314,7 +351,7 @@ func measure(c config) (Result, error) {
 			}
 		}
 		sec := time.Since(t0).Seconds()
-		rates = append(rates, float64(steps*c.Batch)/sec)
+		rates = append(rates, float64(steps*rows)/sec)
 		ms = append(ms, 1000*sec/float64(steps))
 		cpu = append(cpu, (cpuTime()-c0).Seconds()*1000/float64(steps))
 	}
@@ -323,7 +360,7 @@ func measure(c config) (Result, error) {
 		return Result{}, err
 	}
 	return Result{
-		Model: c.Model, Objective: c.Objective, Batch: c.Batch,
+		Model: c.Model, Objective: c.Objective, Batch: rows, Draws: c.Draws,
 		ImgPerS: median(rates), MsPerStep: median(ms), CPUMsPerStep: median(cpu), Repeats: rates,
 		PeakRSSMB: peak, BLAS: graph.BLAS, Procs: runtime.GOMAXPROCS(0), Conv: conv.String(),
 	}, nil
@@ -388,6 +425,39 @@ func sampler(p *graph.Params, c config) (func() error, error) {
 		gen.DrawNoise(rng)
 		return gen.Run()
 	}, nil
+}
+
+// mcForward returns one run of the Monte-Carlo forward chain as cmd/approx
+// runs it, and its rows: max(1, batch/draws) synthetic images, each
+// repeated draws times, set as the input, fresh noise for every drawn
+// layer, one run of the graph.
+func mcForward(p *graph.Params, c config) (func() error, int, error) {
+	per := max(1, c.Batch/c.Draws)
+	f, err := graph.NewForward(p, per*c.Draws, graph.MonteCarlo)
+	if err != nil {
+		return nil, 0, err
+	}
+	set := data.Synthetic(per, p.Classes, p.Input.H, int64(c.Seed))
+	it := data.NewIterator(set, per, int64(c.Seed), false)
+	images, _, ok := it.Next()
+	if !ok {
+		return nil, 0, fmt.Errorf("empty synthetic set")
+	}
+	size := p.Input.Size()
+	rows := make([]float32, 0, per*c.Draws*size)
+	for i := range per {
+		for range c.Draws {
+			rows = append(rows, images[i*size:(i+1)*size]...)
+		}
+	}
+	rng := rand.New(rand.NewPCG(c.Seed, 4))
+	return func() error {
+		if err := f.SetImages(rows); err != nil {
+			return err
+		}
+		f.DrawNoise(rng)
+		return f.Run()
+	}, per * c.Draws, nil
 }
 
 // cpuTime is the CPU time (user and system) this process has used so far.

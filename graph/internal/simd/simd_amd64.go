@@ -86,3 +86,27 @@ func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n i
 //
 //go:noescape
 func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+
+// Bernoulli draws dst[i] = (hi if u[i] < p else 0) − lo with p = (m[i] + a)·s,
+// for the first len(dst) rounded down to a multiple of 8 elements: a
+// {0,1} unit (a = 0, s = 1, hi = 1, lo = 0) or a ±1 unit (a = 1, s = ½,
+// hi = 2, lo = 1) drawn from its mean m with uniform noise u. m and u must
+// be at least as long as dst.
+//
+//go:noescape
+func Bernoulli(dst, m, u []float32, a, s, hi, lo float32)
+
+// DeinterleaveRows splits rows rows of 2·width values, stride apart in src,
+// into their even and odd entries: d0[i·width+j] = src[i·stride+2j] and
+// d1[i·width+j] = src[i·stride+2j+1]. width must be a multiple of 4; it
+// does not check bounds.
+//
+//go:noescape
+func DeinterleaveRows(d0, d1, src []float32, rows, width, stride int)
+
+// InterleaveRows is the adjoint of DeinterleaveRows, as stores:
+// dst[i·stride+2j] = s0[i·width+j], dst[i·stride+2j+1] = s1[i·width+j].
+// width must be a multiple of 4; it does not check bounds.
+//
+//go:noescape
+func InterleaveRows(dst, s0, s1 []float32, rows, width, stride int)

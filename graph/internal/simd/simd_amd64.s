@@ -514,3 +514,149 @@ lane:
 done:
 	VZEROUPPER
 	RET
+
+// func Bernoulli(dst, m, u []float32, a, s, hi, lo float32)
+TEXT ·Bernoulli(SB), NOSPLIT, $0-88
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         m_base+24(FP), SI
+	MOVQ         u_base+48(FP), DX
+	SHRQ         $3, CX
+	JZ           bdone
+	VBROADCASTSS a+72(FP), Y10
+	VBROADCASTSS s+76(FP), Y11
+	VBROADCASTSS hi+80(FP), Y12
+	VBROADCASTSS lo+84(FP), Y13
+
+bloop:
+	VMOVUPS (SI), Y0
+	VADDPS  Y10, Y0, Y0
+	VMULPS  Y11, Y0, Y0     // p = (m + a)·s
+	VMOVUPS (DX), Y1
+	VCMPPS  $1, Y0, Y1, Y2  // u < p
+	VANDPS  Y12, Y2, Y2
+	VSUBPS  Y13, Y2, Y2     // hi or 0, less lo
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     bloop
+	VZEROUPPER
+
+bdone:
+	RET
+
+// func DeinterleaveRows(d0, d1, src []float32, rows, width, stride int)
+TEXT ·DeinterleaveRows(SB), NOSPLIT, $0-96
+	MOVQ  d0_base+0(FP), DI
+	MOVQ  d1_base+24(FP), R8
+	MOVQ  src_base+48(FP), SI
+	MOVQ  rows+72(FP), R9
+	MOVQ  width+80(FP), R10
+	MOVQ  stride+88(FP), R11
+	SHLQ  $2, R11
+	TESTQ R9, R9
+	JZ    ddone
+
+drow:
+	MOVQ SI, AX
+	MOVQ R10, CX
+
+d8:
+	CMPQ    CX, $8
+	JL      d4
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2 // even entries, in 64-bit pairs 0, 2, 1, 3
+	VSHUFPS $0xDD, Y1, Y0, Y3 // odd entries, likewise
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (R8)
+	ADDQ    $64, AX
+	ADDQ    $32, DI
+	ADDQ    $32, R8
+	SUBQ    $8, CX
+	JMP     d8
+
+d4:
+	CMPQ    CX, $4
+	JL      dnext
+	VMOVUPS (AX), X0
+	VMOVUPS 16(AX), X1
+	VSHUFPS $0x88, X1, X0, X2
+	VSHUFPS $0xDD, X1, X0, X3
+	VMOVUPS X2, (DI)
+	VMOVUPS X3, (R8)
+	ADDQ    $32, AX
+	ADDQ    $16, DI
+	ADDQ    $16, R8
+	SUBQ    $4, CX
+	JMP     d4
+
+dnext:
+	ADDQ R11, SI
+	DECQ R9
+	JNZ  drow
+	VZEROUPPER
+
+ddone:
+	RET
+
+// func InterleaveRows(dst, s0, s1 []float32, rows, width, stride int)
+TEXT ·InterleaveRows(SB), NOSPLIT, $0-96
+	MOVQ  dst_base+0(FP), DI
+	MOVQ  s0_base+24(FP), SI
+	MOVQ  s1_base+48(FP), R8
+	MOVQ  rows+72(FP), R9
+	MOVQ  width+80(FP), R10
+	MOVQ  stride+88(FP), R11
+	SHLQ  $2, R11
+	TESTQ R9, R9
+	JZ    idone
+
+irow:
+	MOVQ DI, AX
+	MOVQ R10, CX
+
+i8:
+	CMPQ       CX, $8
+	JL         i4
+	VMOVUPS    (SI), Y0
+	VMOVUPS    (R8), Y1
+	VUNPCKLPS  Y1, Y0, Y2 // a0 b0 a1 b1 | a4 b4 a5 b5
+	VUNPCKHPS  Y1, Y0, Y3 // a2 b2 a3 b3 | a6 b6 a7 b7
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VMOVUPS    Y4, (AX)
+	VMOVUPS    Y5, 32(AX)
+	ADDQ       $64, AX
+	ADDQ       $32, SI
+	ADDQ       $32, R8
+	SUBQ       $8, CX
+	JMP        i8
+
+i4:
+	CMPQ      CX, $4
+	JL        inext
+	VMOVUPS   (SI), X0
+	VMOVUPS   (R8), X1
+	VUNPCKLPS X1, X0, X2
+	VUNPCKHPS X1, X0, X3
+	VMOVUPS   X2, (AX)
+	VMOVUPS   X3, 16(AX)
+	ADDQ      $32, AX
+	ADDQ      $16, SI
+	ADDQ      $16, R8
+	SUBQ      $4, CX
+	JMP       i4
+
+inext:
+	ADDQ R11, DI
+	DECQ R9
+	JNZ  irow
+	VZEROUPPER
+
+idone:
+	RET

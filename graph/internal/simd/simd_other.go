@@ -54,3 +54,16 @@ func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n i
 func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int) {
 	panic("simd: no kernels on this platform")
 }
+
+// Bernoulli is not available here; callers check OK first.
+func Bernoulli(dst, m, u []float32, a, s, hi, lo float32) { panic("simd: no kernels on this platform") }
+
+// DeinterleaveRows is not available here; callers check OK first.
+func DeinterleaveRows(d0, d1, src []float32, rows, width, stride int) {
+	panic("simd: no kernels on this platform")
+}
+
+// InterleaveRows is not available here; callers check OK first.
+func InterleaveRows(dst, s0, s1 []float32, rows, width, stride int) {
+	panic("simd: no kernels on this platform")
+}
