@@ -168,3 +168,18 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryExperimentChecks: every registered experiment, the paper's and
+// the ablations (and a new file's), is a valid set of training settings —
+// its schedule, draw gradient, initialisation and sizes included — so that
+// a slip in a declaration fails here rather than when a run starts.
+func TestEveryExperimentChecks(t *testing.T) {
+	for _, e := range models.Experiments() {
+		t.Run(e.Name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "run")
+			if _, err := parse(cli.New("train-x", "", ""), e.Name, []string{"-out", out}, io.Discard); err != nil {
+				t.Errorf("experiment %s: %v", e.Name, err)
+			}
+		})
+	}
+}
