@@ -29,8 +29,12 @@
 // forward layer k (eq. 22 for k = d−1); and the per-unit BCE of one
 // reverse layer, −log q(x^k | x^{k+1}), with x^k drawn from the forward
 // chain. A forward layer is drawn once per graph and shared by every term
-// that draws it ([Net.Draws]; [Net.DrawNoise] fills the noise). With
-// Config.Grad, gradients come from Gorgonia's Grad over the ops below.
+// that draws it ([Net.Draws]; [Net.DrawNoise] fills the noise);
+// Config.Draws = K draws it K times per image, and the terms that read the
+// draw average over them. With Config.Grad, gradients come from Gorgonia's
+// Grad over the ops below. A draw passes no gradient, as eq. (22) has it,
+// unless Config.DrawGradient is [StraightThrough]: then ∂x^k/∂x̄^k = 1 and
+// the reverse terms also train the forward layers that make the draw.
 //
 // [NewGenerator] builds the reverse chain alone, from the class layer or
 // any hidden layer, drawing the layers it is told to: the paper's sampling
@@ -54,7 +58,8 @@
 //   - softmax with cross-entropy, and sigmoid with the BCE of eq. (21)–(22),
 //     each fused into one pass, its gradient an op of its own that reads the
 //     logits and targets;
-//   - the seeded Bernoulli draw, which passes no gradient.
+//   - the seeded Bernoulli draw, which passes no gradient, or its gradient
+//     unchanged to the mean when straight through.
 //
 // Float32 GEMMs use OpenBLAS with the build tag openblas, else an AVX2
 // kernel in Go assembly (internal/simd) where the CPU has it.
