@@ -374,8 +374,12 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 // as an uninterrupted one. The constant schedule gives the base rate
 // exactly (×1).
 func (t *trainer) lr(iteration int) float64 {
-	return t.cfg.LR * t.cfg.Schedule.Multiplier(iteration, t.train.N/t.cfg.Batch, t.cfg.Epochs)
+	return t.cfg.LR * t.cfg.Schedule.Multiplier(iteration, t.stepsPerEpoch(), t.cfg.Epochs)
 }
+
+// stepsPerEpoch is the number of full batches in an epoch (a short last
+// batch is not trained on).
+func (t *trainer) stepsPerEpoch() int { return t.train.N / t.cfg.Batch }
 
 // trainStep runs one training step on a batch and records its figures.
 func (t *trainer) trainStep(images []float32, labels []uint8) error {
@@ -580,7 +584,7 @@ func (t *trainer) restore(s *savedState) error {
 			return fmt.Errorf("-resume: %s belongs to run %s, but %s names run %s: the file was copied from another run folder", path, s.State.RunID, filepath.Join(t.cfg.Out, checkpoint.JSONName), id)
 		}
 	}
-	steps := t.train.N / t.cfg.Batch
+	steps := t.stepsPerEpoch()
 	st := s.State
 	switch {
 	case st.Epoch < 0 || st.Step < 0 || st.Iteration < 0 || st.LastEval < 0 || st.LastEval > st.Iteration:

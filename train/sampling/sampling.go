@@ -6,11 +6,12 @@ package sampling
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 
 	"dcim/graph"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // Mode is how the reverse chain is run from the class down.
@@ -297,24 +298,18 @@ func (t *Tableau) Stats() []ClassStats {
 	return out
 }
 
-// pixelStd is the standard deviation of each pixel over the images idx,
-// averaged over the pixels. Both passes sum in float64, so identical
-// images give exactly 0.
+// pixelStd is the (population) standard deviation of each pixel over the
+// images idx, averaged over the pixels; identical images give exactly 0.
 func (t *Tableau) pixelStd(idx []int) float64 {
 	size := t.C * t.H * t.W
-	n := float64(len(idx))
+	col := make([]float64, len(idx))
 	total := 0.0
 	for j := range size {
-		sum := 0.0
-		for _, i := range idx {
-			sum += float64(t.Images[i*size+j])
+		for k, i := range idx {
+			col[k] = float64(t.Images[i*size+j])
 		}
-		mean, ss := sum/n, 0.0
-		for _, i := range idx {
-			d := float64(t.Images[i*size+j]) - mean
-			ss += d * d
-		}
-		total += math.Sqrt(ss / n)
+		_, std := stat.PopMeanStdDev(col, nil)
+		total += std
 	}
 	return total / float64(size)
 }
