@@ -24,7 +24,8 @@ var drawCases = []drawCase{
 }
 
 // runNet builds cfg on p, feeds the tiny batch and the noise of each drawn
-// layer from fill, runs it, and returns the loss and the gradients.
+// layer from fill (nil: DrawNoise from a fixed stream), runs it, and
+// returns the loss and the gradients.
 func runNet(t *testing.T, p *Params, cfg Config, fill func(k int, noise []float64)) (*Net, float64, [][]float64) {
 	t.Helper()
 	net, err := New(p, cfg)
@@ -36,8 +37,12 @@ func runNet(t *testing.T, p *Params, cfg Config, fill func(k int, noise []float6
 	if err := net.SetBatch(img, lab); err != nil {
 		t.Fatal(err)
 	}
-	for k, noise := range net.Noise {
-		fill(k, noise.Value().Data().([]float64))
+	if fill == nil {
+		net.DrawNoise(rand.New(rand.NewPCG(5, 6)))
+	} else {
+		for k, noise := range net.Noise {
+			fill(k, noise.Value().Data().([]float64))
+		}
 	}
 	if err := net.Run(); err != nil {
 		t.Fatal(err)

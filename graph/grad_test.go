@@ -63,27 +63,7 @@ func TestGradientCheck(t *testing.T) {
 						t.Fatal(err)
 					}
 					randomize(p, 3)
-					net, err := New(p, Config{Objective: obj, Lambda: 0.7, Batch: 3, Grad: true, Inference: inf})
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer net.Close()
-					img, lab := tinyBatch(3, a.in, 3, 4)
-					if err := net.SetBatch(img, lab); err != nil {
-						t.Fatal(err)
-					}
-					net.DrawNoise(rand.New(rand.NewPCG(5, 6)))
-					if err := net.Run(); err != nil {
-						t.Fatal(err)
-					}
-					var analytic [][]float64
-					for i, gnode := range net.Grads {
-						if gnode == nil {
-							analytic = append(analytic, make([]float64, p.Tensors()[i].Len()))
-							continue
-						}
-						analytic = append(analytic, append([]float64(nil), gnode.Value().Data().([]float64)...))
-					}
+					net, _, analytic := runNet(t, p, Config{Objective: obj, Lambda: 0.7, Batch: 3, Grad: true, Inference: inf}, nil)
 					loss := func() float64 {
 						if err := net.Run(); err != nil {
 							t.Fatal(err)
