@@ -452,11 +452,56 @@ func bernoulliVec[T Float](spin bool, m, u, s []T) int {
 	return len(s) &^ 7
 }
 
-// workspace holds per-worker scratch buffers of one op, kept between steps
-// so that a training step allocates nothing in steady state.
+// workspace holds per-worker scratch buffers of a kernel, kept between
+// calls so that a training step allocates nothing in steady state. A kernel
+// overwrites (or clears) every part of its scratch that it reads.
 type workspace[T Float] struct {
 	mu   sync.Mutex
 	bufs [][]T
+}
+
+// scratch lends the ops their workspaces for the length of one call. A
+// graph runs its ops one at a time, so one workspace, grown to the largest
+// op's need, serves every op of every graph: a CNN training step and its
+// evaluation graph share the 30 MB of the largest convolution's scratch
+// instead of holding 150 MB, one workspace per convolution op. Graphs run
+// at once from several goroutines each borrow a workspace of their own.
+type scratch[T Float] struct {
+	mu   sync.Mutex
+	free []*workspace[T]
+}
+
+var (
+	scratch32 scratch[float32]
+	scratch64 scratch[float64]
+)
+
+// borrow takes a workspace from the pool of T (a new one when all are
+// lent); giveBack returns it.
+func borrow[T Float]() *workspace[T] {
+	p := scratchOf[T]()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		ws := p.free[n-1]
+		p.free = p.free[:n-1]
+		return ws
+	}
+	return new(workspace[T])
+}
+
+func giveBack[T Float](ws *workspace[T]) {
+	p := scratchOf[T]()
+	p.mu.Lock()
+	p.free = append(p.free, ws)
+	p.mu.Unlock()
+}
+
+func scratchOf[T Float]() *scratch[T] {
+	if p, ok := any(&scratch32).(*scratch[T]); ok {
+		return p
+	}
+	return any(&scratch64).(*scratch[T])
 }
 
 func (ws *workspace[T]) get(workers, size int) [][]T {

@@ -264,8 +264,6 @@ type biasSumOp struct {
 	zDims  int
 	bShape tensor.Shape
 	out    output
-	ws32   workspace[float32]
-	ws64   workspace[float64]
 }
 
 func (op *biasSumOp) Arity() int { return 1 }
@@ -277,12 +275,13 @@ func (op *biasSumOp) Do(in ...G.Value) (G.Value, error) {
 	return doFloat(op, op.out.get(in[0].Dtype(), op.bShape), in, biasSumKernel32, biasSumKernel64)
 }
 
-func biasSumKernel32(op *biasSumOp, db []float32, in []G.Value) {
-	biasSum(floats[float32](in[0]), db, rows(in[0].Shape()), &op.ws32)
-}
+func biasSumKernel32(op *biasSumOp, db []float32, in []G.Value) { biasSumKernel(db, in) }
+func biasSumKernel64(op *biasSumOp, db []float64, in []G.Value) { biasSumKernel(db, in) }
 
-func biasSumKernel64(op *biasSumOp, db []float64, in []G.Value) {
-	biasSum(floats[float64](in[0]), db, rows(in[0].Shape()), &op.ws64)
+func biasSumKernel[T Float](db []T, in []G.Value) {
+	ws := borrow[T]()
+	defer giveBack(ws)
+	biasSum(floats[T](in[0]), db, rows(in[0].Shape()), ws)
 }
 
 // biasSum sums dz (N×B×S, n rows) over N and S into db (B values), each

@@ -189,8 +189,6 @@ type convOp struct {
 	kind convKind
 	g    ConvGeom
 	out  output
-	ws32 workspace[float32]
-	ws64 workspace[float64]
 }
 
 func newConv(kind convKind, g ConvGeom) *convOp { return &convOp{kind: kind, g: g} }
@@ -240,11 +238,13 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	return doFloat(op, op.out.get(in[0].Dtype(), shape), in, convKernel32, convKernel64)
 }
 
-func convKernel32(op *convOp, out []float32, in []G.Value) { runConv(op, in, out, &op.ws32) }
-func convKernel64(op *convOp, out []float64, in []G.Value) { runConv(op, in, out, &op.ws64) }
+func convKernel32(op *convOp, out []float32, in []G.Value) { runConv(op, in, out) }
+func convKernel64(op *convOp, out []float64, in []G.Value) { runConv(op, in, out) }
 
-func runConv[T Float](op *convOp, in []G.Value, out []T, ws *workspace[T]) {
+func runConv[T Float](op *convOp, in []G.Value, out []T) {
 	g, a, b := op.g, floats[T](in[0]), floats[T](in[1])
+	ws := borrow[T]()
+	defer giveBack(ws)
 	switch op.kind {
 	case convFwd:
 		convForward(g, a, b, out, ws)

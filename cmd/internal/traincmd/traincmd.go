@@ -9,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 
 	"dcim/cmd/internal/cli"
@@ -28,6 +30,7 @@ func Main(name, experiment string, args []string, stdout, stderr io.Writer) int 
 			"the field of the experiment it names. Ctrl-C (SIGINT), SIGTERM or SIGHUP saves\n"+
 			"a checkpoint; -resume continues the run.")
 	return c.Main(stderr, func() error {
+		collectSooner()
 		opts, err := parse(c, experiment, args, stdout)
 		if err != nil {
 			return err
@@ -41,6 +44,22 @@ func Main(name, experiment string, args []string, stdout, stderr io.Writer) int 
 		}
 		return err
 	})
+}
+
+// trainingGOGC is the garbage collector's target heap growth of a training
+// run, in percent. A run's live heap is nearly all buffers that every step
+// reuses, and a step leaves only tens of KB of garbage, so Go's default of
+// 100 would let the heap (and the RSS) grow to twice the live buffers over a
+// long run while collecting almost nothing; at 25 a collection still comes
+// only every few thousand steps.
+const trainingGOGC = 25
+
+// collectSooner sets the collector's target to trainingGOGC unless the
+// GOGC environment variable chooses one.
+func collectSooner() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(trainingGOGC)
+	}
 }
 
 // parse reads the flags over the experiment's settings and checks them.
