@@ -19,38 +19,34 @@ const kc = 256
 //go:noescape
 func kern6x16(k int, a, b, c *float32, ldc int)
 
-// kern8x32, kern12x32 and kern14x32 multiply a packed mr×k block of A
-// (a[p·mr+i]) by a packed k×32 panel of B (b[p·32+j]) with AVX-512 FMAs and
-// write the first rows rows of the product, in the columns whose bit is set
-// in mask, into C at c (rows ldc apart): added to C when add is set,
-// over it otherwise.
+// kern8x32 and kern8x16 are the AVX-512 micro-kernels: they compute
+// C[i, j] (+)= Σ_p a[i·ars + p·acs]·b[p·bcs + j] for i < rows ≤ 8 and the
+// j < 32 (16) whose bit is set in mask, C's rows ldc apart, added to C when
+// add is set and written over it otherwise. The strides let them read A
+// and B in place as well as packed.
 //
 //go:noescape
-func kern8x32(k int, a, b, c *float32, ldc, rows, mask int, add bool)
+func kern8x32(k int, a *float32, ars, acs int, b *float32, bcs int, c *float32, ldc, rows, mask int, add bool)
 
 //go:noescape
-func kern12x32(k int, a, b, c *float32, ldc, rows, mask int, add bool)
-
-//go:noescape
-func kern14x32(k int, a, b, c *float32, ldc, rows, mask int, add bool)
-
-// kern8x16 is kern8x32 on a packed k×16 panel of B (b[p·16+j]).
-//
-//go:noescape
-func kern8x16(k int, a, b, c *float32, ldc, rows, mask int, add bool)
+func kern8x16(k int, a *float32, ars, acs int, b *float32, bcs int, c *float32, ldc, rows, mask int, add bool)
 
 // A kernel is a micro-kernel with its tile: tile writes the mb×nb corner
-// (mb ≤ mr, nb ≤ nr) of the product of a packed mr×kb block of A and a
-// packed kb×nr panel of B into C at c, added to it when add is set. If
-// narrow is set, it does the same for a last panel of at most 16 columns,
-// packed 16 wide.
+// (mb ≤ mr, nb ≤ nr) of the product of an mr×kb block of A (a[i·ars +
+// p·acs]) and a kb×nr panel of B (b[p·bcs + j]) into C at c, added to it
+// when add is set. If narrow is set, it does the same for a last panel of
+// at most 16 columns, packed 16 wide. If inPlace is set, tile takes any
+// strides, so that full blocks of A (for alpha = 1) and full panels of B
+// (not transposed) need no packing; otherwise A comes packed (ars = 1,
+// acs = mr) and B too (bcs = nr).
 type kernel struct {
 	name         string
 	mr, nr       int
 	tile, narrow tileFunc
+	inPlace      bool
 }
 
-type tileFunc func(kb int, blk, panel *float32, c []float32, ldc, mb, nb int, add bool)
+type tileFunc func(kb int, a *float32, ars, acs int, b *float32, bcs int, c []float32, ldc, mb, nb int, add bool)
 
 // panel returns the width and the tile function of the panel of B that
 // holds nb of the columns.
@@ -61,20 +57,20 @@ func (kn *kernel) panel(nb int) (int, tileFunc) {
 	return kn.nr, kn.tile
 }
 
-// avx2 is the 6×16 AVX2/FMA kernel. It always adds, so edge tiles and
-// overwrites go through a 6×16 scratch tile.
-var avx2 = &kernel{name: "AVX2 6×16", mr: 6, nr: 16, tile: func(kb int, blk, panel *float32, c []float32, ldc, mb, nb int, add bool) {
+// avx2 is the 6×16 AVX2/FMA kernel on packed A and B. It always adds, so
+// edge tiles and overwrites go through a 6×16 scratch tile.
+var avx2 = &kernel{name: "AVX2 6×16", mr: 6, nr: 16, tile: func(kb int, a *float32, _, _ int, b *float32, _ int, c []float32, ldc, mb, nb int, add bool) {
 	if mb == 6 && nb == 16 {
 		if !add {
 			for i := range 6 {
 				clear(c[i*ldc : i*ldc+16])
 			}
 		}
-		kern6x16(kb, blk, panel, &c[0], ldc)
+		kern6x16(kb, a, b, &c[0], ldc)
 		return
 	}
 	var tile [6 * 16]float32
-	kern6x16(kb, blk, panel, &tile[0], 16)
+	kern6x16(kb, a, b, &tile[0], 16)
 	for i := range mb {
 		row := c[i*ldc : i*ldc+nb]
 		src := tile[i*16 : i*16+nb]
@@ -88,28 +84,17 @@ var avx2 = &kernel{name: "AVX2 6×16", mr: 6, nr: 16, tile: func(kb int, blk, pa
 	}
 }}
 
-// avx512 returns the mr×32 AVX-512 kernel k, with kern8x16 for narrow
-// panels: they write edge tiles themselves, masking the columns past nb and
+// avx512 is the 8×32 AVX-512 kernel, with the 8×16 one for narrow panels:
+// they write edge tiles themselves, masking the columns past nb and
 // stopping after mb rows.
-func avx512(name string, mr int, k func(int, *float32, *float32, *float32, int, int, int, bool)) *kernel {
-	tile := func(k func(int, *float32, *float32, *float32, int, int, int, bool)) tileFunc {
-		return func(kb int, blk, panel *float32, c []float32, ldc, mb, nb int, add bool) {
-			_ = c[(mb-1)*ldc+nb-1]
-			k(kb, blk, panel, &c[0], ldc, mb, 1<<nb-1, add)
-		}
-	}
-	kn := &kernel{name: name, mr: mr, nr: 32, tile: tile(k)}
-	if mr == 8 {
-		kn.narrow = tile(kern8x16)
-	}
-	return kn
-}
+var avx512 = &kernel{name: "AVX-512 8×32", mr: 8, nr: 32, tile: avx512Tile(kern8x32), narrow: avx512Tile(kern8x16), inPlace: true}
 
-var (
-	avx512x8  = avx512("AVX-512 8×32", 8, kern8x32)
-	avx512x12 = avx512("AVX-512 12×32", 12, kern12x32)
-	avx512x14 = avx512("AVX-512 14×32", 14, kern14x32)
-)
+func avx512Tile(k func(int, *float32, int, int, *float32, int, *float32, int, int, int, bool)) tileFunc {
+	return func(kb int, a *float32, ars, acs int, b *float32, bcs int, c []float32, ldc, mb, nb int, add bool) {
+		_ = c[(mb-1)*ldc+nb-1]
+		k(kb, a, ars, acs, b, bcs, &c[0], ldc, mb, 1<<nb-1, add)
+	}
+}
 
 // kern is the kernel Sgemm runs: AVX-512 where the CPU has it, unless the
 // environment sets DCIM_SGEMM=avx2, the AVX2 one otherwise.
@@ -117,7 +102,7 @@ var kern = pickKernel()
 
 func pickKernel() *kernel {
 	if cpu.X86.HasAVX512F && os.Getenv("DCIM_SGEMM") != "avx2" {
-		return avx512x8
+		return avx512
 	}
 	return avx2
 }
@@ -178,6 +163,9 @@ func sgemm(kn *kernel, tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 	}
 	mr, nr := kn.mr, kn.nr
 	mp, np := (m+mr-1)/mr, (n+nr-1)/nr
+	// Blocks of A and panels of B that the kernel reads in place are not
+	// packed; their slots in the buffer stay unused.
+	inA, inB := kn.inPlace && alpha == 1, kn.inPlace && !tB
 	kb0 := min(kc, k)
 	need := mp*mr*kb0 + np*nr*kb0
 	bufp := getPack(need)
@@ -187,16 +175,31 @@ func sgemm(kn *kernel, tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
 		add := p0 > 0 || beta != 0
-		packA(tA, a, lda, m, p0, kb, alpha, ap, mr)
-		packB(kn, tB, b, ldb, n, p0, kb, bp)
+		packA(tA, a, lda, m, p0, kb, alpha, ap, mr, inA)
+		packB(kn, tB, b, ldb, n, p0, kb, bp, inB)
 		for jp := range np {
 			j0 := jp * nr
 			nb := min(nr, n-j0)
-			_, tile := kn.panel(nb)
-			panel := &bp[jp*kb*nr]
+			w, tile := kn.panel(nb)
+			pb, bcs := &bp[jp*kb*nr], w
+			if inB && nb == w {
+				_ = b[(p0+kb-1)*ldb+j0+w-1]
+				pb, bcs = &b[p0*ldb+j0], ldb
+			}
 			for ip := range mp {
 				i0 := ip * mr
-				tile(kb, &ap[ip*kb*mr], panel, c[i0*ldc+j0:], ldc, min(mr, m-i0), nb, add)
+				mb := min(mr, m-i0)
+				pa, ars, acs := &ap[ip*kb*mr], 1, mr
+				switch {
+				case !inA || mb < mr:
+				case tA:
+					_ = a[(p0+kb-1)*lda+i0+mr-1]
+					pa, ars, acs = &a[p0*lda+i0], 1, lda
+				default:
+					_ = a[(i0+mr-1)*lda+p0+kb-1]
+					pa, ars, acs = &a[i0*lda+p0], lda, 1
+				}
+				tile(kb, pa, ars, acs, pb, bcs, c[i0*ldc+j0:], ldc, mb, nb, add)
 			}
 		}
 	}
@@ -222,11 +225,15 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) float32 {
 }
 
 // packA writes alpha·op(A)[0:m, p0:p0+kb] as blocks of mr rows, each block
-// p-major (ap[blk·kb·mr + p·mr + i]), padding the last block with zeros.
-func packA(tA bool, a []float32, lda, m, p0, kb int, alpha float32, ap []float32, mr int) {
+// p-major (ap[blk·kb·mr + p·mr + i]), padding the last block with zeros;
+// with inPlace, only a last block of fewer than mr rows.
+func packA(tA bool, a []float32, lda, m, p0, kb int, alpha float32, ap []float32, mr int, inPlace bool) {
 	for i0 := 0; i0 < m; i0 += mr {
 		blk := ap[(i0/mr)*kb*mr : (i0/mr+1)*kb*mr]
 		mb := min(mr, m-i0)
+		if inPlace && mb == mr {
+			continue
+		}
 		if mb < mr {
 			clear(blk)
 		}
@@ -252,10 +259,13 @@ func packA(tA bool, a []float32, lda, m, p0, kb int, alpha float32, ap []float32
 // last one as narrow as kn.panel allows), each panel p-major
 // (bp[panel·kb·nr + p·w + j] for a panel w wide), padding the last panel
 // with zeros.
-func packB(kn *kernel, tB bool, b []float32, ldb, n, p0, kb int, bp []float32) {
+func packB(kn *kernel, tB bool, b []float32, ldb, n, p0, kb int, bp []float32, inPlace bool) {
 	for j0 := 0; j0 < n; j0 += kn.nr {
 		nb := min(kn.nr, n-j0)
 		w, _ := kn.panel(nb)
+		if inPlace && nb == w {
+			continue
+		}
 		panel := bp[(j0/kn.nr)*kb*kn.nr:][:kb*w]
 		if nb < w {
 			clear(panel)

@@ -15,11 +15,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// kernels returns the micro-kernels this CPU can run.
+// kernels returns the micro-kernels this CPU can run, the AVX-512 one
+// also with A and B always packed.
 func kernels() []*kernel {
 	ks := []*kernel{avx2}
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, avx512x8, avx512x12, avx512x14)
+		packed := *avx512
+		packed.name, packed.inPlace = avx512.name+" packed", false
+		ks = append(ks, avx512, &packed)
 	}
 	return ks
 }
