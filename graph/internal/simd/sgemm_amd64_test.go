@@ -192,3 +192,24 @@ func threadTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestPickKernel checks the run-time choice: AVX-512 where the CPU has it
+// unless DCIM_SGEMM=avx2, and that Kernel names the choice.
+func TestPickKernel(t *testing.T) {
+	best := avx2
+	if cpu.X86.HasAVX512F {
+		best = avx512
+	}
+	for _, c := range []struct {
+		env  string
+		want *kernel
+	}{{"", best}, {"avx2", avx2}, {"avx512", best}} {
+		t.Setenv("DCIM_SGEMM", c.env)
+		if got := pickKernel(); got != c.want {
+			t.Errorf("DCIM_SGEMM=%q: %s, want %s", c.env, got.name, c.want.name)
+		}
+	}
+	if Kernel() != kern.name {
+		t.Errorf("Kernel() = %q, want %q", Kernel(), kern.name)
+	}
+}
