@@ -8,327 +8,178 @@
 //
 // for i < rows ≤ 8 and the j < 32 (16) whose bit is set in mask, C's rows
 // ldc apart, adding to C when add is set and writing over it otherwise.
-// The 8×32 tile sits in 16 zmm accumulators; each step p loads two zmm of
-// B and broadcasts the 8 values of A.
+// The tile sits in 16 (8) zmm accumulators, Z4–Z19; each step p loads the
+// 32 (16) values of B into Z0 (and Z1) and broadcasts the 8 of A.
+
+// ARGS loads the arguments: k in CX, A's rows 0–3 from SI and 4–7 from R10
+// (ars bytes apart: R11, 3·ars in R12), acs bytes in R13, B in DX, bcs
+// bytes in R14, C in DI, ldc bytes in R8, rows in R9 and the mask in K1
+// (columns 0–15) and K2 (16–31).
+#define ARGS \
+	MOVQ  k+0(FP), CX;      \
+	MOVQ  a+8(FP), SI;      \
+	MOVQ  ars+16(FP), R11;  \
+	SHLQ  $2, R11;          \
+	LEAQ  (R11)(R11*2), R12; \
+	LEAQ  (SI)(R11*4), R10; \
+	MOVQ  acs+24(FP), R13;  \
+	SHLQ  $2, R13;          \
+	MOVQ  b+32(FP), DX;     \
+	MOVQ  bcs+40(FP), R14;  \
+	SHLQ  $2, R14;          \
+	MOVQ  c+48(FP), DI;     \
+	MOVQ  ldc+56(FP), R8;   \
+	SHLQ  $2, R8;           \
+	MOVQ  rows+64(FP), R9;  \
+	MOVQ  mask+72(FP), AX;  \
+	KMOVW AX, K1;           \
+	SHRQ  $16, AX;          \
+	KMOVW AX, K2
+
+// A0–A7 address the 8 values of A at step p.
+#define A0 (SI)
+#define A1 (SI)(R11*1)
+#define A2 (SI)(R11*2)
+#define A3 (SI)(R12*1)
+#define A4 (R10)
+#define A5 (R10)(R11*1)
+#define A6 (R10)(R11*2)
+#define A7 (R10)(R12*1)
+
+// NEXTP moves A and B to step p+1 and loops while steps remain.
+#define NEXTP(label) \
+	ADDQ R13, SI;  \
+	ADDQ R13, R10; \
+	ADDQ R14, DX;  \
+	DECQ CX;       \
+	JNZ  label
+
+// FMA32 adds row a's value times Z0:Z1 into c0:c1.
+#define FMA32(a, c0, c1) \
+	VBROADCASTSS a, Z2;      \
+	VFMADD231PS  Z0, Z2, c0; \
+	VFMADD231PS  Z1, Z2, c1
+
+// PUT32 writes c0:c1 over a row of C, ADD32 adds them to it; PUT16 and
+// ADD16 do so for c0 alone.
+#define PUT32(c0, c1) \
+	VMOVUPS c0, K1, (DI); \
+	VMOVUPS c1, K2, 64(DI)
+
+#define ADD32(c0, c1) \
+	VMOVUPS.Z (DI), K1, Z0;   \
+	VMOVUPS.Z 64(DI), K2, Z1; \
+	VADDPS    Z0, c0, c0;     \
+	VADDPS    Z1, c1, c1;     \
+	PUT32(c0, c1)
+
+#define PUT16(c0) \
+	VMOVUPS c0, K1, (DI)
+
+#define ADD16(c0) \
+	VMOVUPS.Z (DI), K1, Z0; \
+	VADDPS    Z0, c0, c0;   \
+	PUT16(c0)
+
+// NEXTROW moves C to its next row, leaving once rows rows are written.
+#define NEXTROW \
+	DECQ R9;    \
+	JZ   done;  \
+	ADDQ R8, DI
+
+#define ZERO(z) VPXORD z, z, z
 
 // func kern8x32(k int, a *float32, ars, acs int, b *float32, bcs int, c *float32, ldc, rows, mask int, add bool)
 TEXT ·kern8x32(SB), NOSPLIT, $0-81
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ ars+16(FP), R11
-	SHLQ $2, R11
-	LEAQ (R11)(R11*2), R12
-	LEAQ (SI)(R11*4), R10
-	MOVQ acs+24(FP), R13
-	SHLQ $2, R13
-	MOVQ b+32(FP), DX
-	MOVQ bcs+40(FP), R14
-	SHLQ $2, R14
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R8
-	SHLQ $2, R8
-	MOVQ rows+64(FP), R9
-	MOVQ mask+72(FP), AX
-	KMOVW AX, K1
-	SHRQ $16, AX
-	KMOVW AX, K2
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
+	ARGS
+	ZERO(Z4); ZERO(Z5); ZERO(Z6); ZERO(Z7); ZERO(Z8); ZERO(Z9); ZERO(Z10); ZERO(Z11)
+	ZERO(Z12); ZERO(Z13); ZERO(Z14); ZERO(Z15); ZERO(Z16); ZERO(Z17); ZERO(Z18); ZERO(Z19)
 	TESTQ CX, CX
 	JZ    store
 
 loop:
 	VMOVUPS (DX), Z0
 	VMOVUPS 64(DX), Z1
-	VBROADCASTSS (SI), Z2
-	VFMADD231PS  Z0, Z2, Z4
-	VFMADD231PS  Z1, Z2, Z5
-	VBROADCASTSS (SI)(R11*1), Z3
-	VFMADD231PS  Z0, Z3, Z6
-	VFMADD231PS  Z1, Z3, Z7
-	VBROADCASTSS (SI)(R11*2), Z2
-	VFMADD231PS  Z0, Z2, Z8
-	VFMADD231PS  Z1, Z2, Z9
-	VBROADCASTSS (SI)(R12*1), Z3
-	VFMADD231PS  Z0, Z3, Z10
-	VFMADD231PS  Z1, Z3, Z11
-	VBROADCASTSS (R10), Z2
-	VFMADD231PS  Z0, Z2, Z12
-	VFMADD231PS  Z1, Z2, Z13
-	VBROADCASTSS (R10)(R11*1), Z3
-	VFMADD231PS  Z0, Z3, Z14
-	VFMADD231PS  Z1, Z3, Z15
-	VBROADCASTSS (R10)(R11*2), Z2
-	VFMADD231PS  Z0, Z2, Z16
-	VFMADD231PS  Z1, Z2, Z17
-	VBROADCASTSS (R10)(R12*1), Z3
-	VFMADD231PS  Z0, Z3, Z18
-	VFMADD231PS  Z1, Z3, Z19
-	ADDQ R13, SI
-	ADDQ R13, R10
-	ADDQ R14, DX
-	DECQ CX
-	JNZ  loop
+	FMA32(A0, Z4, Z5)
+	FMA32(A1, Z6, Z7)
+	FMA32(A2, Z8, Z9)
+	FMA32(A3, Z10, Z11)
+	FMA32(A4, Z12, Z13)
+	FMA32(A5, Z14, Z15)
+	FMA32(A6, Z16, Z17)
+	FMA32(A7, Z18, Z19)
+	NEXTP(loop)
 
 store:
 	CMPB add+80(FP), $0
-	JNE  addrows
-	VMOVUPS Z4, K1, (DI)
-	VMOVUPS Z5, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z6, K1, (DI)
-	VMOVUPS Z7, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z8, K1, (DI)
-	VMOVUPS Z9, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z10, K1, (DI)
-	VMOVUPS Z11, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z12, K1, (DI)
-	VMOVUPS Z13, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z14, K1, (DI)
-	VMOVUPS Z15, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z16, K1, (DI)
-	VMOVUPS Z17, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z18, K1, (DI)
-	VMOVUPS Z19, K2, 64(DI)
+	JNE  add
+	PUT32(Z4, Z5); NEXTROW
+	PUT32(Z6, Z7); NEXTROW
+	PUT32(Z8, Z9); NEXTROW
+	PUT32(Z10, Z11); NEXTROW
+	PUT32(Z12, Z13); NEXTROW
+	PUT32(Z14, Z15); NEXTROW
+	PUT32(Z16, Z17); NEXTROW
+	PUT32(Z18, Z19)
 	JMP  done
 
-addrows:
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VADDPS  Z0, Z4, Z4
-	VADDPS  Z1, Z5, Z5
-	VMOVUPS Z4, K1, (DI)
-	VMOVUPS Z5, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VADDPS  Z0, Z6, Z6
-	VADDPS  Z1, Z7, Z7
-	VMOVUPS Z6, K1, (DI)
-	VMOVUPS Z7, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VADDPS  Z0, Z8, Z8
-	VADDPS  Z1, Z9, Z9
-	VMOVUPS Z8, K1, (DI)
-	VMOVUPS Z9, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VADDPS  Z0, Z10, Z10
-	VADDPS  Z1, Z11, Z11
-	VMOVUPS Z10, K1, (DI)
-	VMOVUPS Z11, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VADDPS  Z0, Z12, Z12
-	VADDPS  Z1, Z13, Z13
-	VMOVUPS Z12, K1, (DI)
-	VMOVUPS Z13, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VADDPS  Z0, Z14, Z14
-	VADDPS  Z1, Z15, Z15
-	VMOVUPS Z14, K1, (DI)
-	VMOVUPS Z15, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VADDPS  Z0, Z16, Z16
-	VADDPS  Z1, Z17, Z17
-	VMOVUPS Z16, K1, (DI)
-	VMOVUPS Z17, K2, 64(DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z 64(DI), K2, Z1
-	VADDPS  Z0, Z18, Z18
-	VADDPS  Z1, Z19, Z19
-	VMOVUPS Z18, K1, (DI)
-	VMOVUPS Z19, K2, 64(DI)
+add:
+	ADD32(Z4, Z5); NEXTROW
+	ADD32(Z6, Z7); NEXTROW
+	ADD32(Z8, Z9); NEXTROW
+	ADD32(Z10, Z11); NEXTROW
+	ADD32(Z12, Z13); NEXTROW
+	ADD32(Z14, Z15); NEXTROW
+	ADD32(Z16, Z17); NEXTROW
+	ADD32(Z18, Z19)
 
 done:
 	VZEROUPPER
 	RET
 
 // func kern8x16(k int, a *float32, ars, acs int, b *float32, bcs int, c *float32, ldc, rows, mask int, add bool)
+//
+// One zmm of B per step, so the FMAs take A's values as embedded broadcasts.
 TEXT ·kern8x16(SB), NOSPLIT, $0-81
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ ars+16(FP), R11
-	SHLQ $2, R11
-	LEAQ (R11)(R11*2), R12
-	LEAQ (SI)(R11*4), R10
-	MOVQ acs+24(FP), R13
-	SHLQ $2, R13
-	MOVQ b+32(FP), DX
-	MOVQ bcs+40(FP), R14
-	SHLQ $2, R14
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R8
-	SHLQ $2, R8
-	MOVQ rows+64(FP), R9
-	MOVQ mask+72(FP), AX
-	KMOVW AX, K1
-	SHRQ $16, AX
-	KMOVW AX, K2
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
+	ARGS
+	ZERO(Z4); ZERO(Z5); ZERO(Z6); ZERO(Z7); ZERO(Z8); ZERO(Z9); ZERO(Z10); ZERO(Z11)
 	TESTQ CX, CX
 	JZ    store
 
 loop:
-	VMOVUPS (DX), Z0
-	VFMADD231PS.BCST (SI), Z0, Z4
-	VFMADD231PS.BCST (SI)(R11*1), Z0, Z5
-	VFMADD231PS.BCST (SI)(R11*2), Z0, Z6
-	VFMADD231PS.BCST (SI)(R12*1), Z0, Z7
-	VFMADD231PS.BCST (R10), Z0, Z8
-	VFMADD231PS.BCST (R10)(R11*1), Z0, Z9
-	VFMADD231PS.BCST (R10)(R11*2), Z0, Z10
-	VFMADD231PS.BCST (R10)(R12*1), Z0, Z11
-	ADDQ R13, SI
-	ADDQ R13, R10
-	ADDQ R14, DX
-	DECQ CX
-	JNZ  loop
+	VMOVUPS          (DX), Z0
+	VFMADD231PS.BCST A0, Z0, Z4
+	VFMADD231PS.BCST A1, Z0, Z5
+	VFMADD231PS.BCST A2, Z0, Z6
+	VFMADD231PS.BCST A3, Z0, Z7
+	VFMADD231PS.BCST A4, Z0, Z8
+	VFMADD231PS.BCST A5, Z0, Z9
+	VFMADD231PS.BCST A6, Z0, Z10
+	VFMADD231PS.BCST A7, Z0, Z11
+	NEXTP(loop)
 
 store:
 	CMPB add+80(FP), $0
-	JNE  addrows
-	VMOVUPS Z4, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z5, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z6, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z7, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z8, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z9, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z10, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS Z11, K1, (DI)
+	JNE  add
+	PUT16(Z4); NEXTROW
+	PUT16(Z5); NEXTROW
+	PUT16(Z6); NEXTROW
+	PUT16(Z7); NEXTROW
+	PUT16(Z8); NEXTROW
+	PUT16(Z9); NEXTROW
+	PUT16(Z10); NEXTROW
+	PUT16(Z11)
 	JMP  done
 
-addrows:
-	VMOVUPS.Z (DI), K1, Z0
-	VADDPS  Z0, Z4, Z4
-	VMOVUPS Z4, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VADDPS  Z0, Z5, Z5
-	VMOVUPS Z5, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VADDPS  Z0, Z6, Z6
-	VMOVUPS Z6, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VADDPS  Z0, Z7, Z7
-	VMOVUPS Z7, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VADDPS  Z0, Z8, Z8
-	VMOVUPS Z8, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VADDPS  Z0, Z9, Z9
-	VMOVUPS Z9, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VADDPS  Z0, Z10, Z10
-	VMOVUPS Z10, K1, (DI)
-	DECQ R9
-	JZ   done
-	ADDQ R8, DI
-	VMOVUPS.Z (DI), K1, Z0
-	VADDPS  Z0, Z11, Z11
-	VMOVUPS Z11, K1, (DI)
+add:
+	ADD16(Z4); NEXTROW
+	ADD16(Z5); NEXTROW
+	ADD16(Z6); NEXTROW
+	ADD16(Z7); NEXTROW
+	ADD16(Z8); NEXTROW
+	ADD16(Z9); NEXTROW
+	ADD16(Z10); NEXTROW
+	ADD16(Z11)
 
 done:
 	VZEROUPPER
