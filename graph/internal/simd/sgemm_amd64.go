@@ -143,19 +143,20 @@ func putPack(b *[]float32) {
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
 // matrices (op transposes when tA or tB is set), like BLAS's SGEMM, on one
-// core: B is packed in panels of nr columns and A in blocks of mr rows, 256
-// deep at a time, and the mr×nr micro-kernel (Kernel) multiplies them.
-// Callers check OK.
+// core: the mr×nr micro-kernel (Kernel) multiplies blocks of mr rows of A
+// by panels of nr columns of B, 256 deep at a time, packed unless the
+// kernel reads them in place. Callers check OK.
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemm(kern, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// sgemm is Sgemm with the micro-kernel kn.
 func sgemm(kn *kernel, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 || alpha == 0 {
-		beta = scaleC(m, n, beta, c, ldc)
+		scaleC(m, n, beta, c, ldc)
 		return
 	}
 	if beta != 0 { // beta = 0: the first block overwrites C
@@ -205,11 +206,10 @@ func sgemm(kn *kernel, tA, tB bool, m, n, k int, alpha float32, a []float32, lda
 	}
 }
 
-// scaleC multiplies C's m×n corner by beta (clearing it for beta = 0) and
-// returns beta.
-func scaleC(m, n int, beta float32, c []float32, ldc int) float32 {
+// scaleC multiplies C's m×n corner by beta (clearing it for beta = 0).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	if beta == 1 {
-		return beta
+		return
 	}
 	for i := range m {
 		row := c[i*ldc : i*ldc+n]
@@ -221,7 +221,6 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) float32 {
 			row[j] *= beta
 		}
 	}
-	return beta
 }
 
 // packA writes alpha·op(A)[0:m, p0:p0+kb] as blocks of mr rows, each block
@@ -258,7 +257,7 @@ func packA(tA bool, a []float32, lda, m, p0, kb int, alpha float32, ap []float32
 // packB writes op(B)[p0:p0+kb, 0:n] as panels of kn.nr columns (the
 // last one as narrow as kn.panel allows), each panel p-major
 // (bp[panel·kb·nr + p·w + j] for a panel w wide), padding the last panel
-// with zeros.
+// with zeros; with inPlace, only the panels narrower than w (the last).
 func packB(kn *kernel, tB bool, b []float32, ldb, n, p0, kb int, bp []float32, inPlace bool) {
 	for j0 := 0; j0 < n; j0 += kn.nr {
 		nb := min(kn.nr, n-j0)
