@@ -89,6 +89,28 @@
 
 #define ZERO(z) VPXORD z, z, z
 
+// ROWS32 and ROWS16 store the tile's rows with OP (PUT or ADD), stopping
+// after rows rows.
+#define ROWS32(OP) \
+	OP(Z4, Z5); NEXTROW;   \
+	OP(Z6, Z7); NEXTROW;   \
+	OP(Z8, Z9); NEXTROW;   \
+	OP(Z10, Z11); NEXTROW; \
+	OP(Z12, Z13); NEXTROW; \
+	OP(Z14, Z15); NEXTROW; \
+	OP(Z16, Z17); NEXTROW; \
+	OP(Z18, Z19)
+
+#define ROWS16(OP) \
+	OP(Z4); NEXTROW;  \
+	OP(Z5); NEXTROW;  \
+	OP(Z6); NEXTROW;  \
+	OP(Z7); NEXTROW;  \
+	OP(Z8); NEXTROW;  \
+	OP(Z9); NEXTROW;  \
+	OP(Z10); NEXTROW; \
+	OP(Z11)
+
 // func kern8x32(k int, a *float32, ars, acs int, b *float32, bcs int, c *float32, ldc, rows, mask int, add bool)
 TEXT ·kern8x32(SB), NOSPLIT, $0-81
 	ARGS
@@ -113,25 +135,11 @@ loop:
 store:
 	CMPB add+80(FP), $0
 	JNE  add
-	PUT32(Z4, Z5); NEXTROW
-	PUT32(Z6, Z7); NEXTROW
-	PUT32(Z8, Z9); NEXTROW
-	PUT32(Z10, Z11); NEXTROW
-	PUT32(Z12, Z13); NEXTROW
-	PUT32(Z14, Z15); NEXTROW
-	PUT32(Z16, Z17); NEXTROW
-	PUT32(Z18, Z19)
+	ROWS32(PUT32)
 	JMP  done
 
 add:
-	ADD32(Z4, Z5); NEXTROW
-	ADD32(Z6, Z7); NEXTROW
-	ADD32(Z8, Z9); NEXTROW
-	ADD32(Z10, Z11); NEXTROW
-	ADD32(Z12, Z13); NEXTROW
-	ADD32(Z14, Z15); NEXTROW
-	ADD32(Z16, Z17); NEXTROW
-	ADD32(Z18, Z19)
+	ROWS32(ADD32)
 
 done:
 	VZEROUPPER
@@ -161,25 +169,11 @@ loop:
 store:
 	CMPB add+80(FP), $0
 	JNE  add
-	PUT16(Z4); NEXTROW
-	PUT16(Z5); NEXTROW
-	PUT16(Z6); NEXTROW
-	PUT16(Z7); NEXTROW
-	PUT16(Z8); NEXTROW
-	PUT16(Z9); NEXTROW
-	PUT16(Z10); NEXTROW
-	PUT16(Z11)
+	ROWS16(PUT16)
 	JMP  done
 
 add:
-	ADD16(Z4); NEXTROW
-	ADD16(Z5); NEXTROW
-	ADD16(Z6); NEXTROW
-	ADD16(Z7); NEXTROW
-	ADD16(Z8); NEXTROW
-	ADD16(Z9); NEXTROW
-	ADD16(Z10); NEXTROW
-	ADD16(Z11)
+	ROWS16(ADD16)
 
 done:
 	VZEROUPPER
