@@ -61,6 +61,7 @@
 //   - the seeded Bernoulli draw, which passes no gradient, or its gradient
 //     unchanged to the mean when straight through.
 //
-// Float32 GEMMs use OpenBLAS with the build tag openblas, else an AVX2
-// kernel in Go assembly (internal/simd) where the CPU has it.
+// Float32 GEMMs use OpenBLAS with the build tag openblas, else an SGEMM in
+// Go assembly (internal/simd) with an AVX-512 or AVX2 micro-kernel where the
+// CPU has one.
 package graph

@@ -2,14 +2,15 @@
 
 package simd
 
-import "sync"
+import (
+	"os"
+	"sync"
 
-// The micro-kernel's tile and the depth of one packed block.
-const (
-	mr = 6
-	nr = 16
-	kc = 256
+	"golang.org/x/sys/cpu"
 )
+
+// kc is the depth of one packed block of A and B.
+const kc = 256
 
 // kern6x16 adds the product of a packed 6×k block of A (a[p·6+i]) and a
 // packed k×16 panel of B (b[p·16+j]) into the 6×16 tile of C at c, whose
@@ -17,6 +18,97 @@ const (
 //
 //go:noescape
 func kern6x16(k int, a, b, c *float32, ldc int)
+
+// kern8x32 and kern8x16 are the AVX-512 micro-kernels: they compute
+// C[i, j] (+)= Σ_p a[i·ars + p·acs]·b[p·bcs + j] for i < rows ≤ 8 and the
+// j < 32 (16) whose bit is set in mask, C's rows ldc apart, added to C when
+// add is set and written over it otherwise. The strides let them read A
+// and B in place as well as packed.
+//
+//go:noescape
+func kern8x32(k int, a *float32, ars, acs int, b *float32, bcs int, c *float32, ldc, rows, mask int, add bool)
+
+//go:noescape
+func kern8x16(k int, a *float32, ars, acs int, b *float32, bcs int, c *float32, ldc, rows, mask int, add bool)
+
+// A kernel is a micro-kernel with its tile: tile writes the mb×nb corner
+// (mb ≤ mr, nb ≤ nr) of the product of an mr×kb block of A (a[i·ars +
+// p·acs]) and a kb×nr panel of B (b[p·bcs + j]) into C at c, added to it
+// when add is set. If narrow is set, it does the same for a last panel of
+// at most 16 columns, packed 16 wide. If inPlace is set, tile takes any
+// strides, so that full blocks of A (for alpha = 1) and full panels of B
+// (not transposed) need no packing; otherwise A comes packed (ars = 1,
+// acs = mr) and B too (bcs = nr).
+type kernel struct {
+	name         string
+	mr, nr       int
+	tile, narrow tileFunc
+	inPlace      bool
+}
+
+type tileFunc func(kb int, a *float32, ars, acs int, b *float32, bcs int, c []float32, ldc, mb, nb int, add bool)
+
+// panel returns the width and the tile function of the panel of B that
+// holds nb of the columns.
+func (kn *kernel) panel(nb int) (int, tileFunc) {
+	if nb <= 16 && kn.narrow != nil {
+		return 16, kn.narrow
+	}
+	return kn.nr, kn.tile
+}
+
+// avx2 is the 6×16 AVX2/FMA kernel on packed A and B. It always adds, so
+// edge tiles and overwrites go through a 6×16 scratch tile.
+var avx2 = &kernel{name: "AVX2 6×16", mr: 6, nr: 16, tile: func(kb int, a *float32, _, _ int, b *float32, _ int, c []float32, ldc, mb, nb int, add bool) {
+	if mb == 6 && nb == 16 {
+		if !add {
+			for i := range 6 {
+				clear(c[i*ldc : i*ldc+16])
+			}
+		}
+		kern6x16(kb, a, b, &c[0], ldc)
+		return
+	}
+	var tile [6 * 16]float32
+	kern6x16(kb, a, b, &tile[0], 16)
+	for i := range mb {
+		row := c[i*ldc : i*ldc+nb]
+		src := tile[i*16 : i*16+nb]
+		if !add {
+			copy(row, src)
+			continue
+		}
+		for j, v := range src {
+			row[j] += v
+		}
+	}
+}}
+
+// avx512 is the 8×32 AVX-512 kernel, with the 8×16 one for narrow panels:
+// they write edge tiles themselves, masking the columns past nb and
+// stopping after mb rows.
+var avx512 = &kernel{name: "AVX-512 8×32", mr: 8, nr: 32, tile: avx512Tile(kern8x32), narrow: avx512Tile(kern8x16), inPlace: true}
+
+func avx512Tile(k func(int, *float32, int, int, *float32, int, *float32, int, int, int, bool)) tileFunc {
+	return func(kb int, a *float32, ars, acs int, b *float32, bcs int, c []float32, ldc, mb, nb int, add bool) {
+		_ = c[(mb-1)*ldc+nb-1]
+		k(kb, a, ars, acs, b, bcs, &c[0], ldc, mb, 1<<nb-1, add)
+	}
+}
+
+// kern is the kernel Sgemm runs: AVX-512 where the CPU has it, unless the
+// environment sets DCIM_SGEMM=avx2, the AVX2 one otherwise.
+var kern = pickKernel()
+
+func pickKernel() *kernel {
+	if cpu.X86.HasAVX512F && os.Getenv("DCIM_SGEMM") != "avx2" {
+		return avx512
+	}
+	return avx2
+}
+
+// Kernel names the micro-kernel Sgemm runs.
+func Kernel() string { return kern.name }
 
 // packs holds the packing buffers of concurrent Sgemm calls. Unlike a
 // sync.Pool it keeps them across garbage collections, so that steady-state
@@ -51,130 +143,177 @@ func putPack(b *[]float32) {
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
 // matrices (op transposes when tA or tB is set), like BLAS's SGEMM, on one
-// core: B is packed in panels of 16 columns and A in blocks of 6 rows, 256
-// deep at a time, and the 6×16 micro-kernel multiplies them with AVX2 FMAs.
-// Callers check OK.
+// core: the mr×nr micro-kernel (Kernel) multiplies blocks of mr rows of A
+// by panels of nr columns of B, 256 deep at a time, packed unless the
+// kernel reads them in place. Callers check OK.
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(kern, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemm is Sgemm with the micro-kernel kn.
+func sgemm(kn *kernel, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	if beta != 1 {
-		for i := range m {
-			row := c[i*ldc : i*ldc+n]
-			if beta == 0 {
-				clear(row)
-				continue
-			}
-			for j := range row {
-				row[j] *= beta
-			}
-		}
-	}
 	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if beta != 0 { // beta = 0: the first block overwrites C
+		scaleC(m, n, beta, c, ldc)
+	}
+	mr, nr := kn.mr, kn.nr
 	mp, np := (m+mr-1)/mr, (n+nr-1)/nr
+	// Blocks of A and panels of B that the kernel reads in place are not
+	// packed; their slots in the buffer stay unused.
+	inA, inB := kn.inPlace && alpha == 1, kn.inPlace && !tB
 	kb0 := min(kc, k)
-	need := mp*mr*kb0 + np*nr*kb0 + mr*nr
+	need := mp*mr*kb0 + np*nr*kb0
 	bufp := getPack(need)
 	defer putPack(bufp)
 	buf := (*bufp)[:need]
-	ap, bp, tile := buf[:mp*mr*kb0], buf[mp*mr*kb0:mp*mr*kb0+np*nr*kb0], buf[need-mr*nr:]
+	ap, bp := buf[:mp*mr*kb0], buf[mp*mr*kb0:]
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		packA(tA, a, lda, m, p0, kb, alpha, ap)
-		packB(tB, b, ldb, n, p0, kb, bp)
+		add := p0 > 0 || beta != 0
+		packA(tA, a, lda, m, p0, kb, alpha, ap, mr, inA)
+		packB(kn, tB, b, ldb, n, p0, kb, bp, inB)
 		for jp := range np {
 			j0 := jp * nr
 			nb := min(nr, n-j0)
-			panel := &bp[jp*kb*nr]
+			w, tile := kn.panel(nb)
+			pb, bcs := &bp[jp*kb*nr], w
+			if inB && nb == w {
+				_ = b[(p0+kb-1)*ldb+j0+w-1]
+				pb, bcs = &b[p0*ldb+j0], ldb
+			}
 			for ip := range mp {
 				i0 := ip * mr
 				mb := min(mr, m-i0)
-				blk := &ap[ip*kb*mr]
-				if mb == mr && nb == nr {
-					kern6x16(kb, blk, panel, &c[i0*ldc+j0], ldc)
-					continue
+				pa, ars, acs := &ap[ip*kb*mr], 1, mr
+				switch {
+				case !inA || mb < mr:
+				case tA:
+					_ = a[(p0+kb-1)*lda+i0+mr-1]
+					pa, ars, acs = &a[p0*lda+i0], 1, lda
+				default:
+					_ = a[(i0+mr-1)*lda+p0+kb-1]
+					pa, ars, acs = &a[i0*lda+p0], lda, 1
 				}
-				clear(tile)
-				kern6x16(kb, blk, panel, &tile[0], nr)
-				for i := range mb {
-					row := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nb]
-					for j, v := range tile[i*nr : i*nr+nb] {
-						row[j] += v
-					}
-				}
+				tile(kb, pa, ars, acs, pb, bcs, c[i0*ldc+j0:], ldc, mb, nb, add)
 			}
 		}
 	}
 }
 
-// packA writes alpha·op(A)[0:m, p0:p0+kb] as blocks of 6 rows, each block
-// p-major (ap[blk·kb·6 + p·6 + i]), padding the last block with zeros.
-func packA(tA bool, a []float32, lda, m, p0, kb int, alpha float32, ap []float32) {
+// scaleC multiplies C's m×n corner by beta (clearing it for beta = 0).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packA writes alpha·op(A)[0:m, p0:p0+kb] as blocks of mr rows, each block
+// p-major (ap[blk·kb·mr + p·mr + i]), padding the last block with zeros;
+// with inPlace, only a last block of fewer than mr rows.
+func packA(tA bool, a []float32, lda, m, p0, kb int, alpha float32, ap []float32, mr int, inPlace bool) {
 	for i0 := 0; i0 < m; i0 += mr {
 		blk := ap[(i0/mr)*kb*mr : (i0/mr+1)*kb*mr]
 		mb := min(mr, m-i0)
+		if inPlace && mb == mr {
+			continue
+		}
 		if mb < mr {
 			clear(blk)
 		}
-		if tA { // op(A)[r, p] = a[p·lda + r]: six neighbours per p
+		switch {
+		case !tA:
+			transpose(blk, mr, a[i0*lda+p0:], lda, mb, kb)
+		case mb == mr: // op(A)[r, p] = a[p·lda + r]: mr neighbours per p
+			CopyRows(blk, a[p0*lda+i0:(p0+kb-1)*lda+i0+mr], kb, mr, lda)
+		default:
 			for p := range kb {
-				dst := blk[p*mr : p*mr+mb]
-				src := a[(p0+p)*lda+i0 : (p0+p)*lda+i0+mb]
-				for i, v := range src {
-					dst[i] = alpha * v
-				}
+				copy(blk[p*mr:p*mr+mb], a[(p0+p)*lda+i0:(p0+p)*lda+i0+mb])
 			}
-			continue
 		}
-		if mb == mr { // six rows side by side
-			r0 := a[i0*lda+p0 : i0*lda+p0+kb]
-			r1 := a[(i0+1)*lda+p0 : (i0+1)*lda+p0+kb]
-			r2 := a[(i0+2)*lda+p0 : (i0+2)*lda+p0+kb]
-			r3 := a[(i0+3)*lda+p0 : (i0+3)*lda+p0+kb]
-			r4 := a[(i0+4)*lda+p0 : (i0+4)*lda+p0+kb]
-			r5 := a[(i0+5)*lda+p0 : (i0+5)*lda+p0+kb]
-			for p := range r0 {
-				d := blk[p*mr : p*mr+mr : p*mr+mr]
-				d[0], d[1], d[2] = alpha*r0[p], alpha*r1[p], alpha*r2[p]
-				d[3], d[4], d[5] = alpha*r3[p], alpha*r4[p], alpha*r5[p]
-			}
-			continue
-		}
-		for i := range mb {
-			row := a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kb]
-			for p, v := range row {
-				blk[p*mr+i] = alpha * v
+		if alpha != 1 {
+			for i := range blk {
+				blk[i] *= alpha
 			}
 		}
 	}
 }
 
-// packB writes op(B)[p0:p0+kb, 0:n] as panels of 16 columns, each panel
-// p-major (bp[panel·kb·16 + p·16 + j]), padding the last panel with zeros.
-func packB(tB bool, b []float32, ldb, n, p0, kb int, bp []float32) {
-	for j0 := 0; j0 < n; j0 += nr {
-		panel := bp[(j0/nr)*kb*nr : (j0/nr+1)*kb*nr]
-		nb := min(nr, n-j0)
-		if nb < nr {
-			clear(panel)
-		}
-		if tB { // op(B)[p, j] = b[j·ldb + p]: a transpose, 16 columns at a time
-			var cols [nr][]float32
-			for j := range nb {
-				cols[j] = b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kb]
-			}
-			for p := range kb {
-				d := panel[p*nr : p*nr+nb]
-				for j := range d {
-					d[j] = cols[j][p]
-				}
-			}
+// packB writes op(B)[p0:p0+kb, 0:n] as panels of kn.nr columns (the
+// last one as narrow as kn.panel allows), each panel p-major
+// (bp[panel·kb·nr + p·w + j] for a panel w wide), padding the last panel
+// with zeros; with inPlace, only the panels narrower than w (the last).
+func packB(kn *kernel, tB bool, b []float32, ldb, n, p0, kb int, bp []float32, inPlace bool) {
+	for j0 := 0; j0 < n; j0 += kn.nr {
+		nb := min(kn.nr, n-j0)
+		w, _ := kn.panel(nb)
+		if inPlace && nb == w {
 			continue
 		}
-		for p := range kb {
-			copy(panel[p*nr:p*nr+nb], b[(p0+p)*ldb+j0:])
+		panel := bp[(j0/kn.nr)*kb*kn.nr:][:kb*w]
+		if nb < w {
+			clear(panel)
+		}
+		switch {
+		case tB: // op(B)[p, j] = b[j·ldb + p]
+			transpose(panel, w, b[j0*ldb+p0:], ldb, nb, kb)
+		case nb == w:
+			CopyRows(panel, b[p0*ldb+j0:(p0+kb-1)*ldb+j0+w], kb, w, ldb)
+		default:
+			for p := range kb {
+				copy(panel[p*w:p*w+nb], b[(p0+p)*ldb+j0:])
+			}
+		}
+	}
+}
+
+// transpose writes dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols:
+// 8×8 blocks through Transpose8, the edges four rows at a time.
+func transpose(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	r8, c8 := rows&^7, cols&^7
+	for r := 0; r < r8; r += 8 {
+		for c := 0; c < c8; c += 8 {
+			_, _ = src[(r+7)*lds+c+7], dst[(c+7)*ldd+r+7] // Transpose8 does not check
+			Transpose8(dst[c*ldd+r:], ldd, src[r*lds+c:], lds)
+		}
+	}
+	gather(dst, ldd, src, lds, 0, r8, c8, cols)
+	gather(dst, ldd, src, lds, r8, rows, 0, cols)
+}
+
+// gather is transpose on rows [r0, r1) and columns [c0, c1), element by
+// element.
+func gather(dst []float32, ldd int, src []float32, lds, r0, r1, c0, c1 int) {
+	if c0 >= c1 {
+		return
+	}
+	r := r0
+	for ; r+4 <= r1; r += 4 {
+		s0, s1 := src[r*lds:r*lds+c1], src[(r+1)*lds:(r+1)*lds+c1]
+		s2, s3 := src[(r+2)*lds:(r+2)*lds+c1], src[(r+3)*lds:(r+3)*lds+c1]
+		for c := c0; c < c1; c++ {
+			d := dst[c*ldd+r : c*ldd+r+4 : c*ldd+r+4]
+			d[0], d[1], d[2], d[3] = s0[c], s1[c], s2[c], s3[c]
+		}
+	}
+	for ; r < r1; r++ {
+		for c, v := range src[r*lds+c0 : r*lds+c1] {
+			dst[(c0+c)*ldd+r] = v
 		}
 	}
 }

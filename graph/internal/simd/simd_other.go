@@ -67,3 +67,6 @@ func DeinterleaveRows(d0, d1, src []float32, rows, width, stride int) {
 func InterleaveRows(dst, s0, s1 []float32, rows, width, stride int) {
 	panic("simd: no kernels on this platform")
 }
+
+// Kernel is not available here; callers check OK first.
+func Kernel() string { panic("simd: no kernels on this platform") }
