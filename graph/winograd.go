@@ -233,9 +233,10 @@ func transpose[T Float](dst, src []T, rows, cols int) {
 		return
 	}
 	s32 := any(src).([]float32)
-	r, c := rows, cols
+	r := 0 // rows done in blocks of simd.Block
 	if bs := simd.Block(); bs > 8 {
-		r, c = rows-rows%bs, cols-cols%bs
+		r = rows - rows%bs
+		c := cols - cols%bs
 		transposeBlocks(d32, s32, rows, cols, 0, r, 0, c, bs, simd.TransposeBlock)
 		transposeBlocks(d32, s32, rows, cols, 0, r, c, cols, 8, simd.Transpose8)
 	}

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"dcim/graph/internal/simd"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -188,5 +190,45 @@ func TestTranspose(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestWinogradWide checks that the three Winograd kernels give the same
+// bits with the AVX-512 tile transforms and transposes as with the AVX2
+// ones, on the CNN's layers and on channel counts that are odd multiples
+// of 8 (where the 16-lane kernels fall back to 8 lanes) and sizes that
+// leave partial transpose blocks.
+func TestWinogradWide(t *testing.T) {
+	if !simd.OK {
+		t.Skip("no vector kernels")
+	}
+	defer simd.SetWide(simd.Wide())
+	geoms := cnnGeoms(t, 3)[1:2]
+	for _, c := range [][7]int{{2, 24, 10, 12, 40, 3, 1}, {3, 48, 6, 22, 8, 3, 1}, {2, 16, 20, 20, 32, 3, 1}} {
+		g, _ := NewConvGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6])
+		geoms = append(geoms, g)
+	}
+	for gi, g := range geoms {
+		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(gi), 12))
+			x, w, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.O*g.colRows()), randF32(rng, g.N*g.outSize())
+			var got [2][3][]float32
+			for i, wide := range []bool{false, true} {
+				simd.SetWide(wide)
+				var ws workspace[float32]
+				out := [3][]float32{make([]float32, len(y)), make([]float32, len(x)), make([]float32, len(w))}
+				winoForward(g, x, w, out[0], &ws)
+				winoTranspose(g, y, w, out[1], &ws)
+				winoKernelGrad(g, x, y, out[2], &ws)
+				got[i] = out
+			}
+			for k := range got[0] {
+				for i, v := range got[0][k] {
+					if got[1][k][i] != v {
+						t.Fatalf("%s [%d]: %g with AVX-512 transforms, %g with AVX2", convNames[k], i, got[1][k][i], v)
+					}
+				}
+			}
+		})
 	}
 }
