@@ -22,9 +22,9 @@ import (
 // (one per position ξ of the 4×4 transformed tile) of the transformed input
 // tiles V[ξ] (tiles×C) with the transformed kernels U[ξ] (O×C). The tile
 // transforms work on an image in channel-last layout, so that each runs
-// over the C (or O) values of a tile position at once, eight lanes at a
-// time (simd.Transform4); an image is transposed into that layout and back
-// on the way. The
+// over the C (or O) values of a tile position at once, 16 lanes at a time
+// with AVX-512 and 8 with AVX2 (simd.WinoBt and its kin, a row of tiles a
+// call); an image is transposed into that layout and back on the way. The
 // transposed convolution and the kernel gradient are the exact adjoints of
 // that formula, in d and in g:
 //
@@ -72,6 +72,17 @@ var convAlgorithm = ConvAuto
 // after the call (for benchmarks and tests; the default is ConvAuto). It is
 // not safe to call while a graph runs.
 func SetConvAlgorithm(a ConvAlgorithm) { convAlgorithm = a }
+
+// WinoTransforms names the kernels that run the float32 Winograd tile
+// transforms and layout transposes: AVX-512 with 16 lanes where the CPU has
+// it (unless the environment sets DCIM_SGEMM=avx2, as for the SGEMM), AVX2
+// with 8 lanes otherwise, or scalar Go without AVX2.
+func WinoTransforms() string {
+	if !simd.OK {
+		return "scalar"
+	}
+	return simd.Transforms()
+}
 
 // winoMinC is the least number of input channels for which ConvAuto picks
 // Winograd: with few channels the transforms cost more than the GEMM work

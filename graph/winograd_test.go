@@ -203,6 +203,15 @@ func TestWinogradWide(t *testing.T) {
 		t.Skip("no vector kernels")
 	}
 	defer simd.SetWide(simd.Wide())
+	for _, on := range []bool{false, true} {
+		want := "AVX2 8-lane"
+		if simd.SetWide(on); simd.Wide() {
+			want = "AVX-512 16-lane"
+		}
+		if got := WinoTransforms(); got != want {
+			t.Errorf("WinoTransforms() = %q with SetWide(%t), want %q", got, on, want)
+		}
+	}
 	geoms := cnnGeoms(t, 3)[1:2]
 	for _, c := range [][7]int{{2, 24, 10, 12, 40, 3, 1}, {3, 48, 6, 22, 8, 3, 1}, {2, 16, 20, 20, 32, 3, 1}} {
 		g, _ := NewConvGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6])
