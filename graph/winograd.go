@@ -234,30 +234,33 @@ func winoTile[T Float](c *winoCoef, dst []T, dstRow, dstCol int, src []T, srcRow
 }
 
 // transpose writes the rows×cols matrix src into dst as cols×rows, in
-// square blocks for the caches: in float32 with the vector kernels, blocks
-// of simd.Block (16 with AVX-512) where they fit and of 8 on the rest.
+// square blocks for the caches: in float32 with the vector kernels, strips
+// of blocks of simd.Block (16 with AVX-512) where they fit and blocks of 8
+// on the rest; value by value where no block fits.
 func transpose[T Float](dst, src []T, rows, cols int) {
 	_, _ = dst[rows*cols-1], src[rows*cols-1] // bounds, for the kernels
 	d32, vec := any(dst).([]float32)
 	if !vec || !simd.OK {
-		transposeBlocks(dst, src, rows, cols, 0, rows, 0, cols, 8, nil)
+		transposeBlocks(dst, src, rows, cols, 0, rows, 0, cols, nil)
 		return
 	}
 	s32 := any(src).([]float32)
-	r := 0 // rows done in blocks of simd.Block
-	if bs := simd.Block(); bs > 8 {
-		r = rows - rows%bs
-		c := cols - cols%bs
-		transposeBlocks(d32, s32, rows, cols, 0, r, 0, c, bs, simd.TransposeBlock)
-		transposeBlocks(d32, s32, rows, cols, 0, r, c, cols, 8, simd.Transpose8)
+	bs := simd.Block()
+	r, c := rows-rows%bs, cols-cols%bs
+	if c > 0 {
+		for i := 0; i < r; i += bs {
+			simd.TransposeStrip(d32[i:], rows, s32[i*cols:], cols, c/bs)
+		}
 	}
-	transposeBlocks(d32, s32, rows, cols, r, rows, 0, cols, 8, simd.Transpose8)
+	transposeBlocks(d32, s32, rows, cols, 0, r, c, cols, simd.Transpose8)
+	transposeBlocks(d32, s32, rows, cols, r, rows, 0, cols, simd.Transpose8)
 }
 
 // transposeBlocks transposes rows i0…i1−1 and columns j0…j1−1 of the
-// rows×cols matrix src into dst, in bs×bs blocks, with the vector kernel
+// rows×cols matrix src into dst, in 8×8 blocks, with the vector kernel
 // kern where a whole block fits and value by value elsewhere.
-func transposeBlocks[T Float](dst, src []T, rows, cols, i0, i1, j0, j1, bs int, kern func(dst []T, ldd int, src []T, lds int)) {
+func transposeBlocks[T Float](dst, src []T, rows, cols, i0, i1, j0, j1 int, kern func(dst []T, ldd int, src []T, lds int)) {
+	const bs = 8
 	for bi := i0; bi < i1; bi += bs {
 		for bj := j0; bj < j1; bj += bs {
 			if kern != nil && bi+bs <= i1 && bj+bs <= j1 {

@@ -172,21 +172,26 @@ func checkConvGradient(t *testing.T, kind convKind, g ConvGeom) {
 	}
 }
 
-// TestTranspose checks transpose, vector blocks and scalar edges, against
-// the definition.
+// TestTranspose checks transpose, strips of vector blocks (16 and 8 wide
+// with AVX-512, 8 with AVX2), blocks of 8 on the rest and scalar edges,
+// against the definition.
 func TestTranspose(t *testing.T) {
-	for _, c := range [][2]int{{1, 1}, {8, 8}, {16, 24}, {13, 8}, {32, 676}, {9, 17}} {
-		rows, cols := c[0], c[1]
-		src := make([]float32, rows*cols)
-		for i := range src {
-			src[i] = float32(i)
-		}
-		dst := make([]float32, len(src))
-		transpose(dst, src, rows, cols)
-		for i := range rows {
-			for j := range cols {
-				if dst[j*rows+i] != src[i*cols+j] {
-					t.Fatalf("%d×%d: dst[%d,%d] = %g, want %g", rows, cols, j, i, dst[j*rows+i], src[i*cols+j])
+	defer simd.SetWide(simd.Wide())
+	for _, wide := range []bool{false, true} {
+		simd.SetWide(wide)
+		for _, c := range [][2]int{{1, 1}, {8, 8}, {16, 24}, {13, 8}, {32, 676}, {9, 17}, {24, 40}, {40, 24}, {676, 32}, {33, 49}} {
+			rows, cols := c[0], c[1]
+			src := make([]float32, rows*cols)
+			for i := range src {
+				src[i] = float32(i)
+			}
+			dst := make([]float32, len(src))
+			transpose(dst, src, rows, cols)
+			for i := range rows {
+				for j := range cols {
+					if dst[j*rows+i] != src[i*cols+j] {
+						t.Fatalf("wide %t, %d×%d: dst[%d,%d] = %g, want %g", wide, rows, cols, j, i, dst[j*rows+i], src[i*cols+j])
+					}
 				}
 			}
 		}

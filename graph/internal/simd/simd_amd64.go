@@ -8,12 +8,12 @@ import "golang.org/x/sys/cpu"
 // and FMA.
 var OK = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// wide says whether the Winograd tile kernels and TransposeBlock run their
+// wide says whether the Winograd tile kernels and TransposeStrip run their
 // AVX-512 versions: with the SGEMM's kernel (pickKernel), so that
 // DCIM_SGEMM=avx2 in the environment forces AVX2 throughout.
 var wide = kern == avx512
 
-// Wide says whether the Winograd tile kernels and TransposeBlock run their
+// Wide says whether the Winograd tile kernels and TransposeStrip run their
 // AVX-512 versions.
 func Wide() bool { return wide }
 
@@ -25,7 +25,7 @@ func SetWide(on bool) (was bool) {
 	return was
 }
 
-// Block is the side of the blocks TransposeBlock transposes: 16 with
+// Block is the side of the blocks of TransposeStrip: 16 with
 // AVX-512, 8 otherwise.
 func Block() int {
 	if wide {
@@ -170,19 +170,24 @@ func winoA16(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n
 //go:noescape
 func winoBAdd16(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
 
-// Transpose16 is Transpose8 for a 16×16 block, in AVX-512.
+// Transpose16 transposes blocks 16×16 blocks side by side, a 16×16·blocks
+// strip at src (rows lds apart), into dst (rows ldd apart): dst[j·ldd+i] =
+// src[i·lds+j], in AVX-512. It does not check bounds.
 //
 //go:noescape
-func Transpose16(dst []float32, ldd int, src []float32, lds int)
+func Transpose16(dst []float32, ldd int, src []float32, lds, blocks int)
 
-// TransposeBlock transposes a Block×Block block as Transpose8 does: with
-// Transpose16 where the CPU runs AVX-512 (Wide), Transpose8 otherwise.
-func TransposeBlock(dst []float32, ldd int, src []float32, lds int) {
+// TransposeStrip transposes a Block×Block·blocks strip as Transpose16
+// does: with Transpose16 where the CPU runs AVX-512 (Wide), block by block
+// with Transpose8 otherwise.
+func TransposeStrip(dst []float32, ldd int, src []float32, lds, blocks int) {
 	if wide {
-		Transpose16(dst, ldd, src, lds)
+		Transpose16(dst, ldd, src, lds, blocks)
 		return
 	}
-	Transpose8(dst, ldd, src, lds)
+	for b := range blocks {
+		Transpose8(dst[8*b*ldd:], ldd, src[8*b:], lds)
+	}
 }
 
 // Bernoulli draws dst[i] = (hi if u[i] < p else 0) − lo with p = (m[i] + a)·s,

@@ -84,11 +84,11 @@ func Block() int { return 8 }
 func Transforms() string { panic("simd: no kernels on this platform") }
 
 // Transpose16 is not available here; callers check OK first.
-func Transpose16(dst []float32, ldd int, src []float32, lds int) {
+func Transpose16(dst []float32, ldd int, src []float32, lds, blocks int) {
 	panic("simd: no kernels on this platform")
 }
 
-// TransposeBlock is not available here; callers check OK first.
-func TransposeBlock(dst []float32, ldd int, src []float32, lds int) {
+// TransposeStrip is not available here; callers check OK first.
+func TransposeStrip(dst []float32, ldd int, src []float32, lds, blocks int) {
 	panic("simd: no kernels on this platform")
 }

@@ -136,16 +136,23 @@ lane:
 	VSHUFF32X4 $0x88, Z18, Z16, u0; VSHUFF32X4 $0xDD, Z18, Z16, u2; \
 	VSHUFF32X4 $0x88, Z19, Z17, u1; VSHUFF32X4 $0xDD, Z19, Z17, u3
 
-// func Transpose16(dst []float32, ldd int, src []float32, lds int)
-TEXT ·Transpose16(SB), NOSPLIT, $0-64
-	MOVQ dst_base+0(FP), DI
-	MOVQ ldd+24(FP), R8
-	SHLQ $2, R8
-	LEAQ (R8)(R8*2), R11
-	MOVQ src_base+32(FP), SI
-	MOVQ lds+56(FP), R9
-	SHLQ $2, R9
-	LEAQ (R9)(R9*2), R10
+// func Transpose16(dst []float32, ldd int, src []float32, lds, blocks int)
+TEXT ·Transpose16(SB), NOSPLIT, $0-72
+	MOVQ  dst_base+0(FP), DI
+	MOVQ  ldd+24(FP), R8
+	SHLQ  $2, R8
+	LEAQ  (R8)(R8*2), R11
+	MOVQ  R8, R12
+	SHLQ  $4, R12 // 16 rows of dst
+	MOVQ  src_base+32(FP), SI
+	MOVQ  lds+56(FP), R9
+	SHLQ  $2, R9
+	LEAQ  (R9)(R9*2), R10
+	MOVQ  blocks+64(FP), CX
+	TESTQ CX, CX
+	JZ    done
+
+block:
 	MOVQ SI, AX
 	LOADT4(Z0, Z1, Z2, Z3)
 	LOADT4(Z4, Z5, Z6, Z7)
@@ -196,5 +203,11 @@ TEXT ·Transpose16(SB), NOSPLIT, $0-64
 	STORET4(Z4, Z5, Z6, Z7)
 	STORET4(Z8, Z9, Z10, Z11)
 	STORET4(Z12, Z13, Z14, Z15)
+	ADDQ $64, SI
+	ADDQ R12, DI
+	DECQ CX
+	JNZ  block
 	VZEROUPPER
+
+done:
 	RET

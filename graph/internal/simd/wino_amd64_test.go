@@ -125,63 +125,71 @@ func TestWinoKernels(t *testing.T) {
 	}
 }
 
-// TestTranspose checks Transpose8, Transpose16 and TransposeBlock (in
-// both kernel choices) against the definition, with leading dimensions
-// past the block; entries outside the block must keep their values.
+// TestTranspose checks Transpose8, Transpose16 and TransposeStrip (in
+// both kernel choices) against the definition, on one block and strips of
+// several, with leading dimensions past the strip; entries outside it must
+// keep their values.
 func TestTranspose(t *testing.T) {
 	if !OK {
 		t.Skip("no AVX2/FMA")
 	}
 	defer SetWide(Wide())
 	rng := rand.New(rand.NewPCG(5, 6))
-	type tr func(dst []float32, ldd int, src []float32, lds int)
-	cases := []struct {
+	type strip func(dst []float32, ldd int, src []float32, lds, blocks int)
+	type kernel struct {
 		name string
-		f    tr
-		bs   func() int
+		f    strip
+		bs   int
 		wide bool
-	}{{"Transpose8", Transpose8, func() int { return 8 }, false}}
+	}
+	kernels := []kernel{{"Transpose8", func(dst []float32, ldd int, src []float32, lds, blocks int) {
+		if blocks == 1 {
+			Transpose8(dst, ldd, src, lds)
+		}
+	}, 8, false}}
 	for _, wide := range widths() {
-		cases = append(cases, struct {
-			name string
-			f    tr
-			bs   func() int
-			wide bool
-		}{fmt.Sprintf("TransposeBlock/wide%t", wide), TransposeBlock, Block, wide})
+		bs := 8
+		if wide {
+			bs = 16
+		}
+		kernels = append(kernels, kernel{fmt.Sprintf("TransposeStrip/wide%t", wide), TransposeStrip, bs, wide})
 	}
 	if cpu.X86.HasAVX512F {
-		cases = append(cases, struct {
-			name string
-			f    tr
-			bs   func() int
-			wide bool
-		}{"Transpose16", Transpose16, func() int { return 16 }, true})
+		kernels = append(kernels, kernel{"Transpose16", Transpose16, 16, true})
 	}
-	for _, c := range cases {
-		for _, ld := range [][2]int{{0, 0}, {3, 17}, {40, 1}} {
-			t.Run(fmt.Sprintf("%s/ld%v", c.name, ld), func(t *testing.T) {
-				SetWide(c.wide)
-				bs := c.bs()
-				ldd, lds := bs+ld[0], bs+ld[1]
-				src := make([]float32, bs*lds)
-				dst := make([]float32, bs*ldd)
-				for i := range src {
-					src[i] = float32(rng.NormFloat64())
-				}
-				for i := range dst {
-					dst[i] = float32(rng.NormFloat64())
-				}
-				want := slices.Clone(dst)
-				for i := range bs {
-					for j := range bs {
-						want[j*ldd+i] = src[i*lds+j]
+	for _, k := range kernels {
+		for _, blocks := range []int{1, 3} {
+			if k.name == "Transpose8" && blocks > 1 {
+				continue
+			}
+			for _, ld := range [][2]int{{0, 0}, {3, 17}, {40, 1}} {
+				t.Run(fmt.Sprintf("%s/blocks%d/ld%v", k.name, blocks, ld), func(t *testing.T) {
+					SetWide(k.wide)
+					if Block() != k.bs && k.name != "Transpose8" && k.name != "Transpose16" {
+						t.Fatalf("Block() = %d, want %d", Block(), k.bs)
 					}
-				}
-				c.f(dst, ldd, src, lds)
-				if !slices.Equal(dst, want) {
-					t.Fatalf("block %d, ldd %d, lds %d: got %v, want %v", bs, ldd, lds, dst, want)
-				}
-			})
+					rows, cols := k.bs, k.bs*blocks
+					ldd, lds := rows+ld[0], cols+ld[1]
+					src := make([]float32, rows*lds)
+					dst := make([]float32, cols*ldd)
+					for i := range src {
+						src[i] = float32(rng.NormFloat64())
+					}
+					for i := range dst {
+						dst[i] = float32(rng.NormFloat64())
+					}
+					want := slices.Clone(dst)
+					for i := range rows {
+						for j := range cols {
+							want[j*ldd+i] = src[i*lds+j]
+						}
+					}
+					k.f(dst, ldd, src, lds, blocks)
+					if !slices.Equal(dst, want) {
+						t.Fatalf("%d×%d, ldd %d, lds %d: got %v, want %v", rows, cols, ldd, lds, dst, want)
+					}
+				})
+			}
 		}
 	}
 }
