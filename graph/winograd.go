@@ -92,10 +92,10 @@ const winoMinC = 16
 
 // winoCols is the number of tile columns a chunk of images aims at in the
 // Winograd GEMMs (one image of the CNN's last 3×3 layer has only 16 tiles).
-// With the AVX-512 tile transforms, 128 took 10–20% less CPU time than 256
-// on the CNN's layers 2, 4 and 5 (BenchmarkConvChunk, Zen 5), likely
-// because a chunk's planes V and M then fit a 1 MB L2 cache (590 KB on
-// layer 2, one image; 1.2 MB at 256, two images).
+// 128 took 10–35% less CPU time than 256 on the CNN's layers 2, 4 and 5
+// (BenchmarkConvChunk, Zen 5, with the AVX2 and the AVX-512 transforms),
+// likely because a chunk's planes V and M then fit a 1 MB L2 cache (590 KB
+// on layer 2, one image; 1.2 MB at 256, two images).
 var winoCols = 128
 
 // winograd says whether the three convolution kernels of g use Winograd.
