@@ -31,6 +31,11 @@
 	MOVQ dstStep+96(FP), CX; SHLQ $2, CX; ADDQ CX, DI; MOVQ srcStep+104(FP), CX; SHLQ $2, CX; ADDQ CX, SI; \
 	DECQ R14; JNZ t; VZEROUPPER; RET
 
+// WINO16_HEAD starts a tile kernel and its loops over tiles and groups of
+// lanes, AX at the tile's source; WINO16_TAIL closes them.
+#define WINO16_HEAD WINO16_ARGS; tile: TILE_START; lane: LEAQ (SI)(DX*1), AX
+#define WINO16_TAIL LANE_NEXT(lane); TILE_NEXT(tile)
+
 // Column q of the source tile (AX at its top), rows 0…3 or 0…1.
 #define LOAD16_4 VMOVUPS (AX), Z0; VMOVUPS (AX)(R10*1), Z1; VMOVUPS (AX)(R10*2), Z2; VMOVUPS (AX)(R12*1), Z3
 #define LOAD16_2 VMOVUPS (AX), Z0; VMOVUPS (AX)(R10*1), Z1
@@ -42,36 +47,28 @@
 	VADDPS (BX), Z0, Z0; VMOVUPS Z0, (BX); VADDPS (BX)(R9*1), Z1, Z1; VMOVUPS Z1, (BX)(R9*1); \
 	VADDPS (BX)(R9*2), Z2, Z2; VMOVUPS Z2, (BX)(R9*2); VADDPS (BX)(R13*1), Z3, Z3; VMOVUPS Z3, (BX)(R13*1)
 
+// WINO16_44 is the body of a 4×4 to 4×4 tile kernel: the transform op,
+// the row store out (STORE16_4 or ADD16_4).
+#define WINO16_44(op, out) \
+	WINO16_HEAD; \
+	LOAD16_4; op(Z0, Z1, Z2, Z3, Z16, Z20, Z24, Z28); ADDQ R11, AX; \
+	LOAD16_4; op(Z0, Z1, Z2, Z3, Z17, Z21, Z25, Z29); ADDQ R11, AX; \
+	LOAD16_4; op(Z0, Z1, Z2, Z3, Z18, Z22, Z26, Z30); ADDQ R11, AX; \
+	LOAD16_4; op(Z0, Z1, Z2, Z3, Z19, Z23, Z27, Z31); \
+	LEAQ (DI)(DX*1), BX; \
+	op(Z16, Z17, Z18, Z19, Z0, Z1, Z2, Z3); out; ADDQ R8, BX; \
+	op(Z20, Z21, Z22, Z23, Z0, Z1, Z2, Z3); out; ADDQ R8, BX; \
+	op(Z24, Z25, Z26, Z27, Z0, Z1, Z2, Z3); out; ADDQ R8, BX; \
+	op(Z28, Z29, Z30, Z31, Z0, Z1, Z2, Z3); out; \
+	WINO16_TAIL
+
 // func winoBt16(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
 TEXT ·winoBt16(SB), NOSPLIT, $0-112
-	WINO16_ARGS
-
-tile:
-	TILE_START
-
-lane:
-	LEAQ (SI)(DX*1), AX
-	LOAD16_4; OP16_BT(Z0, Z1, Z2, Z3, Z16, Z20, Z24, Z28); ADDQ R11, AX
-	LOAD16_4; OP16_BT(Z0, Z1, Z2, Z3, Z17, Z21, Z25, Z29); ADDQ R11, AX
-	LOAD16_4; OP16_BT(Z0, Z1, Z2, Z3, Z18, Z22, Z26, Z30); ADDQ R11, AX
-	LOAD16_4; OP16_BT(Z0, Z1, Z2, Z3, Z19, Z23, Z27, Z31)
-	LEAQ (DI)(DX*1), BX
-	OP16_BT(Z16, Z17, Z18, Z19, Z0, Z1, Z2, Z3); STORE16_4; ADDQ R8, BX
-	OP16_BT(Z20, Z21, Z22, Z23, Z0, Z1, Z2, Z3); STORE16_4; ADDQ R8, BX
-	OP16_BT(Z24, Z25, Z26, Z27, Z0, Z1, Z2, Z3); STORE16_4; ADDQ R8, BX
-	OP16_BT(Z28, Z29, Z30, Z31, Z0, Z1, Z2, Z3); STORE16_4
-	LANE_NEXT(lane)
-	TILE_NEXT(tile)
+	WINO16_44(OP16_BT, STORE16_4)
 
 // func winoAt16(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
 TEXT ·winoAt16(SB), NOSPLIT, $0-112
-	WINO16_ARGS
-
-tile:
-	TILE_START
-
-lane:
-	LEAQ (SI)(DX*1), AX
+	WINO16_HEAD
 	LOAD16_4; OP16_AT(Z0, Z1, Z2, Z3, Z16, Z20); ADDQ R11, AX
 	LOAD16_4; OP16_AT(Z0, Z1, Z2, Z3, Z17, Z21); ADDQ R11, AX
 	LOAD16_4; OP16_AT(Z0, Z1, Z2, Z3, Z18, Z22); ADDQ R11, AX
@@ -79,18 +76,11 @@ lane:
 	LEAQ (DI)(DX*1), BX
 	OP16_AT(Z16, Z17, Z18, Z19, Z0, Z1); STORE16_2; ADDQ R8, BX
 	OP16_AT(Z20, Z21, Z22, Z23, Z0, Z1); STORE16_2
-	LANE_NEXT(lane)
-	TILE_NEXT(tile)
+	WINO16_TAIL
 
 // func winoA16(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
 TEXT ·winoA16(SB), NOSPLIT, $0-112
-	WINO16_ARGS
-
-tile:
-	TILE_START
-
-lane:
-	LEAQ (SI)(DX*1), AX
+	WINO16_HEAD
 	LOAD16_2; OP16_A(Z0, Z1, Z16, Z20, Z24, Z28); ADDQ R11, AX
 	LOAD16_2; OP16_A(Z0, Z1, Z17, Z21, Z25, Z29)
 	LEAQ (DI)(DX*1), BX
@@ -98,34 +88,22 @@ lane:
 	OP16_A(Z20, Z21, Z0, Z1, Z2, Z3); STORE16_4; ADDQ R8, BX
 	OP16_A(Z24, Z25, Z0, Z1, Z2, Z3); STORE16_4; ADDQ R8, BX
 	OP16_A(Z28, Z29, Z0, Z1, Z2, Z3); STORE16_4
-	LANE_NEXT(lane)
-	TILE_NEXT(tile)
+	WINO16_TAIL
 
 // func winoBAdd16(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
 TEXT ·winoBAdd16(SB), NOSPLIT, $0-112
-	WINO16_ARGS
-
-tile:
-	TILE_START
-
-lane:
-	LEAQ (SI)(DX*1), AX
-	LOAD16_4; OP16_B(Z0, Z1, Z2, Z3, Z16, Z20, Z24, Z28); ADDQ R11, AX
-	LOAD16_4; OP16_B(Z0, Z1, Z2, Z3, Z17, Z21, Z25, Z29); ADDQ R11, AX
-	LOAD16_4; OP16_B(Z0, Z1, Z2, Z3, Z18, Z22, Z26, Z30); ADDQ R11, AX
-	LOAD16_4; OP16_B(Z0, Z1, Z2, Z3, Z19, Z23, Z27, Z31)
-	LEAQ (DI)(DX*1), BX
-	OP16_B(Z16, Z17, Z18, Z19, Z0, Z1, Z2, Z3); ADD16_4; ADDQ R8, BX
-	OP16_B(Z20, Z21, Z22, Z23, Z0, Z1, Z2, Z3); ADD16_4; ADDQ R8, BX
-	OP16_B(Z24, Z25, Z26, Z27, Z0, Z1, Z2, Z3); ADD16_4; ADDQ R8, BX
-	OP16_B(Z28, Z29, Z30, Z31, Z0, Z1, Z2, Z3); ADD16_4
-	LANE_NEXT(lane)
-	TILE_NEXT(tile)
+	WINO16_44(OP16_B, ADD16_4)
 
 // Transpose16's rows: LOADT(r) loads source row r (AX at row 0, R9 the row
 // stride, R10 three) into Z(r); STORET stores Z0…Z15 as rows of dst.
 #define LOADT4(a, b, c, d) VMOVUPS (AX), a; VMOVUPS (AX)(R9*1), b; VMOVUPS (AX)(R9*2), c; VMOVUPS (AX)(R10*1), d; LEAQ (AX)(R9*4), AX
 #define STORET4(a, b, c, d) VMOVUPS a, (AX); VMOVUPS b, (AX)(R8*1); VMOVUPS c, (AX)(R8*2); VMOVUPS d, (AX)(R11*1); LEAQ (AX)(R8*4), AX
+
+// UNPCK interleaves rows a and b (lo: entries 0, 1 of each 128-bit lane,
+// hi: 2, 3); SHUF2 takes pairs from two interleaved rows (lo: the first
+// pair of each lane of a and b, hi: the second).
+#define UNPCK(a, b, lo, hi) VUNPCKLPS b, a, lo; VUNPCKHPS b, a, hi
+#define SHUF2(a, b, lo, hi) VSHUFPS $0x44, b, a, lo; VSHUFPS $0xEE, b, a, hi
 
 // Stage 3 of the transpose for column m of each 128-bit lane: from rows
 // u = Z(m), Z(4+m), Z(8+m), Z(12+m) (lane k of each holds column 4k+m of
@@ -161,38 +139,22 @@ block:
 
 	// Pairs of rows interleaved, then pairs of pairs: afterwards lane k
 	// of Z(4g+m) holds column 4k+m of rows 4g…4g+3.
-	VUNPCKLPS Z1, Z0, Z16
-	VUNPCKHPS Z1, Z0, Z17
-	VUNPCKLPS Z3, Z2, Z18
-	VUNPCKHPS Z3, Z2, Z19
-	VUNPCKLPS Z5, Z4, Z20
-	VUNPCKHPS Z5, Z4, Z21
-	VUNPCKLPS Z7, Z6, Z22
-	VUNPCKHPS Z7, Z6, Z23
-	VUNPCKLPS Z9, Z8, Z24
-	VUNPCKHPS Z9, Z8, Z25
-	VUNPCKLPS Z11, Z10, Z26
-	VUNPCKHPS Z11, Z10, Z27
-	VUNPCKLPS Z13, Z12, Z28
-	VUNPCKHPS Z13, Z12, Z29
-	VUNPCKLPS Z15, Z14, Z30
-	VUNPCKHPS Z15, Z14, Z31
-	VSHUFPS   $0x44, Z18, Z16, Z0
-	VSHUFPS   $0xEE, Z18, Z16, Z1
-	VSHUFPS   $0x44, Z19, Z17, Z2
-	VSHUFPS   $0xEE, Z19, Z17, Z3
-	VSHUFPS   $0x44, Z22, Z20, Z4
-	VSHUFPS   $0xEE, Z22, Z20, Z5
-	VSHUFPS   $0x44, Z23, Z21, Z6
-	VSHUFPS   $0xEE, Z23, Z21, Z7
-	VSHUFPS   $0x44, Z26, Z24, Z8
-	VSHUFPS   $0xEE, Z26, Z24, Z9
-	VSHUFPS   $0x44, Z27, Z25, Z10
-	VSHUFPS   $0xEE, Z27, Z25, Z11
-	VSHUFPS   $0x44, Z30, Z28, Z12
-	VSHUFPS   $0xEE, Z30, Z28, Z13
-	VSHUFPS   $0x44, Z31, Z29, Z14
-	VSHUFPS   $0xEE, Z31, Z29, Z15
+	UNPCK(Z0, Z1, Z16, Z17)
+	UNPCK(Z2, Z3, Z18, Z19)
+	UNPCK(Z4, Z5, Z20, Z21)
+	UNPCK(Z6, Z7, Z22, Z23)
+	UNPCK(Z8, Z9, Z24, Z25)
+	UNPCK(Z10, Z11, Z26, Z27)
+	UNPCK(Z12, Z13, Z28, Z29)
+	UNPCK(Z14, Z15, Z30, Z31)
+	SHUF2(Z16, Z18, Z0, Z1)
+	SHUF2(Z17, Z19, Z2, Z3)
+	SHUF2(Z20, Z22, Z4, Z5)
+	SHUF2(Z21, Z23, Z6, Z7)
+	SHUF2(Z24, Z26, Z8, Z9)
+	SHUF2(Z25, Z27, Z10, Z11)
+	SHUF2(Z28, Z30, Z12, Z13)
+	SHUF2(Z29, Z31, Z14, Z15)
 	TCOL(Z0, Z4, Z8, Z12)
 	TCOL(Z1, Z5, Z9, Z13)
 	TCOL(Z2, Z6, Z10, Z14)
