@@ -142,7 +142,7 @@ func BenchmarkConvChunk(b *testing.B) {
 		sizes []int
 	}{
 		{ConvIm2col, &convCols, []int{1, 512, 2048, 8192}},
-		{ConvWinograd, &winoCols, []int{1, 256, 1024, 4096}},
+		{ConvWinograd, &winoCols, []int{1, 64, 128, 256, 1024}},
 	}
 	gs := cnnGeoms(b, 64)
 	for _, a := range algos {

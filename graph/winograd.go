@@ -22,9 +22,9 @@ import (
 // (one per position ξ of the 4×4 transformed tile) of the transformed input
 // tiles V[ξ] (tiles×C) with the transformed kernels U[ξ] (O×C). The tile
 // transforms work on an image in channel-last layout, so that each runs
-// over the C (or O) values of a tile position at once, eight lanes at a
-// time (simd.Transform4); an image is transposed into that layout and back
-// on the way. The
+// over the C (or O) values of a tile position at once, 16 lanes at a time
+// with AVX-512 and 8 with AVX2 (simd.WinoBt and its kin, a row of tiles a
+// call); an image is transposed into that layout and back on the way. The
 // transposed convolution and the kernel gradient are the exact adjoints of
 // that formula, in d and in g:
 //
@@ -73,6 +73,17 @@ var convAlgorithm = ConvAuto
 // not safe to call while a graph runs.
 func SetConvAlgorithm(a ConvAlgorithm) { convAlgorithm = a }
 
+// WinoTransforms names the kernels that run the float32 Winograd tile
+// transforms and layout transposes: AVX-512 with 16 lanes where the CPU has
+// it (unless the environment sets DCIM_SGEMM=avx2, as for the SGEMM), AVX2
+// with 8 lanes otherwise, or scalar Go without AVX2.
+func WinoTransforms() string {
+	if !simd.OK {
+		return "scalar"
+	}
+	return simd.Transforms()
+}
+
 // winoMinC is the least number of input channels for which ConvAuto picks
 // Winograd: with few channels the transforms cost more than the GEMM work
 // they save (the CNN's first layer has C = 1). ConvAuto also wants C and O
@@ -81,7 +92,11 @@ const winoMinC = 16
 
 // winoCols is the number of tile columns a chunk of images aims at in the
 // Winograd GEMMs (one image of the CNN's last 3×3 layer has only 16 tiles).
-var winoCols = 256
+// 128 took 10–35% less CPU time than 256 on the CNN's layers 2, 4 and 5
+// (BenchmarkConvChunk, Zen 5, with the AVX2 and the AVX-512 transforms),
+// likely because a chunk's planes V and M then fit a 1 MB L2 cache (590 KB
+// on layer 2, one image; 1.2 MB at 256, two images).
+var winoCols = 128
 
 // winograd says whether the three convolution kernels of g use Winograd.
 func (g ConvGeom) winograd() bool {
@@ -158,7 +173,7 @@ type winoCoef struct {
 	l, r   [4][4]float64
 	ni, no int
 	add    bool
-	kern   func(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+	kern   func(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
 }
 
 // The four tile transforms: the input tiles (Bᵀ d B), the output tiles
@@ -175,16 +190,28 @@ var (
 	winoInAdj  = &winoCoef{l: matB, r: matB, ni: 4, no: 4, add: true, kern: simd.WinoBAdd}
 )
 
-// winoTransform applies the tile transform c to the tile d of vectors of n
-// values, d[r][q] at src[r·srcRow+q·srcCol:], writing (or adding) entry
-// (i, s) of the result at dst[i·dstRow+s·dstCol:]: with the vector kernel
-// in float32 when n is a multiple of 8, value by value otherwise.
-func winoTransform[T Float](c *winoCoef, dst []T, dstRow, dstCol int, src []T, srcRow, srcCol, n int) {
-	if d32, ok := any(dst).([]float32); ok && simd.OK && n%8 == 0 {
-		_, _ = dst[(c.no-1)*(dstRow+dstCol)+n-1], src[(c.ni-1)*(srcRow+srcCol)+n-1] // bounds, for the kernel
-		c.kern(d32, dstRow, dstCol, any(src).([]float32), srcRow, srcCol, n)
+// winoTransform applies the tile transform c to a run of tiles of vectors
+// of n values, entry (r, q) of tile t at src[t·srcStep + r·srcRow +
+// q·srcCol:], writing (or adding) entry (i, s) of its result at
+// dst[t·dstStep + i·dstRow + s·dstCol:]: with the vector kernel in float32
+// when n is a multiple of 8, value by value otherwise.
+func winoTransform[T Float](c *winoCoef, dst []T, dstRow, dstCol int, src []T, srcRow, srcCol, n, tiles, dstStep, srcStep int) {
+	if tiles == 0 {
 		return
 	}
+	if d32, ok := any(dst).([]float32); ok && simd.OK && n%8 == 0 {
+		// bounds, for the kernel
+		_, _ = dst[(tiles-1)*dstStep+(c.no-1)*(dstRow+dstCol)+n-1], src[(tiles-1)*srcStep+(c.ni-1)*(srcRow+srcCol)+n-1]
+		c.kern(d32, dstRow, dstCol, any(src).([]float32), srcRow, srcCol, n, tiles, dstStep, srcStep)
+		return
+	}
+	for t := range tiles {
+		winoTile(c, dst[t*dstStep:], dstRow, dstCol, src[t*srcStep:], srcRow, srcCol, n)
+	}
+}
+
+// winoTile is winoTransform of one tile, value by value.
+func winoTile[T Float](c *winoCoef, dst []T, dstRow, dstCol int, src []T, srcRow, srcCol, n int) {
 	for k := range n {
 		var t [4][4]float64
 		for i := range c.no {
@@ -211,21 +238,42 @@ func winoTransform[T Float](c *winoCoef, dst []T, dstRow, dstCol int, src []T, s
 }
 
 // transpose writes the rows×cols matrix src into dst as cols×rows, in
-// blocks of 8×8 (with the vector kernel in float32) for the caches.
+// square blocks for the caches: in float32 with the vector kernels, strips
+// of blocks of simd.Block (16 with AVX-512) where they fit and blocks of 8
+// on the rest; value by value where no block fits.
 func transpose[T Float](dst, src []T, rows, cols int) {
-	const bs = 8
-	_, _ = dst[rows*cols-1], src[rows*cols-1] // bounds, for the kernel
+	_, _ = dst[rows*cols-1], src[rows*cols-1] // bounds, for the kernels
 	d32, vec := any(dst).([]float32)
-	vec = vec && simd.OK
-	for i0 := 0; i0 < rows; i0 += bs {
-		for j0 := 0; j0 < cols; j0 += bs {
-			if vec && i0+bs <= rows && j0+bs <= cols {
-				simd.Transpose8(d32[j0*rows+i0:], rows, any(src).([]float32)[i0*cols+j0:], cols)
+	if !vec || !simd.OK {
+		transposeBlocks(dst, src, rows, cols, 0, rows, 0, cols, nil)
+		return
+	}
+	s32 := any(src).([]float32)
+	bs := simd.Block()
+	r, c := rows-rows%bs, cols-cols%bs
+	if c > 0 {
+		for i := 0; i < r; i += bs {
+			simd.TransposeStrip(d32[i:], rows, s32[i*cols:], cols, c/bs)
+		}
+	}
+	transposeBlocks(d32, s32, rows, cols, 0, r, c, cols, simd.Transpose8)
+	transposeBlocks(d32, s32, rows, cols, r, rows, 0, cols, simd.Transpose8)
+}
+
+// transposeBlocks transposes rows i0…i1−1 and columns j0…j1−1 of the
+// rows×cols matrix src into dst, in 8×8 blocks, with the vector kernel
+// kern where a whole block fits and value by value elsewhere.
+func transposeBlocks[T Float](dst, src []T, rows, cols, i0, i1, j0, j1 int, kern func(dst []T, ldd int, src []T, lds int)) {
+	const bs = 8
+	for bi := i0; bi < i1; bi += bs {
+		for bj := j0; bj < j1; bj += bs {
+			if kern != nil && bi+bs <= i1 && bj+bs <= j1 {
+				kern(dst[bj*rows+bi:], rows, src[bi*cols+bj:], cols)
 				continue
 			}
-			for i := i0; i < min(i0+bs, rows); i++ {
+			for i := bi; i < min(bi+bs, i1); i++ {
 				row := src[i*cols : (i+1)*cols]
-				for j := j0; j < min(j0+bs, cols); j++ {
+				for j := bj; j < min(bj+bs, j1); j++ {
 					dst[j*rows+i] = row[j]
 				}
 			}
@@ -233,14 +281,13 @@ func transpose[T Float](dst, src []T, rows, cols int) {
 	}
 }
 
-// winoTiles runs f on each tile of one image, with its index in the image
-// and the offsets of its top-left corner in the channel-last input (H·W
-// positions of C values) and output (Ho·Wo positions of O values).
+// winoTiles runs f on each row of tiles of one image, with the index of its
+// first tile in the image and the offsets of that tile's top-left corner in
+// the channel-last input (H·W positions of C values) and output (Ho·Wo
+// positions of O values); the tiles of a row are 2·C (2·O) apart there.
 func winoTiles(g ConvGeom, pl winoPlan, f func(t, in, out int)) {
 	for ti := range pl.th {
-		for tj := range pl.tw {
-			f(ti*pl.tw+tj, (2*ti*g.W+2*tj)*g.C, (2*ti*g.Wo+2*tj)*g.O)
-		}
+		f(ti*pl.tw, 2*ti*g.W*g.C, 2*ti*g.Wo*g.O)
 	}
 }
 
@@ -283,7 +330,7 @@ func winoForward[T Float](g ConvGeom, x, w, y []T, ws *workspace[T]) {
 			transpose(xt, x[(n0+bi)*g.inSize():], g.C, g.H*g.W)
 			base := bi * pl.tiles
 			winoTiles(g, pl, func(t, in, _ int) {
-				winoTransform(winoIn, v[(base+t)*g.C:], 4*pc, pc, xt[in:], g.W*g.C, g.C, g.C)
+				winoTransform(winoIn, v[(base+t)*g.C:], 4*pc, pc, xt[in:], g.W*g.C, g.C, g.C, pl.tw, g.C, 2*g.C)
 			})
 		}
 		for xi := range 16 {
@@ -292,7 +339,7 @@ func winoForward[T Float](g ConvGeom, x, w, y []T, ws *workspace[T]) {
 		for bi := range nb {
 			base := bi * pl.tiles
 			winoTiles(g, pl, func(t, _, out int) {
-				winoTransform(winoOut, yt[out:], g.Wo*g.O, g.O, m[(base+t)*g.O:], 4*po, po, g.O)
+				winoTransform(winoOut, yt[out:], g.Wo*g.O, g.O, m[(base+t)*g.O:], 4*po, po, g.O, pl.tw, 2*g.O, g.O)
 			})
 			transpose(y[(n0+bi)*g.outSize():], yt, g.Ho*g.Wo, g.O)
 		}
@@ -314,7 +361,7 @@ func winoTranspose[T Float](g ConvGeom, y, w, x []T, ws *workspace[T]) {
 			transpose(yt, y[(n0+bi)*g.outSize():], g.O, g.Ho*g.Wo)
 			base := bi * pl.tiles
 			winoTiles(g, pl, func(t, _, out int) {
-				winoTransform(winoOutAdj, z[(base+t)*g.O:], 4*po, po, yt[out:], g.Wo*g.O, g.O, g.O)
+				winoTransform(winoOutAdj, z[(base+t)*g.O:], 4*po, po, yt[out:], g.Wo*g.O, g.O, g.O, pl.tw, g.O, 2*g.O)
 			})
 		}
 		for xi := range 16 {
@@ -324,7 +371,7 @@ func winoTranspose[T Float](g ConvGeom, y, w, x []T, ws *workspace[T]) {
 			clear(xt)
 			base := bi * pl.tiles
 			winoTiles(g, pl, func(t, in, _ int) {
-				winoTransform(winoInAdj, xt[in:], g.W*g.C, g.C, m[(base+t)*g.C:], 4*pc, pc, g.C)
+				winoTransform(winoInAdj, xt[in:], g.W*g.C, g.C, m[(base+t)*g.C:], 4*pc, pc, g.C, pl.tw, 2*g.C, g.C)
 			})
 			transpose(x[(n0+bi)*g.inSize():], xt, g.H*g.W, g.C)
 		}
@@ -351,8 +398,8 @@ func winoKernelGrad[T Float](g ConvGeom, x, dy, dw []T, ws *workspace[T]) {
 			transpose(yt, dy[(n0+bi)*g.outSize():], g.O, g.Ho*g.Wo)
 			base := bi * pl.tiles
 			winoTiles(g, pl, func(t, in, out int) {
-				winoTransform(winoIn, v[(base+t)*g.C:], 4*pc, pc, xt[in:], g.W*g.C, g.C, g.C)
-				winoTransform(winoOutAdj, z[(base+t)*g.O:], 4*po, po, yt[out:], g.Wo*g.O, g.O, g.O)
+				winoTransform(winoIn, v[(base+t)*g.C:], 4*pc, pc, xt[in:], g.W*g.C, g.C, g.C, pl.tw, g.C, 2*g.C)
+				winoTransform(winoOutAdj, z[(base+t)*g.O:], 4*po, po, yt[out:], g.Wo*g.O, g.O, g.O, pl.tw, g.O, 2*g.O)
 			})
 		}
 		for xi := range 16 {

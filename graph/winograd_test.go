@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"dcim/graph/internal/simd"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -170,23 +172,77 @@ func checkConvGradient(t *testing.T, kind convKind, g ConvGeom) {
 	}
 }
 
-// TestTranspose checks transpose, vector blocks and scalar edges, against
-// the definition.
+// TestTranspose checks transpose, strips of vector blocks (16 and 8 wide
+// with AVX-512, 8 with AVX2), blocks of 8 on the rest and scalar edges,
+// against the definition.
 func TestTranspose(t *testing.T) {
-	for _, c := range [][2]int{{1, 1}, {8, 8}, {16, 24}, {13, 8}, {32, 676}, {9, 17}} {
-		rows, cols := c[0], c[1]
-		src := make([]float32, rows*cols)
-		for i := range src {
-			src[i] = float32(i)
-		}
-		dst := make([]float32, len(src))
-		transpose(dst, src, rows, cols)
-		for i := range rows {
-			for j := range cols {
-				if dst[j*rows+i] != src[i*cols+j] {
-					t.Fatalf("%d×%d: dst[%d,%d] = %g, want %g", rows, cols, j, i, dst[j*rows+i], src[i*cols+j])
+	defer simd.SetWide(simd.Wide())
+	for _, wide := range []bool{false, true} {
+		simd.SetWide(wide)
+		for _, c := range [][2]int{{1, 1}, {8, 8}, {16, 24}, {13, 8}, {32, 676}, {9, 17}, {24, 40}, {40, 24}, {676, 32}, {33, 49}} {
+			rows, cols := c[0], c[1]
+			src := make([]float32, rows*cols)
+			for i := range src {
+				src[i] = float32(i)
+			}
+			dst := make([]float32, len(src))
+			transpose(dst, src, rows, cols)
+			for i := range rows {
+				for j := range cols {
+					if dst[j*rows+i] != src[i*cols+j] {
+						t.Fatalf("wide %t, %d×%d: dst[%d,%d] = %g, want %g", wide, rows, cols, j, i, dst[j*rows+i], src[i*cols+j])
+					}
 				}
 			}
 		}
+	}
+}
+
+// TestWinogradWide checks that the three Winograd kernels give the same
+// bits with the AVX-512 tile transforms and transposes as with the AVX2
+// ones, on the CNN's layers and on channel counts that are odd multiples
+// of 8 (where the 16-lane kernels fall back to 8 lanes) and sizes that
+// leave partial transpose blocks.
+func TestWinogradWide(t *testing.T) {
+	if !simd.OK {
+		t.Skip("no vector kernels")
+	}
+	defer simd.SetWide(simd.Wide())
+	for _, on := range []bool{false, true} {
+		want := "AVX2 8-lane"
+		if simd.SetWide(on); simd.Wide() {
+			want = "AVX-512 16-lane"
+		}
+		if got := WinoTransforms(); got != want {
+			t.Errorf("WinoTransforms() = %q with SetWide(%t), want %q", got, on, want)
+		}
+	}
+	geoms := cnnGeoms(t, 3)[1:2]
+	for _, c := range [][7]int{{2, 24, 10, 12, 40, 3, 1}, {3, 48, 6, 22, 8, 3, 1}, {2, 16, 20, 20, 32, 3, 1}} {
+		g, _ := NewConvGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6])
+		geoms = append(geoms, g)
+	}
+	for gi, g := range geoms {
+		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(gi), 12))
+			x, w, y := randF32(rng, g.N*g.inSize()), randF32(rng, g.O*g.colRows()), randF32(rng, g.N*g.outSize())
+			var got [2][3][]float32
+			for i, wide := range []bool{false, true} {
+				simd.SetWide(wide)
+				var ws workspace[float32]
+				out := [3][]float32{make([]float32, len(y)), make([]float32, len(x)), make([]float32, len(w))}
+				winoForward(g, x, w, out[0], &ws)
+				winoTranspose(g, y, w, out[1], &ws)
+				winoKernelGrad(g, x, y, out[2], &ws)
+				got[i] = out
+			}
+			for k := range got[0] {
+				for i, v := range got[0][k] {
+					if got[1][k][i] != v {
+						t.Fatalf("%s [%d]: %g with AVX-512 transforms, %g with AVX2", convNames[k], i, got[1][k][i], v)
+					}
+				}
+			}
+		})
 	}
 }

@@ -176,8 +176,8 @@ func measureAll(self string, cfgs []config, batch, warmup, repeats, steps int, s
 		if cfgs[0].Threads > 0 {
 			procs = cfgs[0].Threads
 		}
-		fmt.Fprintf(stdout, "BLAS %s, GOMAXPROCS %d, conv %s, batch %d, median of %d repeats after %d warm-up steps\n",
-			graph.BLAS, procs, cfgs[0].Conv, batch, repeats, warmup)
+		fmt.Fprintf(stdout, "BLAS %s, GOMAXPROCS %d, conv %s (Winograd transforms %s), batch %d, median of %d repeats after %d warm-up steps\n",
+			graph.BLAS, procs, cfgs[0].Conv, graph.WinoTransforms(), batch, repeats, warmup)
 		if i := slices.IndexFunc(cfgs, func(c config) bool { return c.Objective == mcObjective }); i >= 0 {
 			d := cfgs[i].Draws
 			fmt.Fprintf(stdout, "forward-mc: %d images × %d draws a run, img/s counts images·draws\n", max(1, batch/d), d)

@@ -8,6 +8,41 @@ import "golang.org/x/sys/cpu"
 // and FMA.
 var OK = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// wide says whether the Winograd tile kernels and TransposeStrip run their
+// AVX-512 versions: with the SGEMM's kernel (pickKernel), so that
+// DCIM_SGEMM=avx2 in the environment forces AVX2 throughout.
+var wide = kern == avx512
+
+// Wide says whether the Winograd tile kernels and TransposeStrip run their
+// AVX-512 versions.
+func Wide() bool { return wide }
+
+// SetWide selects the AVX-512 (on) or AVX2 tile kernels and transposes,
+// for tests and benchmarks, and returns the previous choice; on is ignored
+// where the CPU has no AVX-512. It is not safe to call while they run.
+func SetWide(on bool) (was bool) {
+	was, wide = wide, on && cpu.X86.HasAVX512F
+	return was
+}
+
+// Block is the side of the blocks of TransposeStrip: 16 with
+// AVX-512, 8 otherwise.
+func Block() int {
+	if wide {
+		return 16
+	}
+	return 8
+}
+
+// Transforms names the kernels of the Winograd tile transforms and the
+// layout transposes.
+func Transforms() string {
+	if wide {
+		return "AVX-512 16-lane"
+	}
+	return "AVX2 8-lane"
+}
+
 // TanhAffine writes dst[i] = a + m·tanh(s·(src[i] + b)) for the first
 // len(dst) rounded down to a multiple of 8 elements, through the rational
 // function of graph's tanh32 (to within rounding: it uses fused
@@ -55,37 +90,105 @@ func AddRows(dst, src []float32, rows, width, stride int)
 //go:noescape
 func Transpose8(dst []float32, ldd int, src []float32, lds int)
 
-// WinoBt computes Bᵀ·d·B, the input transform: Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], a 4×4 tile to a 4×4 tile, lane by lane over n lanes (a multiple of 8): the
-// tile's entry (r, q) is the n values at src[r·srcRow+q·srcCol:], and
-// entry (i, s) of the result goes to dst[i·dstRow+s·dstCol:]. It does not
-// check bounds.
-//
-//go:noescape
-func WinoBt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+// The Winograd tile kernels (WinoBt, WinoAt, WinoA, WinoBAdd) run a tile
+// transform lane by lane over n lanes (a multiple of 8) on a run of tiles:
+// entry (r, q) of tile t is the n values at src[t·srcStep + r·srcRow +
+// q·srcCol:], and entry (i, s) of its result goes to dst[t·dstStep +
+// i·dstRow + s·dstCol:]. They do not check bounds. With AVX-512 (Wide),
+// n a multiple of 16 runs 16 lanes per vector, with the intermediate tile
+// in registers; otherwise 8 lanes per vector (AVX2), a call per tile. Both
+// give the same bits.
 
-// WinoAt computes Aᵀ·m·A, the output transform: Aᵀ = [1 1 1 0; 0 1 −1 −1], a 4×4 tile to a 2×2 tile, lane by lane over n lanes (a multiple of 8): the
-// tile's entry (r, q) is the n values at src[r·srcRow+q·srcCol:], and
-// entry (i, s) of the result goes to dst[i·dstRow+s·dstCol:]. It does not
-// check bounds.
-//
-//go:noescape
-func WinoAt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+// WinoBt computes Bᵀ·d·B, the input transform: Bᵀ = [1 0 −1 0; 0 1 1 0;
+// 0 −1 1 0; 0 1 0 −1], a 4×4 tile to a 4×4 tile.
+func WinoBt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int) {
+	winoRun(winoBt16, winoBt8, dst, dstRow, dstCol, src, srcRow, srcCol, n, tiles, dstStep, srcStep)
+}
 
-// WinoA computes A·y·Aᵀ, the adjoint of WinoAt: a 2×2 tile to a 4×4 tile, lane by lane over n lanes (a multiple of 8): the
-// tile's entry (r, q) is the n values at src[r·srcRow+q·srcCol:], and
-// entry (i, s) of the result goes to dst[i·dstRow+s·dstCol:]. It does not
-// check bounds.
-//
-//go:noescape
-func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+// WinoAt computes Aᵀ·m·A, the output transform: Aᵀ = [1 1 1 0; 0 1 −1 −1],
+// a 4×4 tile to a 2×2 tile.
+func WinoAt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int) {
+	winoRun(winoAt16, winoAt8, dst, dstRow, dstCol, src, srcRow, srcCol, n, tiles, dstStep, srcStep)
+}
 
-// WinoBAdd computes B·m·Bᵀ, the adjoint of WinoBt, added to dst: a 4×4 tile to a 4×4 tile, lane by lane over n lanes (a multiple of 8): the
-// tile's entry (r, q) is the n values at src[r·srcRow+q·srcCol:], and
-// entry (i, s) of the result goes to dst[i·dstRow+s·dstCol:]. It does not
-// check bounds.
+// WinoA computes A·y·Aᵀ, the adjoint of WinoAt: a 2×2 tile to a 4×4 tile.
+func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int) {
+	winoRun(winoA16, winoA8, dst, dstRow, dstCol, src, srcRow, srcCol, n, tiles, dstStep, srcStep)
+}
+
+// WinoBAdd computes B·m·Bᵀ, the adjoint of WinoBt, added to dst: a 4×4
+// tile to a 4×4 tile.
+func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int) {
+	winoRun(winoBAdd16, winoBAdd8, dst, dstRow, dstCol, src, srcRow, srcCol, n, tiles, dstStep, srcStep)
+}
+
+type (
+	wino8  func(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+	wino16 func(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
+)
+
+// winoRun runs a tile kernel: the 16-lane one on all tiles at once where
+// it applies, the 8-lane one tile by tile otherwise.
+func winoRun(k16 wino16, k8 wino8, dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int) {
+	if tiles <= 0 || n < 8 {
+		return
+	}
+	if wide && n%16 == 0 {
+		k16(dst, dstRow, dstCol, src, srcRow, srcCol, n, tiles, dstStep, srcStep)
+		return
+	}
+	for t := range tiles {
+		k8(dst[t*dstStep:], dstRow, dstCol, src[t*srcStep:], srcRow, srcCol, n)
+	}
+}
+
+// The 8-lane (AVX2) tile kernels, one tile a call.
 //
 //go:noescape
-func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+func winoBt8(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+
+//go:noescape
+func winoAt8(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+
+//go:noescape
+func winoA8(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+
+//go:noescape
+func winoBAdd8(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+
+// The 16-lane (AVX-512) tile kernels, tiles tiles a call (at least one).
+//
+//go:noescape
+func winoBt16(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
+
+//go:noescape
+func winoAt16(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
+
+//go:noescape
+func winoA16(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
+
+//go:noescape
+func winoBAdd16(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int)
+
+// Transpose16 transposes blocks 16×16 blocks side by side, a 16×16·blocks
+// strip at src (rows lds apart), into dst (rows ldd apart): dst[j·ldd+i] =
+// src[i·lds+j], in AVX-512. It does not check bounds.
+//
+//go:noescape
+func Transpose16(dst []float32, ldd int, src []float32, lds, blocks int)
+
+// TransposeStrip transposes a Block×Block·blocks strip as Transpose16
+// does: with Transpose16 where the CPU runs AVX-512 (Wide), block by block
+// with Transpose8 otherwise.
+func TransposeStrip(dst []float32, ldd int, src []float32, lds, blocks int) {
+	if wide {
+		Transpose16(dst, ldd, src, lds, blocks)
+		return
+	}
+	for b := range blocks {
+		Transpose8(dst[8*b*ldd:], ldd, src[8*b:], lds)
+	}
+}
 
 // Bernoulli draws dst[i] = (hi if u[i] < p else 0) − lo with p = (m[i] + a)·s,
 // for the first len(dst) rounded down to a multiple of 8 elements: a

@@ -399,8 +399,8 @@ TEXT ·Transpose8(SB), NOSPLIT, $0-64
 	VZEROUPPER
 	RET
 
-// func WinoBt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
-TEXT ·WinoBt(SB), 0, $512-88
+// func winoBt8(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+TEXT ·winoBt8(SB), 0, $512-88
 	WINO_ARGS
 	TESTQ CX, CX
 	JZ    done
@@ -430,8 +430,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func WinoAt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
-TEXT ·WinoAt(SB), 0, $512-88
+// func winoAt8(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+TEXT ·winoAt8(SB), 0, $512-88
 	WINO_ARGS
 	TESTQ CX, CX
 	JZ    done
@@ -457,8 +457,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
-TEXT ·WinoA(SB), 0, $512-88
+// func winoA8(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+TEXT ·winoA8(SB), 0, $512-88
 	WINO_ARGS
 	TESTQ CX, CX
 	JZ    done
@@ -484,8 +484,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
-TEXT ·WinoBAdd(SB), 0, $512-88
+// func winoBAdd8(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int)
+TEXT ·winoBAdd8(SB), 0, $512-88
 	WINO_ARGS
 	TESTQ CX, CX
 	JZ    done

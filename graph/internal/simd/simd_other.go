@@ -36,22 +36,22 @@ func Transpose8(dst []float32, ldd int, src []float32, lds int) {
 }
 
 // WinoBt is not available here; callers check OK first.
-func WinoBt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int) {
+func WinoBt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int) {
 	panic("simd: no kernels on this platform")
 }
 
 // WinoAt is not available here; callers check OK first.
-func WinoAt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int) {
+func WinoAt(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int) {
 	panic("simd: no kernels on this platform")
 }
 
 // WinoA is not available here; callers check OK first.
-func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int) {
+func WinoA(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int) {
 	panic("simd: no kernels on this platform")
 }
 
 // WinoBAdd is not available here; callers check OK first.
-func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n int) {
+func WinoBAdd(dst []float32, dstRow, dstCol int, src []float32, srcRow, srcCol, n, tiles, dstStep, srcStep int) {
 	panic("simd: no kernels on this platform")
 }
 
@@ -70,3 +70,25 @@ func InterleaveRows(dst, s0, s1 []float32, rows, width, stride int) {
 
 // Kernel is not available here; callers check OK first.
 func Kernel() string { panic("simd: no kernels on this platform") }
+
+// Wide is false here.
+func Wide() bool { return false }
+
+// SetWide does nothing here.
+func SetWide(on bool) (was bool) { return false }
+
+// Block is 8 here.
+func Block() int { return 8 }
+
+// Transforms is not available here; callers check OK first.
+func Transforms() string { panic("simd: no kernels on this platform") }
+
+// Transpose16 is not available here; callers check OK first.
+func Transpose16(dst []float32, ldd int, src []float32, lds, blocks int) {
+	panic("simd: no kernels on this platform")
+}
+
+// TransposeStrip is not available here; callers check OK first.
+func TransposeStrip(dst []float32, ldd int, src []float32, lds, blocks int) {
+	panic("simd: no kernels on this platform")
+}
