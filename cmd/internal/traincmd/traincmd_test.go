@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -179,6 +180,28 @@ func TestEveryExperimentChecks(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "run")
 			if _, err := parse(cli.New("train-x", "", ""), e.Name, []string{"-out", out}, io.Discard); err != nil {
 				t.Errorf("experiment %s: %v", e.Name, err)
+			}
+		})
+	}
+}
+
+// TestCollectSooner checks the collector's target a training command
+// sets: trainingGOGC, unless the GOGC environment variable chooses one.
+func TestCollectSooner(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, c := range []struct {
+		name, env string
+		want      int
+	}{
+		{"unset", "", trainingGOGC},
+		{"GOGC given", "150", 100},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("GOGC", c.env)
+			debug.SetGCPercent(100)
+			collectSooner()
+			if got := debug.SetGCPercent(100); got != c.want {
+				t.Errorf("GC percent %d, want %d", got, c.want)
 			}
 		})
 	}
