@@ -237,43 +237,22 @@ func winoTile[T Float](c *winoCoef, dst []T, dstRow, dstCol int, src []T, srcRow
 	}
 }
 
-// transpose writes the rows×cols matrix src into dst as cols×rows, in
-// square blocks for the caches: in float32 with the vector kernels, strips
-// of blocks of simd.Block (16 with AVX-512) where they fit and blocks of 8
-// on the rest; value by value where no block fits.
+// transpose writes the rows×cols matrix src into dst as cols×rows: in
+// float32 through simd.Transpose (strips of 16×16 blocks with AVX-512,
+// 8×8 blocks with AVX2), otherwise value by value in 8×8 blocks for the
+// caches.
 func transpose[T Float](dst, src []T, rows, cols int) {
-	_, _ = dst[rows*cols-1], src[rows*cols-1] // bounds, for the kernels
-	d32, vec := any(dst).([]float32)
-	if !vec || !simd.OK {
-		transposeBlocks(dst, src, rows, cols, 0, rows, 0, cols, nil)
+	_, _ = dst[rows*cols-1], src[rows*cols-1]
+	if d32, ok := any(dst).([]float32); ok && simd.OK {
+		simd.Transpose(d32, rows, any(src).([]float32), cols, rows, cols)
 		return
 	}
-	s32 := any(src).([]float32)
-	bs := simd.Block()
-	r, c := rows-rows%bs, cols-cols%bs
-	if c > 0 {
-		for i := 0; i < r; i += bs {
-			simd.TransposeStrip(d32[i:], rows, s32[i*cols:], cols, c/bs)
-		}
-	}
-	transposeBlocks(d32, s32, rows, cols, 0, r, c, cols, simd.Transpose8)
-	transposeBlocks(d32, s32, rows, cols, r, rows, 0, cols, simd.Transpose8)
-}
-
-// transposeBlocks transposes rows i0…i1−1 and columns j0…j1−1 of the
-// rows×cols matrix src into dst, in 8×8 blocks, with the vector kernel
-// kern where a whole block fits and value by value elsewhere.
-func transposeBlocks[T Float](dst, src []T, rows, cols, i0, i1, j0, j1 int, kern func(dst []T, ldd int, src []T, lds int)) {
 	const bs = 8
-	for bi := i0; bi < i1; bi += bs {
-		for bj := j0; bj < j1; bj += bs {
-			if kern != nil && bi+bs <= i1 && bj+bs <= j1 {
-				kern(dst[bj*rows+bi:], rows, src[bi*cols+bj:], cols)
-				continue
-			}
-			for i := bi; i < min(bi+bs, i1); i++ {
+	for i0 := 0; i0 < rows; i0 += bs {
+		for j0 := 0; j0 < cols; j0 += bs {
+			for i := i0; i < min(i0+bs, rows); i++ {
 				row := src[i*cols : (i+1)*cols]
-				for j := bj; j < min(bj+bs, j1); j++ {
+				for j := j0; j < min(j0+bs, cols); j++ {
 					dst[j*rows+i] = row[j]
 				}
 			}

@@ -238,7 +238,7 @@ func packA(tA bool, a []float32, lda, m, p0, kb int, alpha float32, ap []float32
 		}
 		switch {
 		case !tA:
-			transpose(blk, mr, a[i0*lda+p0:], lda, mb, kb)
+			Transpose(blk, mr, a[i0*lda+p0:], lda, mb, kb)
 		case mb == mr: // op(A)[r, p] = a[p·lda + r]: mr neighbours per p
 			CopyRows(blk, a[p0*lda+i0:(p0+kb-1)*lda+i0+mr], kb, mr, lda)
 		default:
@@ -271,49 +271,13 @@ func packB(kn *kernel, tB bool, b []float32, ldb, n, p0, kb int, bp []float32, i
 		}
 		switch {
 		case tB: // op(B)[p, j] = b[j·ldb + p]
-			transpose(panel, w, b[j0*ldb+p0:], ldb, nb, kb)
+			Transpose(panel, w, b[j0*ldb+p0:], ldb, nb, kb)
 		case nb == w:
 			CopyRows(panel, b[p0*ldb+j0:(p0+kb-1)*ldb+j0+w], kb, w, ldb)
 		default:
 			for p := range kb {
 				copy(panel[p*w:p*w+nb], b[(p0+p)*ldb+j0:])
 			}
-		}
-	}
-}
-
-// transpose writes dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols:
-// 8×8 blocks through Transpose8, the edges four rows at a time.
-func transpose(dst []float32, ldd int, src []float32, lds, rows, cols int) {
-	r8, c8 := rows&^7, cols&^7
-	for r := 0; r < r8; r += 8 {
-		for c := 0; c < c8; c += 8 {
-			_, _ = src[(r+7)*lds+c+7], dst[(c+7)*ldd+r+7] // Transpose8 does not check
-			Transpose8(dst[c*ldd+r:], ldd, src[r*lds+c:], lds)
-		}
-	}
-	gather(dst, ldd, src, lds, 0, r8, c8, cols)
-	gather(dst, ldd, src, lds, r8, rows, 0, cols)
-}
-
-// gather is transpose on rows [r0, r1) and columns [c0, c1), element by
-// element.
-func gather(dst []float32, ldd int, src []float32, lds, r0, r1, c0, c1 int) {
-	if c0 >= c1 {
-		return
-	}
-	r := r0
-	for ; r+4 <= r1; r += 4 {
-		s0, s1 := src[r*lds:r*lds+c1], src[(r+1)*lds:(r+1)*lds+c1]
-		s2, s3 := src[(r+2)*lds:(r+2)*lds+c1], src[(r+3)*lds:(r+3)*lds+c1]
-		for c := c0; c < c1; c++ {
-			d := dst[c*ldd+r : c*ldd+r+4 : c*ldd+r+4]
-			d[0], d[1], d[2], d[3] = s0[c], s1[c], s2[c], s3[c]
-		}
-	}
-	for ; r < r1; r++ {
-		for c, v := range src[r*lds+c0 : r*lds+c1] {
-			dst[(c0+c)*ldd+r] = v
 		}
 	}
 }

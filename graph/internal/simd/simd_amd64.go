@@ -190,6 +190,61 @@ func TransposeStrip(dst []float32, ldd int, src []float32, lds, blocks int) {
 	}
 }
 
+// Transpose writes dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols:
+// strips of Block×Block blocks through TransposeStrip, 8×8 blocks through
+// Transpose8 on what the strips leave, and the edges value by value, four
+// rows at a time.
+func Transpose(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	_, _ = src[(rows-1)*lds+cols-1], dst[(cols-1)*ldd+rows-1] // the kernels do not check
+	bs := Block()
+	rs, cs := rows-rows%bs, cols-cols%bs
+	if cs > 0 {
+		for r := 0; r < rs; r += bs {
+			TransposeStrip(dst[r:], ldd, src[r*lds:], lds, cs/bs)
+		}
+	}
+	r8, c8 := rows&^7, cols&^7
+	blocks8(dst, ldd, src, lds, 0, rs, cs, c8)
+	blocks8(dst, ldd, src, lds, rs, r8, 0, c8)
+	gather(dst, ldd, src, lds, 0, r8, c8, cols)
+	gather(dst, ldd, src, lds, r8, rows, 0, cols)
+}
+
+// blocks8 is Transpose on rows [r0, r1) and columns [c0, c1), whole 8×8
+// blocks, through Transpose8.
+func blocks8(dst []float32, ldd int, src []float32, lds, r0, r1, c0, c1 int) {
+	for r := r0; r < r1; r += 8 {
+		for c := c0; c < c1; c += 8 {
+			Transpose8(dst[c*ldd+r:], ldd, src[r*lds+c:], lds)
+		}
+	}
+}
+
+// gather is transpose on rows [r0, r1) and columns [c0, c1), element by
+// element.
+func gather(dst []float32, ldd int, src []float32, lds, r0, r1, c0, c1 int) {
+	if c0 >= c1 {
+		return
+	}
+	r := r0
+	for ; r+4 <= r1; r += 4 {
+		s0, s1 := src[r*lds:r*lds+c1], src[(r+1)*lds:(r+1)*lds+c1]
+		s2, s3 := src[(r+2)*lds:(r+2)*lds+c1], src[(r+3)*lds:(r+3)*lds+c1]
+		for c := c0; c < c1; c++ {
+			d := dst[c*ldd+r : c*ldd+r+4 : c*ldd+r+4]
+			d[0], d[1], d[2], d[3] = s0[c], s1[c], s2[c], s3[c]
+		}
+	}
+	for ; r < r1; r++ {
+		for c, v := range src[r*lds+c0 : r*lds+c1] {
+			dst[(c0+c)*ldd+r] = v
+		}
+	}
+}
+
 // Bernoulli draws dst[i] = (hi if u[i] < p else 0) − lo with p = (m[i] + a)·s,
 // for the first len(dst) rounded down to a multiple of 8 elements: a
 // {0,1} unit (a = 0, s = 1, hi = 1, lo = 0) or a ±1 unit (a = 1, s = ½,

@@ -92,3 +92,8 @@ func Transpose16(dst []float32, ldd int, src []float32, lds, blocks int) {
 func TransposeStrip(dst []float32, ldd int, src []float32, lds, blocks int) {
 	panic("simd: no kernels on this platform")
 }
+
+// Transpose is not available here; callers check OK first.
+func Transpose(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	panic("simd: no kernels on this platform")
+}
