@@ -272,13 +272,10 @@ func (op *biasSumOp) Type() hm.Type {
 }
 func (op *biasSumOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.bShape.Clone(), nil }
 func (op *biasSumOp) Do(in ...G.Value) (G.Value, error) {
-	return doFloat(op, op.out.get(in[0].Dtype(), op.bShape), in, biasSumKernel32, biasSumKernel64)
+	return doFloat(op, op.out.get(in[0].Dtype(), op.bShape), in, biasSumKernel[float32], biasSumKernel[float64])
 }
 
-func biasSumKernel32(op *biasSumOp, db []float32, in []G.Value) { biasSumKernel(db, in) }
-func biasSumKernel64(op *biasSumOp, db []float64, in []G.Value) { biasSumKernel(db, in) }
-
-func biasSumKernel[T Float](db []T, in []G.Value) {
+func biasSumKernel[T Float](_ *biasSumOp, db []T, in []G.Value) {
 	ws := borrow[T]()
 	defer giveBack(ws)
 	biasSum(floats[T](in[0]), db, rows(in[0].Shape()), ws)

@@ -235,13 +235,10 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	_, _, shape := op.shapes()
-	return doFloat(op, op.out.get(in[0].Dtype(), shape), in, convKernel32, convKernel64)
+	return doFloat(op, op.out.get(in[0].Dtype(), shape), in, runConv[float32], runConv[float64])
 }
 
-func convKernel32(op *convOp, out []float32, in []G.Value) { runConv(op, in, out) }
-func convKernel64(op *convOp, out []float64, in []G.Value) { runConv(op, in, out) }
-
-func runConv[T Float](op *convOp, in []G.Value, out []T) {
+func runConv[T Float](op *convOp, out []T, in []G.Value) {
 	g, a, b := op.g, floats[T](in[0]), floats[T](in[1])
 	ws := borrow[T]()
 	defer giveBack(ws)
