@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"dcim/graph/internal/simd"
+	"dcim/graph/internal/team"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -58,7 +59,7 @@ func parallel(n, step int, f func(worker, lo, hi int)) {
 		return
 	}
 	var next atomic.Int64
-	work := func(w int) {
+	team.Run(p, func(w int) {
 		for {
 			lo := int(next.Add(int64(step))) - step
 			if lo >= n {
@@ -66,17 +67,7 @@ func parallel(n, step int, f func(worker, lo, hi int)) {
 			}
 			f(w, lo, min(lo+step, n))
 		}
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < p; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work(w)
-		}()
-	}
-	work(0)
-	wg.Wait()
+	})
 }
 
 // split runs f over [0, n) split into one contiguous share per worker
@@ -91,20 +82,7 @@ func split(n, step int, f func(worker, lo, hi int)) {
 			f(w, lo, min(lo+step, end))
 		}
 	}
-	if p <= 1 {
-		share(0)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < p; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			share(w)
-		}()
-	}
-	share(0)
-	wg.Wait()
+	team.Run(p, share)
 }
 
 // grain is the least number of elements worth a goroutine of its own.
@@ -119,15 +97,7 @@ func chunks(n, unit int, f func(worker, lo, hi int)) int {
 		f(0, 0, n)
 		return 1
 	}
-	var wg sync.WaitGroup
-	for w := range p {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(w, w*n/p, (w+1)*n/p)
-		}()
-	}
-	wg.Wait()
+	team.Run(p, func(w int) { f(w, w*n/p, (w+1)*n/p) })
 	return p
 }
 

@@ -1,0 +1,167 @@
+// Package team runs the pieces of a parallel loop on a team of goroutines
+// that stay awake for a while between loops.
+//
+// A training step is a chain of short parallel loops (a GEMM split in two
+// takes 100–300 µs) with microseconds of serial work between most of them.
+// Starting goroutines for each loop wakes an idle core each time, and where
+// the OS has halted that core, as a virtual machine's hypervisor does, the
+// wake-up alone can take longer than the loop: on two cores a 64×512×784
+// GEMM split in two took 310–370 µs, more than the 2 × 156 µs of its halves
+// one after the other, when the loops were 400 µs apart. The team's workers
+// instead poll for the next loop for a while (see [SetSpin]) after finishing one, yielding
+// their core to any other goroutine every few microseconds, and sleep only
+// when none comes.
+package team
+
+import (
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// spin is how long an idle worker keeps polling for the next loop before it
+// goes to sleep, in nanoseconds (see SetSpin).
+var spin atomic.Int64
+
+func init() { spin.Store(int64(spinFromEnv(os.Getenv("DCIM_SPIN")))) }
+
+// SetSpin sets how long an idle worker keeps polling for the next loop
+// before it goes to sleep, and returns the previous setting; 0 makes workers
+// sleep at once. The environment variable DCIM_SPIN, a Go duration ("0",
+// "500us", "20ms"), sets it at start-up.
+func SetSpin(d time.Duration) time.Duration { return time.Duration(spin.Swap(int64(d))) }
+
+// defaultSpin covers the serial gaps inside a training step, the longest of
+// which (the optimiser's update, the loss) take 1–2 ms.
+const defaultSpin = 5 * time.Millisecond
+
+// spinFromEnv parses DCIM_SPIN, falling back to defaultSpin for an empty,
+// malformed or negative value.
+func spinFromEnv(s string) time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return defaultSpin
+	}
+	return d
+}
+
+// job is one call of Run: pieces [0, p) of f, claimed one at a time.
+type job struct {
+	f    func(piece int)
+	p    int32
+	next atomic.Int32 // the next piece to claim
+	done atomic.Int32 // pieces finished
+}
+
+// work runs pieces of j until none is left to claim.
+func (j *job) work() {
+	for {
+		i := j.next.Add(1) - 1
+		if i >= j.p {
+			return
+		}
+		j.f(int(i))
+		j.done.Add(1)
+	}
+}
+
+var (
+	current  atomic.Pointer[job] // the latest job
+	mu       sync.Mutex          // guards started, and the wait of sleeping workers
+	wake     = sync.NewCond(&mu)
+	started  int          // workers started
+	sleeping atomic.Int32 // workers asleep or about to be; changed under mu
+)
+
+// Run calls f(piece) for every piece in [0, p) on the calling goroutine and
+// up to p-1 workers of the team, and returns when all calls have returned.
+// Each piece runs once, on whichever goroutine claims it first. The caller
+// claims pieces too, so Run finishes even when no worker comes (when all
+// are busy with another Run, or asleep and slow to wake).
+func Run(p int, f func(piece int)) {
+	if p <= 1 {
+		if p == 1 {
+			f(0)
+		}
+		return
+	}
+	grow(p - 1)
+	j := &job{f: f, p: int32(p)}
+	current.Store(j)
+	// A worker counts itself sleeping before it looks at current a last
+	// time, so either it sees j or this sees it and wakes it.
+	if sleeping.Load() > 0 {
+		mu.Lock()
+		wake.Broadcast()
+		mu.Unlock()
+	}
+	j.work()
+	for i := 1; j.done.Load() < j.p; i++ {
+		if i%yieldEvery == 0 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// yieldEvery is how many polls a waiting goroutine makes between yields of
+// its core: about a microsecond's worth.
+const yieldEvery = 256
+
+// grow starts workers until there are at least n.
+func grow(n int) {
+	mu.Lock()
+	defer mu.Unlock()
+	for ; started < n; started++ {
+		go worker(started)
+	}
+}
+
+// worker runs the pieces of every new job it finds, polls for the next one
+// for the spin time, then sleeps until Run wakes it. Worker id (from 0) polls only
+// while GOMAXPROCS leaves a core for it beside the caller's, so that
+// workers left over from a higher GOMAXPROCS do not take turns with those
+// at work.
+func worker(id int) {
+	var last *job
+	for {
+		var j *job
+		if id < runtime.GOMAXPROCS(0)-1 {
+			j = poll(last)
+		}
+		if j == nil {
+			mu.Lock()
+			sleeping.Add(1)
+			for j = current.Load(); j == last; j = current.Load() {
+				wake.Wait()
+			}
+			sleeping.Add(-1)
+			mu.Unlock()
+		}
+		last = j
+		j.work()
+	}
+}
+
+// poll returns the current job once it is not last, polling for up to the
+// spin time;
+// it returns nil if none came.
+func poll(last *job) *job {
+	d := time.Duration(spin.Load())
+	if d <= 0 {
+		return nil
+	}
+	deadline := time.Now().Add(d)
+	for i := 1; ; i++ {
+		if j := current.Load(); j != last {
+			return j
+		}
+		if i%yieldEvery == 0 {
+			if time.Now().After(deadline) {
+				return nil
+			}
+			runtime.Gosched()
+		}
+	}
+}
