@@ -63,5 +63,8 @@
 //
 // Float32 GEMMs use OpenBLAS with the build tag openblas, else an SGEMM in
 // Go assembly (internal/simd) with an AVX-512 or AVX2 micro-kernel where the
-// CPU has one.
+// CPU has one. The kernels split their work across up to GOMAXPROCS cores
+// on a team of worker goroutines (internal/team) that poll for the next
+// parallel loop for 5 ms after each before they sleep; DCIM_SPIN in the
+// environment sets that time ("0" sleeps at once).
 package graph

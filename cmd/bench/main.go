@@ -62,7 +62,9 @@ type Result struct {
 	MsPerStep float64 `json:"ms_per_step"`     // median over the repeats
 	// CPUMsPerStep is the process's CPU time (user and system) per step,
 	// median over the repeats: on a busy machine it says what a step
-	// costs better than wall time does.
+	// costs better than wall time does. It includes the time the graph's
+	// idle workers poll for the next parallel loop (DCIM_SPIN=0 in the
+	// environment makes them sleep instead, at a cost in wall time).
 	CPUMsPerStep float64   `json:"cpu_ms_per_step"`
 	Repeats      []float64 `json:"repeats_img_per_s"`
 	PeakRSSMB    float64   `json:"peak_rss_mb"`
