@@ -118,15 +118,15 @@ func grow(n int) {
 }
 
 // worker runs the pieces of every new job it finds, polls for the next one
-// for the spin time, then sleeps until Run wakes it. Worker id (from 0) polls only
-// while GOMAXPROCS leaves a core for it beside the caller's, so that
-// workers left over from a higher GOMAXPROCS do not take turns with those
-// at work.
+// for the spin time, then sleeps until Run wakes it. Worker id (from 0)
+// takes part only while GOMAXPROCS leaves a core for it beside the
+// caller's: workers left over from a higher GOMAXPROCS sleep, and skip the
+// jobs they are woken for, instead of taking turns with those at work.
 func worker(id int) {
 	var last *job
 	for {
 		var j *job
-		if id < runtime.GOMAXPROCS(0)-1 {
+		if active(id) {
 			j = poll(last)
 		}
 		if j == nil {
@@ -139,13 +139,17 @@ func worker(id int) {
 			mu.Unlock()
 		}
 		last = j
-		j.work()
+		if active(id) {
+			j.work()
+		}
 	}
 }
 
+// active reports whether GOMAXPROCS leaves a core for worker id.
+func active(id int) bool { return id < runtime.GOMAXPROCS(0)-1 }
+
 // poll returns the current job once it is not last, polling for up to the
-// spin time;
-// it returns nil if none came.
+// spin time; it returns nil if none came.
 func poll(last *job) *job {
 	d := time.Duration(spin.Load())
 	if d <= 0 {
