@@ -78,7 +78,8 @@ var (
 )
 
 // Run calls f(piece) for every piece in [0, p) on the calling goroutine and
-// up to p-1 workers of the team, and returns when all calls have returned.
+// up to p-1 workers of the team (no more than GOMAXPROCS-1), and returns
+// when all calls have returned.
 // Each piece runs once, on whichever goroutine claims it first. The caller
 // claims pieces too, so Run finishes even when no worker comes (when all
 // are busy with another Run, or asleep and slow to wake).
@@ -89,7 +90,7 @@ func Run(p int, f func(piece int)) {
 		}
 		return
 	}
-	grow(p - 1)
+	grow(min(p, runtime.GOMAXPROCS(0)) - 1)
 	j := &job{f: f, p: int32(p)}
 	current.Store(j)
 	// A worker counts itself sleeping before it looks at current a last

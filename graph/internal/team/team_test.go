@@ -45,6 +45,26 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestWorkersFollowGOMAXPROCS checks that a Run of more pieces than
+// GOMAXPROCS starts no more than GOMAXPROCS-1 workers.
+func TestWorkersFollowGOMAXPROCS(t *testing.T) {
+	withProcs(t, 3)
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return started
+	}
+	before := count()
+	var ran atomic.Int32
+	Run(64, func(int) { ran.Add(1) })
+	if ran.Load() != 64 {
+		t.Fatalf("%d of 64 pieces ran", ran.Load())
+	}
+	if after := count(); after > max(before, 2) {
+		t.Errorf("%d workers after a Run of 64 pieces under GOMAXPROCS 3 (%d before), want at most %d", after, before, max(before, 2))
+	}
+}
+
 // TestRunConcurrent checks that Runs from several goroutines at once, and
 // Runs inside the pieces of another Run, each run all their pieces once.
 func TestRunConcurrent(t *testing.T) {
