@@ -79,10 +79,10 @@ var (
 
 // Run calls f(piece) for every piece in [0, p) on the calling goroutine and
 // up to p-1 workers of the team (no more than GOMAXPROCS-1), and returns
-// when all calls have returned.
-// Each piece runs once, on whichever goroutine claims it first. The caller
-// claims pieces too, so Run finishes even when no worker comes (when all
-// are busy with another Run, or asleep and slow to wake).
+// when all calls have returned. Each piece runs once, on whichever
+// goroutine claims it first. The caller claims pieces too, so Run finishes
+// even when no worker comes (when all are busy with another Run, or asleep
+// and slow to wake).
 func Run(p int, f func(piece int)) {
 	if p <= 1 {
 		if p == 1 {
