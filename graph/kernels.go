@@ -85,7 +85,7 @@ func split(n, step int, f func(worker, lo, hi int)) {
 	team.Run(p, share)
 }
 
-// grain is the least number of elements worth a goroutine of its own.
+// grain is the least number of elements worth a core of its own.
 const grain = 1 << 14
 
 // chunks runs f over [0, n) in contiguous pieces, one per core when there
@@ -424,9 +424,9 @@ func bernoulliVec[T Float](spin bool, m, u, s []T) int {
 
 // workspace holds per-worker scratch buffers of a kernel, kept between
 // calls so that a training step allocates nothing in steady state. A kernel
-// overwrites (or clears) every part of its scratch that it reads.
+// overwrites (or clears) every part of its scratch that it reads. One call
+// at a time uses a workspace (borrow lends it), so it needs no lock.
 type workspace[T Float] struct {
-	mu   sync.Mutex
 	bufs [][]T
 }
 
@@ -475,9 +475,8 @@ func scratchOf[T Float]() *scratch[T] {
 	return any(&scratch64).(*scratch[T])
 }
 
+// get returns workers buffers of size elements each, grown as needed.
 func (ws *workspace[T]) get(workers, size int) [][]T {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
 	for len(ws.bufs) < workers {
 		ws.bufs = append(ws.bufs, nil)
 	}
