@@ -23,7 +23,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"syscall"
+
+	"dcim/models"
 )
 
 // Exit statuses.
@@ -162,4 +165,39 @@ func SignalContext(name string, stderr io.Writer, what string) (ctx context.Cont
 		}
 	}()
 	return ctx, func() { signal.Stop(sig); cancel() }
+}
+
+// rangedFloat is a float flag whose values are checked against a range
+// when the flag is parsed.
+type rangedFloat struct {
+	p *float64
+	r models.Range
+}
+
+func (f rangedFloat) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*f.p, 'g', -1, 64)
+}
+
+func (f rangedFloat) Set(s string) error {
+	v, err := f.r.ParseFloat(s)
+	if err != nil {
+		return err
+	}
+	*f.p = v
+	return nil
+}
+
+// Get returns the flag's value (flag.Getter).
+func (f rangedFloat) Get() any { return *f.p }
+
+// Float defines a float flag on the command: the value must be a finite
+// number in r, so that NaN, ±Inf and values out of range are usage errors
+// (exit 2) naming the flag. Every float flag of this module's commands is
+// defined through it.
+func (c *Command) Float(p *float64, name string, value float64, r models.Range, usage string) {
+	*p = value
+	c.Flags.Var(rangedFloat{p, r}, name, usage+" ("+r.String()+")")
 }

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+
+	"dcim/models"
 )
 
 // TestMainExitCodes: each kind of outcome has its exit status and one
@@ -53,5 +56,39 @@ func TestParseHelp(t *testing.T) {
 	c = New("cmd", "", "")
 	if err := c.Parse([]string{"extra"}, &out, false); err == nil || !IsUsage(err) {
 		t.Errorf("positional argument: %v, want a usage error", err)
+	}
+}
+
+// TestFloat: a float flag refuses NaN, infinities and values out of its
+// range as usage errors naming the flag, and takes the rest.
+func TestFloat(t *testing.T) {
+	for _, tc := range []struct {
+		arg  string
+		want float64
+		err  string
+	}{
+		{"0.5", 0.5, ""},
+		{"1e-30", 1e-30, ""},
+		{"NaN", 0, `invalid value "NaN" for flag -beta: NaN: want a finite number > 0`},
+		{"Inf", 0, "+Inf: want a finite number > 0"},
+		{"-Inf", 0, "-Inf: want"},
+		{"0", 0, "0: want a finite number > 0"},
+		{"x", 0, `"x": want a finite number > 0`},
+	} {
+		t.Run(tc.arg, func(t *testing.T) {
+			c := New("cmd", "", "")
+			var beta float64
+			c.Float(&beta, "beta", 1, models.Positive, "the exponent")
+			err := c.Parse([]string{"-beta", tc.arg}, io.Discard, false)
+			if tc.err == "" {
+				if err != nil || beta != tc.want {
+					t.Errorf("-beta %s: %v, %v", tc.arg, beta, err)
+				}
+				return
+			}
+			if err == nil || !IsUsage(err) || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("-beta %s: error %v, want a usage error containing %q", tc.arg, err, tc.err)
+			}
+		})
 	}
 }
