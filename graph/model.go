@@ -209,7 +209,7 @@ func New(p *Params, cfg Config) (*Net, error) {
 			return nil, fmt.Errorf("term %v: %w", t, err)
 		}
 		scale := t.Weight
-		if t.Kind != models.CE {
+		if t.Kind.Reverse() {
 			scale *= cfg.Lambda
 		}
 		n.Terms = append(n.Terms, Term{Term: t, Scale: scale, Value: v})
@@ -287,28 +287,73 @@ func (n *Net) classProbs() error {
 	return err
 }
 
+// termBuilder is how a graph computes one term kind (the kind itself —
+// spelling, λ, draws — is declared in models). Every kind of
+// models.TermKinds has one; a new kind is one entry here.
+type termBuilder struct {
+	// build returns the node of a resolved term's value.
+	build func(n *Net, t models.Term) (*G.Node, error)
+	// reach marks the learnables the value depends on directly, not
+	// through a straight-through draw (addGrads adds those).
+	reach func(t models.Term, d int, r *reach)
+}
+
+// reach is the set of learnables a loss depends on: W^k and b^k by layer
+// k (index 0 unused) and a⁰.
+type reach struct {
+	w, b []bool
+	a0   bool
+}
+
+// reverseChain marks what a reverse chain from layer from down to the
+// image reaches: W^1…W^from, b^1…b^{from−1} and a⁰ (eq. 18–20).
+func (r *reach) reverseChain(from int) {
+	for k := 1; k <= from; k++ {
+		r.w[k], r.b[k-1] = true, true
+	}
+	r.a0 = true
+}
+
+var termBuilders = map[models.TermKind]termBuilder{
+	models.CE: {
+		build: func(n *Net, _ models.Term) (*G.Node, error) { return n.CE, nil },
+		reach: func(_ models.Term, d int, r *reach) {
+			for k := 1; k <= d; k++ {
+				r.w[k], r.b[k] = true, true
+			}
+		},
+	},
+	models.ReverseLabel: {
+		build: func(n *Net, _ models.Term) (*G.Node, error) { return n.BCE21, nil },
+		reach: func(_ models.Term, d int, r *reach) { r.reverseChain(d) },
+	},
+	models.ReverseDraw: {
+		build: func(n *Net, t models.Term) (*G.Node, error) {
+			if t.Layer == n.Params.Depth()-1 {
+				return n.BCE22, nil
+			}
+			s, err := n.draw(t.Layer)
+			if err != nil {
+				return nil, err
+			}
+			loss, _, err := n.reverseLoss(t.Layer, s)
+			return loss, err
+		},
+		reach: func(t models.Term, _ int, r *reach) { r.reverseChain(t.Layer) },
+	},
+	models.ReverseLayer: {
+		build: func(n *Net, t models.Term) (*G.Node, error) { return n.reverseLayerLoss(t.Layer) },
+		reach: func(t models.Term, _ int, r *reach) { r.w[t.Layer+1], r.b[t.Layer] = true, true },
+	},
+}
+
 // term returns the node of one resolved term's value.
 func (n *Net) term(t models.Term) (*G.Node, error) {
-	d := n.Params.Depth()
-	switch t.Kind {
-	case models.CE:
-		return n.CE, nil
-	case models.ReverseLabel:
-		return n.BCE21, nil
-	case models.ReverseDraw:
-		if t.Layer == d-1 {
-			return n.BCE22, nil
-		}
-		s, err := n.draw(t.Layer)
-		if err != nil {
-			return nil, err
-		}
-		loss, _, err := n.reverseLoss(t.Layer, s)
-		return loss, err
-	case models.ReverseLayer:
-		return n.reverseLayerLoss(t.Layer)
+	b, ok := termBuilders[t.Kind]
+	if !ok {
+		return nil, fmt.Errorf("no graph builder for term kind %v", t.Kind)
 	}
-	return nil, fmt.Errorf("unknown kind %d", int(t.Kind))
+	return b.build(n, t)
 }
 
 // reverseLayerLoss is −log q(x^k | x^{k+1}) per unit (eq. 18–19 for one
@@ -347,13 +392,14 @@ func (n *Net) reverseLayerLoss(k int) (*G.Node, error) {
 	return G.ApplyOp(&bceOp{scale: pixelScaleOf(n.Params.Encoding), dims: u.Dims(), diffTarget: straight}, u, target)
 }
 
-// loss sums the weighted terms. A weight of 1 on the cross-entropy is
-// not multiplied; reverse terms are always scaled by weight·λ.
+// loss sums the weighted terms. A term of another kind than a reverse one
+// with weight 1 is not multiplied; reverse terms are always scaled by
+// weight·λ.
 func (n *Net) loss() (*G.Node, error) {
 	var loss *G.Node
 	for _, t := range n.Terms {
 		v := t.Value
-		if t.Kind != models.CE || t.Scale != 1 {
+		if t.Kind.Reverse() || t.Scale != 1 {
 			c := G.NewConstant(scalarValue(n.Params.Dtype(), t.Scale), G.WithName("w_"+t.Key()))
 			var err error
 			if v, err = G.Mul(v, c); err != nil {
@@ -380,34 +426,18 @@ func (n *Net) loss() (*G.Node, error) {
 // that draws forward layer k also reaches W^1…W^k and b^1…b^k.
 func (n *Net) addGrads() error {
 	d := n.Params.Depth()
-	usesW, usesB, usesA0 := make([]bool, d+1), make([]bool, d+1), false
+	r := &reach{w: make([]bool, d+1), b: make([]bool, d+1)}
 	for _, t := range n.Terms {
-		if top := t.Layer; n.Config.DrawGradient == StraightThrough && (t.Kind == models.ReverseDraw || t.Kind == models.ReverseLayer) {
-			if t.Kind == models.ReverseLayer && top+1 < d {
-				top++ // x^{k+1} is drawn too
+		termBuilders[t.Kind].reach(t.Term, d, r)
+		if n.Config.DrawGradient == StraightThrough {
+			for _, top := range t.Draws(d) {
+				for k := 1; k <= top; k++ {
+					r.w[k], r.b[k] = true, true
+				}
 			}
-			for k := 1; k <= top; k++ {
-				usesW[k], usesB[k] = true, true
-			}
-		}
-		switch t.Kind {
-		case models.CE:
-			for k := 1; k <= d; k++ {
-				usesW[k], usesB[k] = true, true
-			}
-		case models.ReverseLabel, models.ReverseDraw:
-			from := d
-			if t.Kind == models.ReverseDraw {
-				from = t.Layer
-			}
-			for k := 1; k <= from; k++ {
-				usesW[k], usesB[k-1] = true, true
-			}
-			usesA0 = true
-		case models.ReverseLayer:
-			usesW[t.Layer+1], usesB[t.Layer] = true, true
 		}
 	}
+	usesW, usesB, usesA0 := r.w, r.b, r.a0
 	all := n.Learnables()
 	var wrt G.Nodes
 	var at []int

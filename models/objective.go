@@ -11,7 +11,9 @@ import (
 
 // TermKind is one kind of objective term. Every term is a negative
 // log-likelihood per unit (a mean over the batch and the units it scores),
-// so that terms of different layers are on one scale.
+// so that terms of different layers are on one scale. What each kind is —
+// its spelling, whether λ scales it, which forward layers it draws — is
+// declared once, in [termKinds]; graph builds each kind's value.
 type TermKind int
 
 const (
@@ -35,23 +37,121 @@ const (
 	ReverseLayer
 )
 
-// termNames are the spellings of the kinds in objective expressions.
-var termNames = [...]string{"ce", "label", "draw", "layer"}
+// kindInfo is what a term kind is, apart from how a graph computes it.
+type kindInfo struct {
+	name string // the spelling in objective expressions
+	doc  string // one line for -h and the docs
+	// reverse terms score the reverse model q; only they are multiplied by
+	// the run's λ (-reverse-weight).
+	reverse bool
+	// layered kinds take a hidden layer k (written name:k); draws lists the
+	// forward layers a term of the kind draws, for its resolved k in a
+	// network of depth d (nil: none).
+	layered bool
+	draws   func(k, d int) []int
+}
+
+// termKinds declares every term kind. A new kind is one entry here and
+// its builder in graph (graph's termBuilders).
+var termKinds = [...]kindInfo{
+	CE: {name: "ce", doc: "the forward cross-entropy −log p(label | image), eq. (15)"},
+	ReverseLabel: {name: "label", reverse: true,
+		doc: "per-pixel BCE of the reverse chain run from the one-hot label, eq. (21)"},
+	ReverseDraw: {name: "draw", reverse: true, layered: true,
+		doc:   "per-pixel BCE of the reverse chain run from a Bernoulli draw of forward layer k (eq. 22 is k = d−1, the default)",
+		draws: func(k, d int) []int { return []int{k} }},
+	ReverseLayer: {name: "layer", reverse: true, layered: true,
+		doc: "per-unit BCE of one reverse layer, −log q(x^k | x^{k+1}), x^k drawn from the forward chain and x^{k+1} the label (k = d−1, the default) or also drawn",
+		draws: func(k, d int) []int {
+			if k+1 < d {
+				return []int{k, k + 1}
+			}
+			return []int{k}
+		}},
+}
+
+// TermKinds lists every kind, in the order of their constants.
+func TermKinds() []TermKind {
+	ks := make([]TermKind, len(termKinds))
+	for i := range ks {
+		ks[i] = TermKind(i)
+	}
+	return ks
+}
+
+func (k TermKind) info() (kindInfo, bool) {
+	if k < 0 || int(k) >= len(termKinds) {
+		return kindInfo{}, false
+	}
+	return termKinds[k], true
+}
 
 // String returns the expression spelling of the kind: ce, label, draw, layer.
 func (k TermKind) String() string {
-	if k < 0 || int(k) >= len(termNames) {
-		return fmt.Sprintf("term(%d)", int(k))
+	if i, ok := k.info(); ok {
+		return i.name
 	}
-	return termNames[k]
+	return fmt.Sprintf("term(%d)", int(k))
+}
+
+// Doc describes the kind in one line.
+func (k TermKind) Doc() string {
+	i, _ := k.info()
+	return i.doc
+}
+
+// Reverse reports whether the kind scores the reverse model; only reverse
+// terms are multiplied by λ.
+func (k TermKind) Reverse() bool {
+	i, _ := k.info()
+	return i.reverse
+}
+
+// Layered reports whether the kind takes a hidden layer (name:k).
+func (k TermKind) Layered() bool {
+	i, _ := k.info()
+	return i.layered
+}
+
+// kindNamed returns the kind spelled name.
+func kindNamed(name string) (TermKind, bool) {
+	for i, k := range termKinds {
+		if k.name == name {
+			return TermKind(i), true
+		}
+	}
+	return 0, false
+}
+
+// ParseTermKind reads a kind's spelling: ce, label, draw or layer.
+func ParseTermKind(name string) (TermKind, error) {
+	if k, ok := kindNamed(name); ok {
+		return k, nil
+	}
+	return 0, fmt.Errorf("unknown term %q (want %s)", name, kindNames())
+}
+
+// kindNames lists the spellings, for messages: "ce, label, draw or layer".
+func kindNames() string {
+	var b strings.Builder
+	for i, k := range termKinds {
+		switch {
+		case i == len(termKinds)-1 && i > 0:
+			b.WriteString(" or ")
+		case i > 0:
+			b.WriteString(", ")
+		}
+		b.WriteString(k.name)
+	}
+	return b.String()
 }
 
 // Term is one weighted term of an objective.
 type Term struct {
 	Kind TermKind
-	// Layer is k for ReverseDraw and ReverseLayer: a positive k is layer k
-	// itself; zero or a negative −j counts down from the top, d−1−j, so
-	// that 0 is d−1 (eq. 22) whatever the depth. CE and ReverseLabel
+	// Layer is k for the layered kinds (draw, layer): a positive k is
+	// layer k itself; zero or a negative −j counts down from the top,
+	// d−1−j, so that 0 is d−1 (eq. 22) whatever the depth. The other kinds
 	// ignore it.
 	Layer int
 	// Weight multiplies the term in the loss; reverse terms are further
@@ -63,8 +163,7 @@ type Term struct {
 // "draw5", "layer6" (with the layer resolved), or "draw-1" while the layer
 // is still relative to the top.
 func (t Term) Key() string {
-	switch t.Kind {
-	case ReverseDraw, ReverseLayer:
+	if t.Kind.Layered() {
 		return t.Kind.String() + strconv.Itoa(t.Layer)
 	}
 	return t.Kind.String()
@@ -73,7 +172,7 @@ func (t Term) Key() string {
 // String returns the term in expression form, e.g. "0.5*draw:-1".
 func (t Term) String() string {
 	s := t.Kind.String()
-	if (t.Kind == ReverseDraw || t.Kind == ReverseLayer) && t.Layer != 0 {
+	if t.Kind.Layered() && t.Layer != 0 {
 		s += ":" + strconv.Itoa(t.Layer)
 	}
 	if t.Weight != 1 {
@@ -129,6 +228,28 @@ func (o Objective) String() string {
 	return strings.Join(parts, "+")
 }
 
+// Draws lists the forward layers a resolved term draws (see
+// [Objective.Resolve]) in a network of depth d, lowest first; nil for a
+// term that draws none.
+func (t Term) Draws(d int) []int {
+	if i, ok := t.Kind.info(); ok && i.draws != nil {
+		return i.draws(t.Layer, d)
+	}
+	return nil
+}
+
+// Draws lists the forward layers the terms of a resolved objective draw
+// (see [Objective.Resolve]) in a network of depth d, lowest first, each
+// once; none for an objective that draws nothing.
+func (o Objective) Draws(d int) []int {
+	var ks []int
+	for _, t := range o {
+		ks = append(ks, t.Draws(d)...)
+	}
+	slices.Sort(ks)
+	return slices.Compact(ks)
+}
+
 // Has reports whether the objective has a term of kind k.
 func (o Objective) Has(k TermKind) bool {
 	return slices.ContainsFunc(o, func(t Term) bool { return t.Kind == k })
@@ -148,7 +269,7 @@ func ParseObjective(s string) (Objective, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, errors.New("empty objective: want discriminative, generative, generative-sampled or terms such as ce+label")
 	}
-	if !strings.ContainsAny(s, "+*:") && !slices.Contains(termNames[:], strings.TrimSpace(s)) {
+	if _, ok := kindNamed(strings.TrimSpace(s)); !ok && !strings.ContainsAny(s, "+*:") {
 		return nil, fmt.Errorf("unknown objective %q (want discriminative, generative, generative-sampled, or terms such as ce+0.5*label+0.5*draw)", s)
 	}
 	var o Objective
@@ -172,13 +293,13 @@ func parseTerm(s string) (Term, error) {
 		t.Weight, s = v, strings.TrimSpace(rest)
 	}
 	name, layer, hasLayer := strings.Cut(s, ":")
-	kind := slices.Index(termNames[:], strings.TrimSpace(name))
-	if kind < 0 {
-		return t, fmt.Errorf("unknown term %q (want ce, label, draw or layer)", name)
+	kind, err := ParseTermKind(strings.TrimSpace(name))
+	if err != nil {
+		return t, err
 	}
-	t.Kind = TermKind(kind)
+	t.Kind = kind
 	if hasLayer {
-		if t.Kind != ReverseDraw && t.Kind != ReverseLayer {
+		if !t.Kind.Layered() {
 			return t, fmt.Errorf("term %s takes no layer", t.Kind)
 		}
 		k, err := strconv.Atoi(strings.TrimSpace(layer))
@@ -203,10 +324,12 @@ func (o Objective) Resolve(d int) (Objective, error) {
 		if math.IsNaN(t.Weight) || math.IsInf(t.Weight, 0) || t.Weight < 0 {
 			return nil, fmt.Errorf("term %v: weight %g, want a finite number ≥ 0", t, t.Weight)
 		}
-		switch t.Kind {
-		case CE, ReverseLabel:
+		switch info, ok := t.Kind.info(); {
+		case !ok:
+			return nil, fmt.Errorf("term %d: unknown kind %d", i+1, int(t.Kind))
+		case !info.layered:
 			t.Layer = 0
-		case ReverseDraw, ReverseLayer:
+		default:
 			if d < 2 {
 				return nil, fmt.Errorf("term %v draws a hidden layer; the network has none", t)
 			}
@@ -218,8 +341,6 @@ func (o Objective) Resolve(d int) (Objective, error) {
 				return nil, fmt.Errorf("term %v: layer %d of a network of depth %d, want a hidden layer 1…%d", t, k, d, d-1)
 			}
 			t.Layer = k
-		default:
-			return nil, fmt.Errorf("term %d: unknown kind %d", i+1, int(t.Kind))
 		}
 		if seen[t.Key()] {
 			return nil, fmt.Errorf("term %v appears twice", t)

@@ -74,6 +74,7 @@ type TermSummary struct {
 
 // Summary is summary.json, written when a run completes.
 type Summary struct {
+	Name            string                 `json:"name"` // the run's name, see Settings.RunName
 	ValAccuracy     float64                `json:"val_accuracy"`
 	ValCE           float64                `json:"val_ce"`
 	ValReverseBCE   float64                `json:"val_reverse_bce"`
@@ -239,15 +240,12 @@ func (t *trainer) setup() (bool, error) {
 		if resume {
 			verb = fmt.Sprintf("resuming at epoch %d, iteration %d:", t.st.Epoch+1, t.st.Iteration)
 		}
-		name, schedule := "", ""
+		schedule := ""
 		if cfg.Schedule.String() != "constant" {
 			schedule = " (schedule " + cfg.Schedule.String() + ")"
 		}
-		if cfg.Experiment != "" {
-			name = "experiment " + cfg.Experiment + ": "
-		}
-		fmt.Fprintf(t.log, "%s %s%s, objective %v, encoding %v, λ %g, %d training and %d validation images, batch %d, lr %g%s, seed %d, %d epochs → %s\n%s",
-			verb, name, cfg.Settings.Arch, cfg.Settings.Objective, cfg.Encoding, cfg.ReverseWeight, t.train.N, t.test.N, cfg.Batch, cfg.LR, schedule, cfg.Seed, cfg.Epochs, cfg.Out, summary)
+		fmt.Fprintf(t.log, "%s %s: %s, objective %v, encoding %v, λ %g, %d training and %d validation images, batch %d, lr %g%s, seed %d, %d epochs → %s\n%s",
+			verb, cfg.Name, cfg.Settings.Arch, cfg.Settings.Objective, cfg.Encoding, cfg.ReverseWeight, t.train.N, t.test.N, cfg.Batch, cfg.LR, schedule, cfg.Seed, cfg.Epochs, cfg.Out, summary)
 	}
 	return resume, nil
 }
@@ -546,7 +544,10 @@ func (t *trainer) saveCheckpoint() error {
 // saveModel writes model.npz and model.json of the current parameters.
 func (t *trainer) saveModel() error {
 	meta := checkpoint.Meta{
+		Name:      t.cfg.Name,
 		Objective: t.cfg.Settings.Objective,
+		Terms:     checkpoint.TermsMeta(t.cfg.Terms, t.cfg.ReverseWeight),
+		Settings:  map[string]string{},
 		Extra: map[string]any{
 			"epochs_completed": t.st.Epoch,
 			"iteration":        t.st.Iteration,
@@ -557,6 +558,11 @@ func (t *trainer) saveModel() error {
 	}
 	if t.cfg.Experiment != "" {
 		meta.Extra["experiment"] = t.cfg.Experiment
+	}
+	for _, st := range table {
+		if st.Named {
+			meta.Settings[st.Name] = st.Get(t.cfg.Settings)
+		}
 	}
 	return checkpoint.Save(t.cfg.Out, t.params, meta)
 }
@@ -629,6 +635,7 @@ func (t *trainer) finish() (*Summary, error) {
 	}
 	last := rows[len(rows)-1]
 	s := &Summary{
+		Name:            t.cfg.Name,
 		ValAccuracy:     last.ValAccuracy,
 		ValCE:           last.ValCE,
 		ValReverseBCE:   last.ValReverseBCE,

@@ -1,12 +1,11 @@
 package train
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"dcim/graph"
@@ -15,13 +14,16 @@ import (
 
 // Settings are a run's settings: an experiment from the models package
 // (its architecture, encoding, objective and defaults) with every field
-// overridable. They are stored in the run folder (resume.npz and
-// summary.json, under "flags") so that a resumed run continues with exactly
-// the settings it started with. Each field is named after the command-line
-// flag that sets it.
+// overridable. Each field is a setting of [Table], named after the
+// command-line flag that sets it. They are stored in the run folder
+// (resume.npz and summary.json, under "flags") so that a resumed run
+// continues with exactly the settings it started with.
 type Settings struct {
-	Command       string  `json:"command"`
-	Experiment    string  `json:"experiment,omitempty"`
+	Command    string `json:"command"`
+	Experiment string `json:"experiment,omitempty"`
+	// Name is the run's name: the experiment and the settings that differ
+	// from it (see RunName); Check fills it in when it is empty.
+	Name          string  `json:"name,omitempty"`
 	Objective     string  `json:"objective"`
 	Epochs        int     `json:"epochs"`
 	Batch         int     `json:"batch"`
@@ -49,29 +51,20 @@ const (
 	DefaultEvalEvery = 500
 )
 
-// FromExperiment returns the settings of experiment e, with the defaults
-// above where e leaves a field at zero; command names the program in
-// messages and in the default run folder.
-func FromExperiment(e models.Experiment, command string) Settings {
-	s := Settings{
-		Command:       command,
-		Experiment:    e.Name,
-		Objective:     e.Objective.String(),
-		Epochs:        cmp.Or(e.Epochs, DefaultEpochs),
-		Batch:         cmp.Or(e.Batch, DefaultBatch),
-		LR:            cmp.Or(e.LR, DefaultLR),
-		LRSchedule:    e.LRSchedule,
-		Seed:          DefaultSeed,
-		ReverseWeight: cmp.Or(e.ReverseWeight, 1),
-		Encoding:      e.Encoding.String(),
-		Arch:          e.Arch.String(),
-		Init:          e.Init,
-		Inference:     e.Inference,
-		Draws:         e.Draws,
-		DrawGradient:  e.DrawGradient,
-		EvalEvery:     DefaultEvalEvery,
+// normalize fills in the defaults of the settings that files written
+// before those settings had one leave empty.
+func (s *Settings) normalize() {
+	for _, f := range []struct {
+		p   *string
+		def string
+	}{{&s.LRSchedule, "constant"}, {&s.Init, "glorot"}, {&s.Inference, "meanfield"}, {&s.DrawGradient, "none"}} {
+		if *f.p == "" {
+			*f.p = f.def
+		}
 	}
-	return s
+	if s.Draws == 0 {
+		s.Draws = 1
+	}
 }
 
 // SettingError is a bad setting: a value out of range, a malformed
@@ -97,6 +90,8 @@ type Config struct {
 	Arch      models.Arch
 	Inference graph.Inference
 	Schedule  Schedule
+	// Terms is the objective with its layers resolved for Arch.
+	Terms models.Objective
 	// DrawGradient and Draws configure the training step's draws; the
 	// evaluation draws once per image.
 	DrawGradient graph.DrawGradient
@@ -104,91 +99,54 @@ type Config struct {
 }
 
 // Check validates every setting and returns their parsed values; errors
-// are *SettingError and name the flag. It does no work beyond looking at
-// the file system: the -data folder must exist and the -out folder must be
-// absent or an empty folder unless force is set (then it must still be a
-// folder). An empty Out is replaced by the default name.
+// are *SettingError and name the flag, or both flags when a setting has
+// no effect under another. It does no work beyond looking at the file
+// system: the -data folder must exist and the -out folder must be absent
+// or an empty folder unless force is set (then it must still be a
+// folder). An empty Name is replaced by RunName, an empty Out by a
+// folder under runs/ named after the run.
 func (s Settings) Check(force bool) (*Config, error) {
+	for _, st := range table {
+		if st.check != nil {
+			if err := st.check(s); err != nil {
+				return nil, err
+			}
+		}
+	}
 	c := &Config{Settings: s}
-	var err error
-	if c.Objective, err = graph.ParseObjective(s.Objective); err != nil {
-		return nil, settingErrorf("-objective: %v", err)
-	}
-	if s.Epochs < 1 {
-		return nil, settingErrorf("-epochs %d: want at least 1", s.Epochs)
-	}
-	if s.Batch < 1 {
-		return nil, settingErrorf("-batch %d: want at least 1", s.Batch)
-	}
-	if !(s.LR > 0) || math.IsInf(s.LR, 0) {
-		return nil, settingErrorf("-lr %g: want a positive finite number", s.LR)
-	}
-	if c.Schedule, err = ParseSchedule(s.LRSchedule); err != nil {
-		return nil, settingErrorf("-lr-schedule: %v", err)
-	}
-	if !(s.ReverseWeight > 0) || math.IsInf(s.ReverseWeight, 0) {
-		return nil, settingErrorf("-reverse-weight %g: want a positive finite number", s.ReverseWeight)
-	}
-	if c.Encoding, err = graph.ParseEncoding(s.Encoding); err != nil {
-		return nil, settingErrorf("-encoding: %v", err)
-	}
-	if c.Arch, err = models.Parse(s.Arch); err != nil {
-		return nil, settingErrorf("-arch: %v", err)
-	}
+	c.Objective, _ = graph.ParseObjective(s.Objective)
+	c.Schedule, _ = ParseSchedule(s.LRSchedule)
+	c.Encoding, _ = graph.ParseEncoding(s.Encoding)
+	c.Arch, _ = models.Parse(s.Arch)
+	c.Inference, _ = graph.ParseNetInference(s.Inference)
+	c.DrawGradient, _ = graph.ParseDrawGradient(s.DrawGradient)
+	c.Draws = s.Draws
+	// Objectives and architectures are stored as their String methods
+	// write them, one spelling per value.
+	c.Settings.Objective, c.Settings.Arch = c.Objective.String(), c.Arch.String()
 	if err := c.Arch.CheckSize(models.MNISTInput, models.MNISTClasses, max(s.Batch, EvalBatch(c.Arch))); err != nil {
 		return nil, settingErrorf("-arch %q with -batch %d: %v", s.Arch, s.Batch, err)
 	}
-	if _, err := c.Objective.Resolve(len(c.Arch)); err != nil {
+	d := len(c.Arch)
+	terms, err := c.Objective.Resolve(d)
+	c.Terms = terms
+	if err != nil {
 		return nil, settingErrorf("-objective %v with -arch %q: %v", s.Objective, s.Arch, err)
-	}
-	switch {
-	case s.Init != "" && s.Init != "glorot" && s.Init != "centred":
-		return nil, settingErrorf("-init %q: want glorot or centred", s.Init)
-	case s.Init == "centred" && c.Encoding != graph.Binary:
-		return nil, settingErrorf("-init centred is for -encoding binary, not %v", c.Encoding)
-	}
-	if s.Inference != "" {
-		if c.Inference, err = graph.ParseNetInference(s.Inference); err != nil {
-			return nil, settingErrorf("-inference %q: want meanfield or moments", s.Inference)
-		}
-	}
-	if c.DrawGradient, err = graph.ParseDrawGradient(s.DrawGradient); err != nil {
-		return nil, settingErrorf("-draw-gradient: %v", err)
-	}
-	c.Draws = max(s.Draws, 1)
-	switch {
-	case s.Draws < 0 || s.Draws > graph.MaxDraws:
-		return nil, settingErrorf("-draws %d: want 1…%d", s.Draws, graph.MaxDraws)
-	case c.Draws > 1 && c.Inference != graph.MeanField:
-		return nil, settingErrorf("-draws %d: the moment method propagates no draws; use -inference meanfield", s.Draws)
 	}
 	if err := c.Arch.CheckSize(models.MNISTInput, models.MNISTClasses, s.Batch*c.Draws); err != nil {
 		return nil, settingErrorf("-batch %d with -draws %d: %v", s.Batch, c.Draws, err)
 	}
-	if s.Limit < 0 {
-		return nil, settingErrorf("-limit %d: want 0 (all) or a positive number of images", s.Limit)
+	if err := noEffect(c, terms.Draws(d), terms); err != nil {
+		return nil, err
 	}
 	if s.Limit > 0 && s.Limit < s.Batch {
 		return nil, settingErrorf("-limit %d is smaller than -batch %d: no full batch to train on", s.Limit, s.Batch)
 	}
-	if s.EvalEvery < 0 {
-		return nil, settingErrorf("-eval-every %d: want 0 (epoch ends only) or a positive number of iterations", s.EvalEvery)
-	}
-	if s.Data != "" {
-		st, err := os.Stat(s.Data)
-		if err != nil {
-			return nil, settingErrorf("-data: %v", err)
-		}
-		if !st.IsDir() {
-			return nil, settingErrorf("-data %s: not a folder", s.Data)
-		}
+	if c.Name == "" {
+		c.Name = c.Settings.RunName()
 	}
 	if s.Out == "" {
-		name := s.Experiment
-		if name == "" {
-			name = s.Command + "-" + s.Objective
-		}
-		c.Out = filepath.Join("runs", fmt.Sprintf("%s-%s", name, time.Now().Format("20060102-150405")))
+		c.Out = defaultOut(c.Name, time.Now().Format("20060102-150405"))
 	}
 	names, err := dirEntries(c.Out)
 	if err != nil {
@@ -202,6 +160,27 @@ func (s Settings) Check(force bool) (*Config, error) {
 		return nil, settingErrorf("-out %s is not empty (holds %s); %s", c.Out, names[0], hint)
 	}
 	return c, nil
+}
+
+// noEffect refuses a setting that changes nothing under the others: draws
+// or a draw gradient for an objective that draws no layer, λ for one
+// without a reverse term, logistic-only initialisation for ±1 units, and
+// several draws under the moment method, which propagates none.
+func noEffect(c *Config, drawn []int, terms models.Objective) error {
+	s := c.Settings
+	switch {
+	case s.Init == "centred" && c.Encoding != graph.Binary:
+		return settingErrorf("-init centred is for -encoding binary, not %v", c.Encoding)
+	case c.Draws > 1 && c.Inference != graph.MeanField:
+		return settingErrorf("-draws %d: the moment method propagates no draws; use -inference meanfield", s.Draws)
+	case c.Draws > 1 && len(drawn) == 0:
+		return settingErrorf("-draws %d has no effect: -objective %v draws no layer (the draw and layer terms do)", s.Draws, s.Objective)
+	case c.DrawGradient != graph.NoDrawGradient && len(drawn) == 0:
+		return settingErrorf("-draw-gradient %v has no effect: -objective %v draws no layer (the draw and layer terms do)", s.DrawGradient, s.Objective)
+	case s.ReverseWeight != 1 && !slices.ContainsFunc(terms, func(t models.Term) bool { return t.Kind.Reverse() }):
+		return settingErrorf("-reverse-weight %g has no effect: -objective %v has no reverse term", s.ReverseWeight, s.Objective)
+	}
+	return nil
 }
 
 // dirEntries lists the names in dir but the lock file; a missing dir has none, a file is an error.

@@ -114,6 +114,7 @@ func readResume(dir string) (*savedState, error) {
 	if err := json.Unmarshal(js[stateKey].Data.([]uint8), &s.State); err != nil {
 		return nil, fmt.Errorf("%s: state: %w", path, err)
 	}
+	s.State.Flags.normalize()
 	if s.State.Version != stateVersion {
 		return nil, fmt.Errorf("%s: state version %d, want %d", path, s.State.Version, stateVersion)
 	}

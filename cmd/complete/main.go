@@ -161,8 +161,11 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 		return &cli.UsageError{Err: err}
 	}
 	// -method all includes mixture for models trained with eq. (22)'s term.
-	obj, objErr := models.ParseObjective(meta.Objective)
-	methods, err := complete.ParseMethods(o.method, objErr == nil && obj.Has(models.ReverseDraw))
+	terms, err := meta.TrainedTerms()
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(o.model, checkpoint.JSONName), err)
+	}
+	methods, err := complete.ParseMethods(o.method, terms.Has(models.ReverseDraw))
 	if err != nil {
 		return err
 	}

@@ -21,10 +21,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"dcim/cmd/internal/cli"
 	"dcim/data"
 	"dcim/graph"
+	"dcim/models"
 	"dcim/train/checkpoint"
 	"dcim/train/sampling"
 )
@@ -233,7 +235,15 @@ func reconstruct(o options, p *graph.Params, meta checkpoint.Meta, stderr io.Wri
 	if err != nil {
 		return nil, fmt.Errorf("reconstruct: %w", err)
 	}
-	sampled := meta.Objective == graph.GenerativeSampled.String()
+	terms, err := meta.TrainedTerms()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(o.model, checkpoint.JSONName), err)
+	}
+	// Reconstruct as the model was trained: from a draw of layer d−1
+	// (eq. 22) when that is what its reverse chain learned to decode.
+	sampled := slices.ContainsFunc(terms, func(t models.Term) bool {
+		return t.Kind == models.ReverseDraw && t.Layer == p.Depth()-1
+	}) && !terms.Has(models.ReverseLabel)
 	r, err := sampling.Reconstruct(p, sub.Batch(nil, 0, sub.N), sub.Labels, o.cols, sampled, o.seed)
 	if err != nil {
 		return nil, err

@@ -35,12 +35,80 @@ const (
 
 // Meta is model.json.
 type Meta struct {
-	Arch      string         `json:"arch"`
-	Encoding  string         `json:"encoding"`
-	Input     [3]int         `json:"input"`
-	Classes   int            `json:"classes"`
-	Objective string         `json:"objective,omitempty"`
-	Extra     map[string]any `json:"extra,omitempty"`
+	Arch     string `json:"arch"`
+	Encoding string `json:"encoding"`
+	Input    [3]int `json:"input"`
+	Classes  int    `json:"classes"`
+	// Name is the run's name: its experiment and the settings it
+	// overrides, e.g. "cnn-generative+reverse-weight=2".
+	Name      string `json:"name,omitempty"`
+	Objective string `json:"objective,omitempty"`
+	// Terms are the objective's terms as the model was trained on them,
+	// with their layers resolved; read them with [Meta.TrainedTerms].
+	Terms []TermMeta `json:"terms,omitempty"`
+	// Settings are the run's training settings, by flag name.
+	Settings map[string]string `json:"settings,omitempty"`
+	Extra    map[string]any    `json:"extra,omitempty"`
+}
+
+// TermMeta is one term of the training objective in model.json.
+type TermMeta struct {
+	Kind   string  `json:"kind"`            // ce, label, draw, layer
+	Layer  int     `json:"layer,omitempty"` // k, for the kinds that take a layer
+	Weight float64 `json:"weight"`          // as written in the objective
+	Scale  float64 `json:"scale"`           // in the loss: the weight, times λ for a reverse term
+}
+
+// TermsMeta returns the resolved terms of an objective for model.json,
+// with each term's scale in the loss (λ multiplies the reverse terms').
+func TermsMeta(o models.Objective, lambda float64) []TermMeta {
+	out := make([]TermMeta, len(o))
+	for i, t := range o {
+		scale := t.Weight
+		if t.Kind.Reverse() {
+			scale *= lambda
+		}
+		out[i] = TermMeta{Kind: t.Kind.String(), Layer: t.Layer, Weight: t.Weight, Scale: scale}
+	}
+	return out
+}
+
+// TrainedTerms returns the terms the model was trained on, with their
+// layers resolved, from "terms" (or, for a model.json written before
+// it, from "objective"); nil when the file says neither.
+func (m Meta) TrainedTerms() (models.Objective, error) {
+	arch, err := models.Parse(m.Arch)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Terms) == 0 {
+		if m.Objective == "" {
+			return nil, nil
+		}
+		o, err := models.ParseObjective(m.Objective)
+		if err != nil {
+			return nil, fmt.Errorf("\"objective\": %w", err)
+		}
+		return o.Resolve(len(arch))
+	}
+	var o models.Objective
+	for i, t := range m.Terms {
+		k, err := models.ParseTermKind(t.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("\"terms\"[%d]: %w", i, err)
+		}
+		o = append(o, models.Term{Kind: k, Layer: t.Layer, Weight: t.Weight})
+	}
+	r, err := o.Resolve(len(arch))
+	if err != nil {
+		return nil, fmt.Errorf("\"terms\": %w", err)
+	}
+	for i, t := range o {
+		if t.Kind.Layered() && t.Layer != r[i].Layer {
+			return nil, fmt.Errorf("\"terms\"[%d]: layer %d, want an absolute layer 1…%d", i, t.Layer, len(arch)-1)
+		}
+	}
+	return r, nil
 }
 
 // Save writes model.npz and model.json of p into dir (created if needed),

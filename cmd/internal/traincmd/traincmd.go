@@ -5,7 +5,6 @@
 package traincmd
 
 import (
-	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -63,6 +62,8 @@ func collectSooner() {
 }
 
 // parse reads the flags over the experiment's settings and checks them.
+// The flags are the settings of train.Table, shown with the default
+// experiment's values; those given override the chosen experiment's.
 func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (train.Options, error) {
 	var opts train.Options
 	e, err := models.Lookup(experiment)
@@ -73,23 +74,9 @@ func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (
 	fs := c.Flags
 	var name string
 	fs.StringVar(&name, "experiment", experiment, "the `name` of an experiment declared in the models package (listed below)")
-	fs.StringVar(&s.Objective, "objective", s.Objective, "training objective: discriminative (§2.2), generative (eq. 21), generative-sampled (eq. 22), or weighted terms such as \"ce+0.5*label+0.5*draw:-1\" (terms: ce, label, draw[:k], layer[:k])")
-	fs.IntVar(&s.Epochs, "epochs", s.Epochs, "number of passes over the training set")
-	fs.IntVar(&s.Batch, "batch", s.Batch, "mini-batch size")
-	fs.Float64Var(&s.LR, "lr", s.LR, "Adam learning rate (β1 0.9, β2 0.999, ε 1e-7 as in Keras)")
-	fs.StringVar(&s.LRSchedule, "lr-schedule", s.LRSchedule, "learning-rate `schedule`, a multiplier of -lr by position in the run (default constant): "+train.ScheduleSyntax)
-	fs.Uint64Var(&s.Seed, "seed", s.Seed, "random seed: initial weights, shuffling and the draws of the reverse terms")
-	fs.Float64Var(&s.ReverseWeight, "reverse-weight", s.ReverseWeight, "λ, which multiplies every reverse term's weight (784 gives the exact log q of eq. 21)")
-	fs.StringVar(&s.Encoding, "encoding", s.Encoding, "unit encoding: binary ({0,1}, logistic sigmoid) or spin (±1, tanh)")
-	fs.StringVar(&s.Arch, "arch", s.Arch, "architecture in the paper's notation, e.g. \"(3,1,32),(2,2,32),(50),(10)\"; the last layer is the class layer")
-	fs.StringVar(&s.Init, "init", s.Init, "initialisation: glorot (Glorot-uniform weights, zero biases) or centred (binary units only: rescaled so that the logistic net starts as the tanh net with those weights)")
-	fs.StringVar(&s.Inference, "inference", cmp.Or(s.Inference, "meanfield"), "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances, mean-and-variance propagation)")
-	fs.IntVar(&s.Draws, "draws", cmp.Or(s.Draws, 1), "Bernoulli draws per image of each drawn forward layer, averaged by the reverse terms that read them (training step only)")
-	fs.StringVar(&s.DrawGradient, "draw-gradient", cmp.Or(s.DrawGradient, "none"), "how gradients pass those draws: none (eq. 22: a draw is data) or straight-through (∂x/∂x̄ = 1: the reverse terms also train the forward layers below the draw)")
-	fs.StringVar(&s.Data, "data", s.Data, "folder of the four MNIST IDX files (default: $MNIST_DIR, else the GoMNIST module, else a download)")
-	fs.IntVar(&s.Limit, "limit", s.Limit, "train on the first `n` training images only (0: all)")
-	fs.IntVar(&s.EvalEvery, "eval-every", s.EvalEvery, "evaluate every `n` iterations, besides each epoch end (0: only at epoch ends)")
-	fs.StringVar(&s.Out, "out", s.Out, "run folder (default runs/<experiment>-<time>)")
+	for _, st := range train.Table() {
+		st.Define(fs, &s)
+	}
 	fs.StringVar(&opts.Resume, "resume", "", "continue the run in this `folder` with its own settings; only -data and -epochs (to train a run further) may be given besides")
 	fs.BoolVar(&opts.Force, "force", false, "overwrite the run files in a non-empty -out folder")
 	conv := fs.String("conv", "auto", "convolution `algorithm`: auto (Winograd F(2×2,3×3) for the stride-1 3×3 layers where it pays, im2col elsewhere), im2col or winograd; a speed setting, not stored with the run")
@@ -102,15 +89,6 @@ func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (
 		return opts, cli.Usagef("-conv: %v", err)
 	}
 	graph.SetConvAlgorithm(alg)
-	if name != experiment {
-		if e, err = models.Lookup(name); err != nil {
-			return opts, cli.Usagef("-experiment: %v", err)
-		}
-		// The named experiment's fields, then the flags given over them.
-		given := s
-		s = train.FromExperiment(e, c.Name)
-		overlay(c, &s, given)
-	}
 	if opts.Resume != "" {
 		var extra []string
 		fs.Visit(func(f *flag.Flag) {
@@ -129,42 +107,22 @@ func parse(c *cli.Command, experiment string, args []string, stdout io.Writer) (
 		opts.Settings = s
 		return opts, nil
 	}
+	// The chosen experiment's settings, then the flags given over them.
+	var given []train.Override
+	for _, st := range train.Table() {
+		if c.Set(st.Name) {
+			given = append(given, train.Override{Name: st.Name, Value: st.Get(s)})
+		}
+	}
+	if s, err = train.NewSettings(c.Name, name, given...); err != nil {
+		return opts, err
+	}
 	cfg, err := s.Check(opts.Force) // everything checked before any work
 	if err != nil {
 		return opts, err
 	}
 	opts.Settings = cfg.Settings // with the default -out named once
 	return opts, nil
-}
-
-// overlay copies into s the fields whose flags were given.
-func overlay(c *cli.Command, s *train.Settings, given train.Settings) {
-	for _, f := range []struct {
-		flag string
-		set  func()
-	}{
-		{"objective", func() { s.Objective = given.Objective }},
-		{"epochs", func() { s.Epochs = given.Epochs }},
-		{"batch", func() { s.Batch = given.Batch }},
-		{"lr", func() { s.LR = given.LR }},
-		{"lr-schedule", func() { s.LRSchedule = given.LRSchedule }},
-		{"seed", func() { s.Seed = given.Seed }},
-		{"reverse-weight", func() { s.ReverseWeight = given.ReverseWeight }},
-		{"encoding", func() { s.Encoding = given.Encoding }},
-		{"arch", func() { s.Arch = given.Arch }},
-		{"init", func() { s.Init = given.Init }},
-		{"inference", func() { s.Inference = given.Inference }},
-		{"draws", func() { s.Draws = given.Draws }},
-		{"draw-gradient", func() { s.DrawGradient = given.DrawGradient }},
-		{"data", func() { s.Data = given.Data }},
-		{"limit", func() { s.Limit = given.Limit }},
-		{"eval-every", func() { s.EvalEvery = given.EvalEvery }},
-		{"out", func() { s.Out = given.Out }},
-	} {
-		if c.Set(f.flag) {
-			f.set()
-		}
-	}
 }
 
 // listExperiments prints the registered experiments for -h.

@@ -51,16 +51,16 @@ func TestFlagErrors(t *testing.T) {
 		{"epochs", []string{"-epochs", "0"}, "-epochs 0: want at least 1"},
 		{"epochs not a number", []string{"-epochs", "ten"}, `invalid value "ten" for flag -epochs`},
 		{"batch", []string{"-batch", "-1"}, "-batch -1: want at least 1"},
-		{"lr zero", []string{"-lr", "0"}, "-lr 0: want a positive finite number"},
-		{"lr NaN", []string{"-lr", "NaN"}, "-lr NaN: want a positive finite number"},
-		{"lr Inf", []string{"-lr", "+Inf"}, "-lr +Inf: want a positive finite number"},
+		{"lr zero", []string{"-lr", "0"}, "-lr 0: want a finite number > 0"},
+		{"lr NaN", []string{"-lr", "NaN"}, "-lr NaN: want a finite number > 0"},
+		{"lr Inf", []string{"-lr", "+Inf"}, "-lr +Inf: want a finite number > 0"},
 		{"lr schedule step", []string{"-lr-schedule", "step:5,8@0.5"}, ""},
 		{"lr schedule cosine restarts", []string{"-lr-schedule", "cosine-restarts:2*2"}, ""},
 		{"lr schedule unknown", []string{"-lr-schedule", "linear"}, `-lr-schedule: unknown schedule "linear"`},
 		{"lr schedule step epochs", []string{"-lr-schedule", "step:5,3"}, `-lr-schedule: "step:5,3": epochs 5 then 3: want them increasing`},
 		{"lr schedule restarts multiplier", []string{"-lr-schedule", "cosine-restarts:2*0.5"}, `-lr-schedule: "cosine-restarts:2*0.5": period multiplier "0.5"`},
 		{"resume with a schedule", []string{"-resume", nonEmpty, "-lr-schedule", "cosine"}, "drop -lr-schedule"},
-		{"reverse weight", []string{"-reverse-weight", "-1"}, "-reverse-weight -1: want a positive finite number"},
+		{"reverse weight", []string{"-reverse-weight", "-1"}, "-reverse-weight -1: want a finite number > 0"},
 		{"encoding", []string{"-encoding", "ternary"}, `-encoding: unknown encoding "ternary"`},
 		{"arch syntax", []string{"-arch", "(512),(512"}, `-arch: arch "(512),(512"`},
 		{"arch empty", []string{"-arch", ""}, "-arch"},
@@ -91,7 +91,12 @@ func TestFlagErrors(t *testing.T) {
 		{"inference moments", []string{"-inference", "moments"}, ""},
 		{"mixed objective", []string{"-objective", "ce+0.5*label+0.5*draw:-1+layer"}, ""},
 		{"draws", []string{"-objective", "generative-sampled", "-draws", "4", "-draw-gradient", "straight-through"}, ""},
-		{"draws zero", []string{"-draws", "0"}, ""},
+		{"draws zero", []string{"-draws", "0"}, "-draws 0: want 1…64"},
+		{"draws without a drawing term", []string{"-draws", "4"}, "-draws 4 has no effect: -objective generative draws no layer"},
+		{"draw gradient without a drawing term", []string{"-draw-gradient", "straight-through"}, "-draw-gradient straight-through has no effect: -objective generative draws no layer"},
+		{"λ without a reverse term", []string{"-objective", "discriminative", "-reverse-weight", "2"}, "-reverse-weight 2 has no effect: -objective discriminative has no reverse term"},
+		{"λ of 1 without a reverse term", []string{"-objective", "discriminative", "-reverse-weight", "1"}, ""},
+		{"seed not a number", []string{"-seed", "-1"}, `invalid value "-1" for flag -seed`},
 		{"draws negative", []string{"-draws", "-2"}, "-draws -2: want 1…64"},
 		{"draws too many", []string{"-draws", "65"}, "-draws 65: want 1…64"},
 		{"draws with moments", []string{"-draws", "2", "-inference", "moments"}, "-draws 2: the moment method propagates no draws"},
@@ -131,13 +136,17 @@ func TestExperimentAndFlags(t *testing.T) {
 		obj, enc  string
 		epochs    int
 		schedule  string
+		run       string // the run's name
 	}{
-		{"dense default", "test-dense", nil, "generative", "binary", 10, ""},
-		{"cnn default", "test-cnn", nil, "generative", "spin", 10, ""},
-		{"experiment", "test-dense", []string{"-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10, ""},
-		{"flag before", "test-dense", []string{"-epochs", "3", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 3, ""},
-		{"flag after", "test-dense", []string{"-experiment", "test-dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10, ""},
-		{"schedule before", "test-dense", []string{"-lr-schedule", "cosine", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10, "cosine"},
+		{"dense default", "test-dense", nil, "generative", "binary", 10, "constant", "test-dense"},
+		{"cnn default", "test-cnn", nil, "generative", "spin", 10, "constant", "test-cnn"},
+		{"experiment", "test-dense", []string{"-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10, "constant", "test-cnn-sampled"},
+		{"flag before", "test-dense", []string{"-epochs", "3", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 3, "constant", "test-cnn-sampled+epochs=3"},
+		{"flag after", "test-dense", []string{"-experiment", "test-dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10, "constant", "test-dense-discriminative+encoding=spin"},
+		{"schedule before", "test-dense", []string{"-lr-schedule", "cosine", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10, "cosine", "test-cnn-sampled+lr-schedule=cosine"},
+		{"the experiment's own value", "test-cnn", []string{"-objective", "ce+label", "-epochs", "10"}, "generative", "spin", 10, "constant", "test-cnn"},
+		{"overrides in table order", "test-cnn", []string{"-seed", "3", "-reverse-weight", "2", "-arch", "(3,1,8), (20),(10)"}, "generative", "spin", 10, "constant", "test-cnn+seed=3,reverse-weight=2,arch=(3,1,8),(20),(10)"},
+		{"a run setting is not in the name", "test-cnn", []string{"-eval-every", "7"}, "generative", "spin", 10, "constant", "test-cnn"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,8 +158,11 @@ func TestExperimentAndFlags(t *testing.T) {
 			if s.Objective != tc.obj || s.Encoding != tc.enc || s.Epochs != tc.epochs || s.LR != train.DefaultLR || s.Batch != 64 || s.LRSchedule != tc.schedule {
 				t.Errorf("settings %+v", s)
 			}
-			if !strings.HasPrefix(s.Out, filepath.Join("runs", s.Experiment+"-")) {
-				t.Errorf("default -out %q", s.Out)
+			if s.Name != tc.run {
+				t.Errorf("run name %q, want %q", s.Name, tc.run)
+			}
+			if !strings.HasPrefix(s.Out, filepath.Join("runs", train.PathName(tc.run)+"-")) {
+				t.Errorf("default -out %q, want runs/%s-<time>", s.Out, train.PathName(tc.run))
 			}
 		})
 	}
