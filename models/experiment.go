@@ -71,7 +71,10 @@ var (
 // Register adds an experiment to the list the commands know. It is meant
 // for init functions and panics, naming the experiment, if the name is
 // taken or malformed or the experiment is incomplete: a mistake in a
-// declaration shows at once, before any flag is read.
+// declaration shows at once, before any flag is read. The values of the
+// string settings (Init, Inference, DrawGradient, LRSchedule) are checked
+// by the training settings' own validation (train.Table) when the
+// experiment is run, before any work.
 func Register(e Experiment) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
@@ -95,14 +98,6 @@ func (e Experiment) check() error {
 		return fmt.Errorf("experiment %q has no Objective", e.Name)
 	case e.Encoding != Binary && e.Encoding != Spin:
 		return fmt.Errorf("experiment %q: unknown encoding %d", e.Name, int(e.Encoding))
-	case e.Init != "" && e.Init != "glorot" && e.Init != "centred":
-		return fmt.Errorf("experiment %q: init %q, want glorot or centred", e.Name, e.Init)
-	case e.Inference != "" && e.Inference != "meanfield" && e.Inference != "moments":
-		return fmt.Errorf("experiment %q: inference %q, want meanfield or moments", e.Name, e.Inference)
-	case e.DrawGradient != "" && e.DrawGradient != "none" && e.DrawGradient != "straight-through":
-		return fmt.Errorf("experiment %q: draw gradient %q, want none or straight-through", e.Name, e.DrawGradient)
-	case e.Init == "centred" && e.Encoding != Binary:
-		return fmt.Errorf("experiment %q: init centred is for binary units", e.Name)
 	case e.Epochs < 0 || e.Batch < 0 || e.LR < 0 || e.ReverseWeight < 0 || e.Draws < 0:
 		return fmt.Errorf("experiment %q: negative epochs, batch, lr, reverse weight or draws", e.Name)
 	}
