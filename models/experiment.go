@@ -75,7 +75,18 @@ var (
 // string settings (Init, Inference, DrawGradient, LRSchedule) are checked
 // by the training settings' own validation (train.Table) when the
 // experiment is run, before any work.
-func Register(e Experiment) {
+//
+// Register also takes a [Sweep], a set of runs over experiments.
+func Register[T Experiment | Sweep](v T) {
+	switch v := any(v).(type) {
+	case Experiment:
+		registerExperiment(v)
+	case Sweep:
+		registerSweep(v)
+	}
+}
+
+func registerExperiment(e Experiment) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if err := e.check(); err != nil {
