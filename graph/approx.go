@@ -410,3 +410,14 @@ func ClassImages(p *Params, labels []uint8, inf Inference) ([]float32, error) {
 	}
 	return Float32s(r.Means[0]), nil
 }
+
+// ParseTrainInference reads an inference method a training graph ([New])
+// takes: "meanfield", "moments" or "montecarlo" — the DCIM's own forward
+// model, every hidden layer drawn (see Net.forwardSampled).
+func ParseTrainInference(s string) (Inference, error) {
+	inf, err := ParseInference(s)
+	if err != nil {
+		err = fmt.Errorf("unknown inference %q (want meanfield, moments or montecarlo)", s)
+	}
+	return inf, err
+}

@@ -21,10 +21,28 @@ const (
 	// forward layers below the draw. For a term linear in the draw (the
 	// target of a layer term) this is the exact gradient of its
 	// expectation; through a reverse chain it is a biased estimate.
+	//
+	// The mean's own derivative then applies: the gradient reaches the
+	// pre-activation a^k as ∂E/∂x^k·σ'(a^k), σ' = 1 − tanh² for ±1 units
+	// and σ(1−σ) for {0,1} units — the derivative of the unit's mean E[x^k]
+	// in a^k, which is the straight-through estimator derived for
+	// stochastic binary networks (Shekhovtsov & Yanush, "Reintroducing
+	// straight-through estimators as principled methods for stochastic
+	// binary networks", 2021), not the identity through the sign. In the
+	// sampled forward chain (MonteCarlo inference) a^k = W^k x^{k−1} + b^k
+	// is computed from the drawn x^{k−1}, as that derivation has it.
 	StraightThrough
+	// PSA is the path sample-analytic estimator (see psa.go), for the
+	// sampled forward chain only: straight-through, except that the flip
+	// of each drawn unit is propagated exactly through the next layer's
+	// units (or the class layer's cross-entropy) instead of to first
+	// order. Unbiased with one hidden layer; lower variance than
+	// straight-through. Into the reverse terms a draw's gradient is the
+	// straight-through one (their derivative in the draw).
+	PSA
 )
 
-var drawGradientNames = [...]string{"none", "straight-through"}
+var drawGradientNames = [...]string{"none", "straight-through", "psa"}
 
 // String returns the spelling ParseDrawGradient reads.
 func (d DrawGradient) String() string {
@@ -34,7 +52,7 @@ func (d DrawGradient) String() string {
 	return drawGradientNames[d]
 }
 
-// ParseDrawGradient reads "none" (or "") and "straight-through".
+// ParseDrawGradient reads "none" (or ""), "straight-through" and "psa".
 func ParseDrawGradient(s string) (DrawGradient, error) {
 	if s == "" {
 		return NoDrawGradient, nil
@@ -42,7 +60,7 @@ func ParseDrawGradient(s string) (DrawGradient, error) {
 	if i := slices.Index(drawGradientNames[:], s); i >= 0 {
 		return DrawGradient(i), nil
 	}
-	return 0, fmt.Errorf("draw gradient %q: want none or straight-through", s)
+	return 0, fmt.Errorf("draw gradient %q: want none, straight-through or psa", s)
 }
 
 // MaxDraws bounds Config.Draws: the reverse chains of the drawn terms run
@@ -62,16 +80,26 @@ func (n *Net) draw(k int) (*G.Node, error) {
 	if s, ok := n.Draws[k]; ok {
 		return s, nil
 	}
+	if n.Config.Inference == MonteCarlo { // drawn by forwardSampled
+		return nil, fmt.Errorf("layer %d is not drawn by the sampled forward chain", k)
+	}
 	m, err := n.repeat(n.States[k])
 	if err != nil {
 		return nil, fmt.Errorf("draw of layer %d: %w", k, err)
 	}
+	return n.drawFrom(k, m)
+}
+
+// drawFrom draws layer k from its mean m (whatever its rows), through
+// bernoulliOp with its own noise input, and records the draw.
+func (n *Net) drawFrom(k int, m *G.Node) (*G.Node, error) {
 	noise := n.input(fmt.Sprintf("noise%d", k), m.Shape())
 	var s *G.Node
+	var err error
 	if n.Config.drawOffset {
 		s, err = G.Add(m, noise)
 	} else {
-		op := &bernoulliOp{spin: n.Params.Encoding == Spin, dims: m.Dims(), straight: n.Config.DrawGradient == StraightThrough}
+		op := &bernoulliOp{spin: n.Params.Encoding == Spin, dims: m.Dims(), straight: n.Config.DrawGradient != NoDrawGradient}
 		s, err = G.ApplyOp(op, m, noise)
 	}
 	if err != nil {

@@ -47,10 +47,13 @@ type Layer struct {
 // Forward returns the pre-activation W·h of layer k for the batch of states
 // h of layer k−1.
 func (l *Layer) Forward(h *G.Node) (*G.Node, error) {
+	rows := h.Shape()[0] // the graph's batch, or the rows of repeated draws
 	if l.Spec.Kind == models.Conv {
-		return applyConv(convFwd, l.geom, h, l.W)
+		g := l.geom
+		g.N = rows
+		return applyConv(convFwd, g, h, l.W)
 	}
-	return matMul(h, l.W, false, true, tensor.Shape{l.geom.N, l.Out.Size()})
+	return matMul(h, l.W, false, true, tensor.Shape{rows, l.Out.Size()})
 }
 
 // Reverse returns Wᵀ·r, the reverse pre-activation of layer k−1 for the
@@ -71,9 +74,12 @@ type Config struct {
 	Objective Objective
 	Lambda    float64 // λ, multiplies every reverse term's weight (1 if zero)
 	Batch     int
-	// Inference is how the chains pass states on: MeanField (eq. 14, the
-	// paper's approximation (2)) or Moments (means and variances, see
-	// momentAct). MonteCarlo is for the Forward and Reverse graphs only.
+	// Inference is how the forward chain passes states on: MeanField
+	// (eq. 14, the paper's approximation (2)), Moments (means and
+	// variances, see momentAct) or MonteCarlo, the DCIM's own forward model
+	// (every hidden layer drawn, see forwardSampled), which needs a
+	// DrawGradient other than none. The reverse chains of the label and
+	// draw terms are mean field under MeanField and MonteCarlo.
 	Inference Inference
 	// AllTerms also builds the reverse terms of eq. (21) and eq. (22)
 	// (the latter when there is a hidden layer), whatever the objective, so
@@ -84,10 +90,12 @@ type Config struct {
 	Grad bool
 	// Draws is the number of Bernoulli draws per image of every drawn
 	// forward layer (1 if zero, at most MaxDraws): the reverse terms that
-	// read a draw average over them. Mean field only.
+	// read a draw average over them. Under MonteCarlo it is the number of
+	// ancestral samples of the whole forward chain per image, and the
+	// cross-entropy averages over them too. Not for Moments.
 	Draws int
 	// DrawGradient is how gradients pass the draws (none, as in eq. 22,
-	// or straight through).
+	// straight through, or PSA under MonteCarlo).
 	DrawGradient DrawGradient
 
 	// drawOffset, for tests, replaces each draw by x̄^k + c^k, with the
@@ -160,8 +168,13 @@ func New(p *Params, cfg Config) (*Net, error) {
 	if obj == nil {
 		obj = models.Discriminative()
 	}
-	if cfg.Inference != MeanField && cfg.Inference != Moments {
-		return nil, fmt.Errorf("inference %v: a training graph takes meanfield or moments", cfg.Inference)
+	switch {
+	case cfg.Inference != MeanField && cfg.Inference != Moments && cfg.Inference != MonteCarlo:
+		return nil, fmt.Errorf("inference %v: a training graph takes meanfield, moments or montecarlo", cfg.Inference)
+	case cfg.Inference == MonteCarlo && cfg.DrawGradient == NoDrawGradient:
+		return nil, fmt.Errorf("inference %v draws every hidden layer: it needs a draw gradient (straight-through or psa), else the cross-entropy trains the class layer alone", cfg.Inference)
+	case cfg.DrawGradient == PSA && cfg.Inference != MonteCarlo:
+		return nil, fmt.Errorf("draw gradient %v propagates flips through the sampled forward chain: it needs inference montecarlo, not %v", cfg.DrawGradient, cfg.Inference)
 	}
 	if cfg.Draws < 0 || cfg.Draws > MaxDraws {
 		return nil, fmt.Errorf("%d draws per image, want 1…%d", cfg.Draws, MaxDraws)
@@ -244,6 +257,9 @@ func (n *Net) forward() error {
 		if h, err = G.ApplyOp(&affineOp{a: 2, c: -1, dims: 4}, n.X); err != nil {
 			return err
 		}
+	}
+	if n.Config.Inference == MonteCarlo {
+		return n.forwardSampled(h)
 	}
 	if n.Config.Inference == Moments {
 		ps, err := n.forwardPass(h, Moments)
@@ -383,7 +399,7 @@ func (n *Net) reverseLayerLoss(k int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	straight := n.Config.DrawGradient == StraightThrough
+	straight := n.Config.DrawGradient != NoDrawGradient
 	if n.Params.Encoding == Spin { // ±1 → {0,1}
 		if target, err = G.ApplyOp(&affineOp{a: 0.5, c: 0.5, dims: target.Dims(), diff: straight}, target); err != nil {
 			return nil, err
@@ -422,14 +438,14 @@ func (n *Net) loss() (*G.Node, error) {
 // others' gradients are left nil (zero). The cross-entropy reaches every W
 // and b; a reverse chain from layer k down to the image reaches W^1…W^k,
 // b^1…b^{k−1} and a⁰; one reverse layer q(x^k | x^{k+1}) reaches W^{k+1}
-// and b^k. Draws pass no gradient, unless straight through: then a term
-// that draws forward layer k also reaches W^1…W^k and b^1…b^k.
+// and b^k. Draws pass no gradient, unless straight through or PSA: then a
+// term that draws forward layer k also reaches W^1…W^k and b^1…b^k.
 func (n *Net) addGrads() error {
 	d := n.Params.Depth()
 	r := &reach{w: make([]bool, d+1), b: make([]bool, d+1)}
 	for _, t := range n.Terms {
 		termBuilders[t.Kind].reach(t.Term, d, r)
-		if n.Config.DrawGradient == StraightThrough {
+		if n.Config.DrawGradient != NoDrawGradient {
 			for _, top := range t.Draws(d) {
 				for k := 1; k <= top; k++ {
 					r.w[k], r.b[k] = true, true

@@ -118,7 +118,7 @@ func (s Settings) Check(force bool) (*Config, error) {
 	c.Schedule, _ = ParseSchedule(s.LRSchedule)
 	c.Encoding, _ = graph.ParseEncoding(s.Encoding)
 	c.Arch, _ = models.Parse(s.Arch)
-	c.Inference, _ = graph.ParseNetInference(s.Inference)
+	c.Inference, _ = graph.ParseTrainInference(s.Inference)
 	c.DrawGradient, _ = graph.ParseDrawGradient(s.DrawGradient)
 	c.Draws = s.Draws
 	// Objectives and architectures are stored as their String methods
@@ -163,22 +163,30 @@ func (s Settings) Check(force bool) (*Config, error) {
 }
 
 // noEffect refuses a setting that changes nothing under the others: draws
-// or a draw gradient for an objective that draws no layer, λ for one
-// without a reverse term, logistic-only initialisation for ±1 units, and
-// several draws under the moment method, which propagates none.
+// or a draw gradient for an objective that draws no layer (under mean
+// field: the sampled forward chain draws every layer), λ for one without a
+// reverse term, logistic-only initialisation for ±1 units, several draws
+// under the moment method, which propagates none; and it refuses the
+// sampled forward chain without a draw gradient and PSA without it.
 func noEffect(c *Config, drawn []int, terms models.Objective) error {
 	s := c.Settings
 	switch {
 	case s.Init == "centred" && c.Encoding != graph.Binary:
 		return settingErrorf("-init centred is for -encoding binary, not %v", c.Encoding)
-	case c.Draws > 1 && c.Inference != graph.MeanField:
-		return settingErrorf("-draws %d: the moment method propagates no draws; use -inference meanfield", s.Draws)
+	case c.Draws > 1 && c.Inference == graph.Moments:
+		return settingErrorf("-draws %d: the moment method propagates no draws; use -inference meanfield or montecarlo", s.Draws)
+	case c.Inference == graph.MonteCarlo && c.DrawGradient == graph.NoDrawGradient:
+		return settingErrorf("-inference montecarlo draws every hidden layer: give -draw-gradient straight-through or psa (with none, the cross-entropy trains the class layer alone)")
+	case c.DrawGradient == graph.PSA && c.Inference != graph.MonteCarlo:
+		return settingErrorf("-draw-gradient psa is for -inference montecarlo, not %v", c.Inference)
+	case s.ReverseWeight != 1 && !slices.ContainsFunc(terms, func(t models.Term) bool { return t.Kind.Reverse() }):
+		return settingErrorf("-reverse-weight %g has no effect: -objective %v has no reverse term", s.ReverseWeight, s.Objective)
+	case c.Inference == graph.MonteCarlo:
+		// every hidden layer is drawn: draws and the draw gradient always act
 	case c.Draws > 1 && len(drawn) == 0:
 		return settingErrorf("-draws %d has no effect: -objective %v draws no layer (the draw and layer terms do)", s.Draws, s.Objective)
 	case c.DrawGradient != graph.NoDrawGradient && len(drawn) == 0:
 		return settingErrorf("-draw-gradient %v has no effect: -objective %v draws no layer (the draw and layer terms do)", s.DrawGradient, s.Objective)
-	case s.ReverseWeight != 1 && !slices.ContainsFunc(terms, func(t models.Term) bool { return t.Kind.Reverse() }):
-		return settingErrorf("-reverse-weight %g has no effect: -objective %v has no reverse term", s.ReverseWeight, s.Objective)
 	}
 	return nil
 }

@@ -135,17 +135,17 @@ var table = []Setting{
 		fromExperiment: func(e models.Experiment) any { return nonZero(e.Init) },
 		check:          func(s Settings) error { return oneOf("init", s.Init, "glorot", "centred") }},
 	{Name: "inference", Experiment: true, Named: true, def: "meanfield",
-		Doc:            "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances, mean-and-variance propagation)",
+		Doc:            "how the forward chain passes states on: meanfield (the paper's approximation (2)), moments (means and variances, mean-and-variance propagation) or montecarlo (the DCIM itself: every hidden layer drawn from its parent's draw, -draws samples per image, the loss E[−log p(label | x^{d−1})] over them; needs -draw-gradient straight-through or psa)",
 		field:          func(s *Settings) any { return &s.Inference },
 		fromExperiment: func(e models.Experiment) any { return nonZero(e.Inference) },
 		check: func(s Settings) error {
-			if _, err := graph.ParseNetInference(s.Inference); err != nil {
-				return settingErrorf("-inference %q: want meanfield or moments", s.Inference)
+			if _, err := graph.ParseTrainInference(s.Inference); err != nil {
+				return settingErrorf("-inference %q: want meanfield, moments or montecarlo", s.Inference)
 			}
 			return nil
 		}},
 	{Name: "draws", Experiment: true, Named: true, def: 1,
-		Doc:            "Bernoulli draws per image of each drawn forward layer, averaged by the terms that read them (training step only)",
+		Doc:            "Bernoulli draws per image of each drawn forward layer, averaged by the terms that read them; under -inference montecarlo, samples of the whole forward chain per image (training step only)",
 		field:          func(s *Settings) any { return &s.Draws },
 		fromExperiment: func(e models.Experiment) any { return nonZero(e.Draws) },
 		check: func(s Settings) error {
@@ -155,7 +155,7 @@ var table = []Setting{
 			return nil
 		}},
 	{Name: "draw-gradient", Experiment: true, Named: true, def: "none",
-		Doc:            "how gradients pass those draws: none (eq. 22: a draw is data) or straight-through (the gradient of a draw goes to its mean, whose derivative is the unit's: the reverse terms also train the forward layers below the draw)",
+		Doc:            "how gradients pass those draws: none (eq. 22: a draw is data), straight-through (the gradient of a draw goes to its mean, whose derivative is the unit's: the reverse terms also train the forward layers below the draw) or psa (-inference montecarlo only: path sample-analytic, each drawn unit's flip propagated exactly through the next layer)",
 		field:          func(s *Settings) any { return &s.DrawGradient },
 		fromExperiment: func(e models.Experiment) any { return nonZero(e.DrawGradient) },
 		check: func(s Settings) error {
