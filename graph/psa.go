@@ -68,15 +68,15 @@ func flipOf(act activation) (delta, c float64) {
 // (see psaBackOp) to the linear op's Wᵀ·dz.
 type psaActOp struct {
 	opBase
-	act        activation
-	zDims      int
-	bDims      int
-	xDims      int
-	wDims      int
-	conv       bool
-	geom       ConvGeom // conv only; N is taken from the run's batch
-	out        output
-	base biasActOp
+	act   activation
+	zDims int
+	bDims int
+	xDims int
+	wDims int
+	conv  bool
+	geom  ConvGeom // conv only; N is taken from the run's batch
+	out   output
+	base  biasActOp
 }
 
 // psaAct applies psaActOp: the mean of layer l given the drawn state x of
@@ -136,11 +136,11 @@ func (op *psaActOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 // already passes on. Inputs: z, b, x, W, m, g.
 type psaBackOp struct {
 	opBase
-	act                       activation
-	conv                      bool
-	geom                      ConvGeom
+	act                        activation
+	conv                       bool
+	geom                       ConvGeom
 	xDims, zDims, wDims, bDims int
-	out                       output
+	out                        output
 }
 
 func (op *psaBackOp) Arity() int { return 6 }
@@ -309,8 +309,8 @@ func (op *psaBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 // its linearisation (see psaCrossEntropyBackOp). Inputs: z, t, x, W.
 type psaCrossEntropyOp struct {
 	opBase
-	act        activation
-	xDims      int
+	act   activation
+	xDims int
 	ce    crossEntropyOp
 }
 
