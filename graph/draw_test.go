@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"dcim/models"
@@ -21,6 +22,7 @@ type drawCase struct {
 var drawCases = []drawCase{
 	{"dense", "(5),(4),(3)", models.Shape{C: 1, H: 4, W: 3}, "ce + 0.5*label + draw + 0.3*layer + 0.2*layer:1"},
 	{"conv", "(3,1,2),(3,2,3),(4),(3)", models.Shape{C: 1, H: 7, W: 7}, "ce + draw + 0.5*draw:-1 + layer + 0.4*layer:1"},
+	{"every-layer", "(3,1,2),(5),(4),(3)", models.Shape{C: 1, H: 5, W: 5}, "ce + label + 0.6*layer:*"},
 }
 
 // runNet builds cfg on p, feeds the tiny batch and the noise of each drawn
@@ -72,59 +74,72 @@ func noiseStream(seed uint64) func(int, []float64) {
 // central differences of the function it differentiates exactly: the loss
 // with each draw x^k replaced by x̄^k(θ) + (x^k − x̄^k(θ₀)), which equals
 // the drawn loss at θ₀.
+//
+// Under MonteCarlo inference every hidden layer is drawn from its parent's
+// draw, and the same function (each draw replaced by its mean given the
+// parent plus the fixed offset) is what straight-through differentiates.
 func TestStraightThroughGradient(t *testing.T) {
 	for _, c := range drawCases {
 		for _, enc := range []Encoding{Binary, Spin} {
-			t.Run(fmt.Sprintf("%s/%v", c.name, enc), func(t *testing.T) {
-				arch := models.MustParse(c.arch)
-				p, err := NewParams(arch, c.in, 3, enc, tensor.Float64, 1)
-				if err != nil {
-					t.Fatal(err)
-				}
-				randomize(p, 3)
-				obj := models.MustParseObjective(c.obj)
-				cfg := Config{Objective: obj, Lambda: 0.7, Batch: 3, Grad: true, DrawGradient: StraightThrough}
-				st, loss, analytic := runNet(t, p, cfg, noiseStream(5))
-
-				// c^k = x^k − x̄^k at θ₀, from the straight-through graph.
-				offset := map[int][]float64{}
-				for k, s := range st.Draws {
-					x, m := s.Value().Data().([]float64), st.States[k].Value().Data().([]float64)
-					offset[k] = make([]float64, len(x))
-					for i := range x {
-						offset[k][i] = x[i] - m[i]
-					}
-				}
-				cfg.drawOffset = true
-				smooth, smoothLoss, _ := runNet(t, p, cfg, func(k int, c []float64) { copy(c, offset[k]) })
-				if math.Abs(smoothLoss-loss) > 1e-12 {
-					t.Fatalf("loss with offsets %v, drawn %v: not the same function at θ₀", smoothLoss, loss)
-				}
-				var values [][]float64
-				for _, pt := range p.Tensors() {
-					values = append(values, pt.Data().([]float64))
-				}
-				f := func() float64 {
-					if err := smooth.Run(); err != nil {
+			for _, inf := range []Inference{MeanField, MonteCarlo} {
+				t.Run(fmt.Sprintf("%s/%v/%v", c.name, enc, inf), func(t *testing.T) {
+					arch := models.MustParse(c.arch)
+					p, err := NewParams(arch, c.in, 3, enc, tensor.Float64, 1)
+					if err != nil {
 						t.Fatal(err)
 					}
-					return Scalar(smooth.Loss)
-				}
-				if worst, where := worstGradError(values, p.Names(), analytic, f, 1e-6); worst > 1e-5 {
-					t.Errorf("max relative error %.3g at %s", worst, where)
-				}
+					randomize(p, 3)
+					obj := models.MustParseObjective(c.obj)
+					cfg := Config{Objective: obj, Lambda: 0.7, Batch: 3, Grad: true, DrawGradient: StraightThrough, Inference: inf}
+					st, loss, analytic := runNet(t, p, cfg, noiseStream(5))
 
-				// Without the estimator the forward layers below a draw get
-				// only what their own terms give: the gradients differ.
-				cfg.drawOffset, cfg.DrawGradient = false, NoDrawGradient
-				_, plainLoss, plain := runNet(t, p, cfg, noiseStream(5))
-				if plainLoss != loss {
-					t.Errorf("loss %v without the estimator, %v with: the estimator changed the forward values", plainLoss, loss)
-				}
-				if same(plain, analytic) {
-					t.Error("straight-through gradients equal the ones without it")
-				}
-			})
+					// c^k = x^k − x̄^k at θ₀, from the straight-through graph.
+					offset := map[int][]float64{}
+					for k, s := range st.Draws {
+						x, m := s.Value().Data().([]float64), st.States[k].Value().Data().([]float64)
+						offset[k] = make([]float64, len(x))
+						for i := range x {
+							offset[k][i] = x[i] - m[i]
+						}
+					}
+					cfg.drawOffset = true
+					smooth, smoothLoss, _ := runNet(t, p, cfg, func(k int, c []float64) { copy(c, offset[k]) })
+					if math.Abs(smoothLoss-loss) > 1e-12 {
+						t.Fatalf("loss with offsets %v, drawn %v: not the same function at θ₀", smoothLoss, loss)
+					}
+					var values [][]float64
+					for _, pt := range p.Tensors() {
+						values = append(values, pt.Data().([]float64))
+					}
+					f := func() float64 {
+						if err := smooth.Run(); err != nil {
+							t.Fatal(err)
+						}
+						return Scalar(smooth.Loss)
+					}
+					floor := 1e-6
+					if inf == MonteCarlo {
+						floor = 1e-4 // {0,1} units shrink the lowest layers' gradients to 1e-6, where central differences round at 1e-10
+					}
+					if worst, where := worstGradError(values, p.Names(), analytic, f, floor); worst > 1e-5 {
+						t.Errorf("max relative error %.3g at %s", worst, where)
+					}
+
+					if inf == MonteCarlo {
+						return // the sampled chain takes no gradient-free draws
+					}
+					// Without the estimator the forward layers below a draw get
+					// only what their own terms give: the gradients differ.
+					cfg.drawOffset, cfg.DrawGradient = false, NoDrawGradient
+					_, plainLoss, plain := runNet(t, p, cfg, noiseStream(5))
+					if plainLoss != loss {
+						t.Errorf("loss %v without the estimator, %v with: the estimator changed the forward values", plainLoss, loss)
+					}
+					if same(plain, analytic) {
+						t.Error("straight-through gradients equal the ones without it")
+					}
+				})
+			}
 		}
 	}
 }
@@ -133,16 +148,23 @@ func TestStraightThroughGradient(t *testing.T) {
 // with the noise of K = 2 made of two streams A and B, the loss and every
 // gradient are the means of the K = 1 figures under A and under B; with
 // the same stream twice they equal the K = 1 figures.
+//
+// Under MonteCarlo inference the K draws are K samples of the whole
+// forward chain, and the cross-entropy averages over them as well.
 func TestDrawsAverage(t *testing.T) {
 	for _, c := range drawCases {
-		for _, grad := range []DrawGradient{NoDrawGradient, StraightThrough} {
-			t.Run(fmt.Sprintf("%s/%v", c.name, grad), func(t *testing.T) {
+		for _, v := range []struct {
+			inf  Inference
+			grad DrawGradient
+		}{{MeanField, NoDrawGradient}, {MeanField, StraightThrough}, {MonteCarlo, StraightThrough}, {MonteCarlo, PSA}} {
+			grad := v.grad
+			t.Run(fmt.Sprintf("%s/%v/%v", c.name, v.inf, grad), func(t *testing.T) {
 				p, err := NewParams(models.MustParse(c.arch), c.in, 3, Spin, tensor.Float64, 1)
 				if err != nil {
 					t.Fatal(err)
 				}
 				randomize(p, 3)
-				cfg := Config{Objective: models.MustParseObjective(c.obj), Lambda: 0.7, Batch: 3, Grad: true, DrawGradient: grad}
+				cfg := Config{Objective: models.MustParseObjective(c.obj), Lambda: 0.7, Batch: 3, Grad: true, DrawGradient: grad, Inference: v.inf}
 				_, lossA, gradA := runNet(t, p, cfg, noiseStream(5))
 				_, lossB, gradB := runNet(t, p, cfg, noiseStream(6))
 				cfg.Draws = 2
@@ -182,12 +204,15 @@ func TestDrawsErrors(t *testing.T) {
 		{Objective: GenerativeSampled, Batch: 2, Draws: -1},
 		{Objective: GenerativeSampled, Batch: 2, Draws: MaxDraws + 1},
 		{Objective: GenerativeSampled, Batch: 2, Draws: 2, Inference: Moments},
+		{Objective: Generative, Batch: 2, Inference: MonteCarlo},                        // no draw gradient
+		{Objective: GenerativeSampled, Batch: 2, DrawGradient: PSA},                     // PSA under mean field
+		{Objective: GenerativeSampled, Batch: 2, DrawGradient: PSA, Inference: Moments}, // and moments
 	} {
 		if _, err := New(p, cfg); err == nil {
-			t.Errorf("New with %d draws, %v: no error", cfg.Draws, cfg.Inference)
+			t.Errorf("New with %d draws, %v, %v: no error", cfg.Draws, cfg.Inference, cfg.DrawGradient)
 		}
 	}
-	for _, s := range []string{"", "none", "straight-through"} {
+	for _, s := range []string{"", "none", "straight-through", "psa"} {
 		d, err := ParseDrawGradient(s)
 		if err != nil || (s != "" && d.String() != s) {
 			t.Errorf("ParseDrawGradient(%q) = %v, %v", s, d, err)
@@ -208,4 +233,48 @@ func same(a, b [][]float64) bool {
 		}
 	}
 	return true
+}
+
+// The sampled forward chain of a training graph is the DCIM's forward
+// model that approximation (2) is measured against: with the same noise it
+// draws the same states, and gives the same class posterior, as the
+// Monte-Carlo Forward graph — under either estimator.
+func TestSampledChainIsMonteCarlo(t *testing.T) {
+	for _, c := range drawCases {
+		for _, grad := range []DrawGradient{StraightThrough, PSA} {
+			t.Run(fmt.Sprintf("%s/%v", c.name, grad), func(t *testing.T) {
+				p, err := NewParams(models.MustParse(c.arch), c.in, 3, Spin, tensor.Float64, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				randomize(p, 3)
+				net, _, _ := runNet(t, p, Config{Objective: Generative, Batch: 3, Grad: true, Inference: MonteCarlo, DrawGradient: grad}, noiseStream(5))
+				f, err := NewForward(p, 3, MonteCarlo)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				img, _ := tinyBatch(3, p.Input, p.Classes, 4)
+				if err := f.SetImages(img); err != nil {
+					t.Fatal(err)
+				}
+				for k, n := range f.Noise {
+					if n != nil {
+						noiseStream(5)(k, n.Value().Data().([]float64))
+					}
+				}
+				if err := f.Run(); err != nil {
+					t.Fatal(err)
+				}
+				for k := 1; k < p.Depth(); k++ {
+					if a, b := net.States[k].Value().Data().([]float64), f.Means[k].Value().Data().([]float64); !slices.Equal(a, b) {
+						t.Errorf("layer %d: means given the drawn parent differ from the Monte-Carlo forward graph's", k)
+					}
+				}
+				if a, b := net.Probs.Value().Data().([]float64), f.Probs.Value().Data().([]float64); !slices.Equal(a, b) {
+					t.Errorf("class posterior %v, Monte-Carlo forward graph %v", a, b)
+				}
+			})
+		}
+	}
 }

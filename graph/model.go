@@ -179,7 +179,7 @@ func New(p *Params, cfg Config) (*Net, error) {
 	if cfg.Draws < 0 || cfg.Draws > MaxDraws {
 		return nil, fmt.Errorf("%d draws per image, want 1…%d", cfg.Draws, MaxDraws)
 	}
-	if cfg.Draws > 1 && cfg.Inference != MeanField {
+	if cfg.Draws > 1 && cfg.Inference == Moments {
 		return nil, fmt.Errorf("%d draws per image: the moment method propagates no draws, it takes 1", cfg.Draws)
 	}
 	d := p.Depth()

@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"dcim/models"
@@ -83,5 +84,54 @@ func TestLambdaOnEveryKind(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Under MonteCarlo inference the reverse layer terms read the sampled
+// forward chain: layer:k scores the chain's own draw of layer k under
+// q(x^k | x^{k+1}) with x^{k+1} the same sample's draw of layer k+1 (one
+// ancestral sample, as wake-sleep's wake phase has it), checked here
+// against the BCE computed by hand from the graph's draws.
+func TestLayerTermsReadTheSampledChain(t *testing.T) {
+	p := mustParams(t, "(4),(3),(3)", models.Shape{C: 1, H: 1, W: 3}, 3, Spin, tensor.Float64)
+	randomize(p, 4)
+	net, err := New(p, Config{Objective: models.MustParseObjective("ce+layer:*"), Batch: 5, Inference: MonteCarlo, DrawGradient: StraightThrough})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	img, lab := tinyBatch(5, p.Input, 3, 2)
+	if err := net.SetBatch(img, lab); err != nil {
+		t.Fatal(err)
+	}
+	net.DrawNoise(rand.New(rand.NewPCG(3, 3)))
+	if err := net.Run(); err != nil {
+		t.Fatal(err)
+	}
+	x1, x2 := net.Draws[1].Value().Data().([]float64), net.Draws[2].Value().Data().([]float64)
+	W2, b1 := p.W[1].Data().([]float64), p.B[0].Data().([]float64)
+	// −log q(x¹ | x²) per unit: q(x¹_i = ±1) = e^{±u_i}/2cosh u_i, u = W²ᵀx² + b¹.
+	var want float64
+	for r := range 5 {
+		for i := range 4 {
+			u := b1[i]
+			for j := range 3 {
+				u += W2[j*4+i] * x2[r*3+j]
+			}
+			want += math.Log(2*math.Cosh(u)) - x1[r*4+i]*u
+		}
+	}
+	want /= 20
+	var keys []string
+	for _, term := range net.Terms {
+		keys = append(keys, term.Key())
+		if term.Key() == "layer1" {
+			if got := Scalar(term.Value); math.Abs(got-want) > 1e-12 {
+				t.Errorf("layer1 = %.15g, by hand from the sampled chain %.15g", got, want)
+			}
+		}
+	}
+	if !slices.Equal(keys, []string{"ce", "draw1", "layer1", "layer2"}) {
+		t.Errorf("terms %v, want ce, draw1, layer1, layer2", keys)
 	}
 }

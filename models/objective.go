@@ -159,20 +159,37 @@ type Term struct {
 	Weight float64
 }
 
+// EveryLayer is the Layer of a layer term written layer:*: the reverse
+// terms of every layer of the reverse chain, −log q(x^k | x^{k+1}) for
+// k = d−1 … 0, each with x^k and x^{k+1} drawn from the forward chain
+// (the wake phase of wake-sleep, with the DCIM's forward chain as the
+// recognition model). [Objective.Resolve] expands it into layer:k for
+// k = 1 … d−1 and, for the image layer k = 0, draw:1 — the image scored
+// under the reverse chain from a draw of layer 1, which is q(x⁰ | x¹)
+// itself. Chain-mode sampling draws exactly these conditionals in turn.
+const EveryLayer = math.MinInt32
+
 // Key names the term in metrics.csv and summary.json: "ce", "label",
 // "draw5", "layer6" (with the layer resolved), or "draw-1" while the layer
-// is still relative to the top.
+// is still relative to the top ("layer*" for layer:*).
 func (t Term) Key() string {
 	if t.Kind.Layered() {
+		if t.Layer == EveryLayer {
+			return t.Kind.String() + "*"
+		}
 		return t.Kind.String() + strconv.Itoa(t.Layer)
 	}
 	return t.Kind.String()
 }
 
-// String returns the term in expression form, e.g. "0.5*draw:-1".
+// String returns the term in expression form, e.g. "0.5*draw:-1" or
+// "layer:*".
 func (t Term) String() string {
 	s := t.Kind.String()
-	if t.Kind.Layered() && t.Layer != 0 {
+	switch {
+	case t.Kind.Layered() && t.Layer == EveryLayer:
+		s += ":*"
+	case t.Kind.Layered() && t.Layer != 0:
 		s += ":" + strconv.Itoa(t.Layer)
 	}
 	if t.Weight != 1 {
@@ -259,7 +276,8 @@ func (o Objective) Has(k TermKind) bool {
 // generative-sampled) or an expression: terms joined by "+", each
 // [weight*]name[:k] with name ce, label, draw or layer, e.g.
 // "ce + 0.5*label + 0.5*draw:-1". k is as in [Term.Layer]; draw and layer
-// without k mean layer d−1.
+// without k mean layer d−1; layer:* is the reverse term of every layer
+// (see [EveryLayer]).
 func ParseObjective(s string) (Objective, error) {
 	for _, n := range namedObjectives {
 		if s == n.name {
@@ -285,6 +303,10 @@ func ParseObjective(s string) (Objective, error) {
 
 func parseTerm(s string) (Term, error) {
 	t := Term{Weight: 1}
+	every := false // name:*, every layer
+	if i := strings.LastIndex(s, ":"); i >= 0 && strings.TrimSpace(s[i+1:]) == "*" {
+		every, s = true, strings.TrimSpace(s[:i])
+	}
 	if w, rest, ok := strings.Cut(s, "*"); ok {
 		v, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
 		if err != nil {
@@ -298,6 +320,18 @@ func parseTerm(s string) (Term, error) {
 		return t, err
 	}
 	t.Kind = kind
+	if every {
+		switch {
+		case hasLayer:
+			return t, fmt.Errorf("bad layer %q", layer+":*")
+		case !t.Kind.Layered():
+			return t, fmt.Errorf("term %s takes no layer", t.Kind)
+		case t.Kind != ReverseLayer:
+			return t, fmt.Errorf("term %s:*: only layer takes * (every layer)", t.Kind)
+		}
+		t.Layer = EveryLayer
+		return t, nil
+	}
 	if hasLayer {
 		if !t.Kind.Layered() {
 			return t, fmt.Errorf("term %s takes no layer", t.Kind)
@@ -312,12 +346,29 @@ func parseTerm(s string) (Term, error) {
 }
 
 // Resolve checks the objective for a network of depth d and returns it
-// with every layer made absolute (1 ≤ k < d). Weights must be finite and
-// not negative, and no term may appear twice.
+// with every layer made absolute (1 ≤ k < d) and layer:* expanded into the
+// terms it stands for (see [EveryLayer]), in its place and with its
+// weight. Weights must be finite and not negative, and no term may appear
+// twice.
 func (o Objective) Resolve(d int) (Objective, error) {
 	if len(o) == 0 {
 		return nil, errors.New("objective has no terms")
 	}
+	var expanded Objective
+	for _, t := range o {
+		if t.Kind != ReverseLayer || t.Layer != EveryLayer {
+			expanded = append(expanded, t)
+			continue
+		}
+		if d < 2 {
+			return nil, fmt.Errorf("term %v draws the hidden layers; the network has none", t)
+		}
+		expanded = append(expanded, Term{Kind: ReverseDraw, Layer: 1, Weight: t.Weight})
+		for k := 1; k < d; k++ {
+			expanded = append(expanded, Term{Kind: ReverseLayer, Layer: k, Weight: t.Weight})
+		}
+	}
+	o = expanded
 	out := make(Objective, len(o))
 	seen := map[string]bool{}
 	for i, t := range o {
