@@ -5,6 +5,7 @@ import (
 	"hash"
 	"math"
 
+	"dcim/graph/internal/simd"
 	"dcim/models"
 
 	"github.com/chewxy/hm"
@@ -207,11 +208,14 @@ func signOf[T Float](act activation, x T) T {
 }
 
 // psaDenseBack is psaBackOp for a dense layer: x is rows×I, W is O×I,
-// z, m and g are rows×O. Rows are split across cores.
+// z, m and g are rows×O. Rows are split across cores; for each output
+// unit the remainder runs over the inputs, through the vector kernel for
+// float32.
 func psaDenseBack[T Float](act activation, rows int, z, b, x, w, m, g, dx []T) {
 	nIn, nOut := len(x)/rows, len(z)/rows
 	delta, c := flipOf(act)
 	dl, cc := T(delta), T(c)
+	S, M, A := affineOf(act)
 	parallel(rows, 1, func(_, lo, hi int) {
 		sgn := make([]T, nIn)
 		for r := lo; r < hi; r++ {
@@ -227,62 +231,85 @@ func psaDenseBack[T Float](act activation, rows int, z, b, x, w, m, g, dx []T) {
 				}
 				a, mj := z[r*nOut+j]+b[j], m[r*nOut+j]
 				d := actDeriv(act, mj)
-				psaRow(act, dr, sgn, w[j*nIn:(j+1)*nIn], a, mj, d, gj, dl, cc)
+				wj := w[j*nIn : (j+1)*nIn]
+				i := 0
+				if d32, ok := any(dr).([]float32); ok && simd.OK {
+					i = nIn &^ 7
+					simd.PSADense(d32[:i], any(sgn).([]float32), any(wj).([]float32), float32(a), float32(mj), float32(d), float32(gj), float32(delta), float32(c), S, M, A)
+				}
+				for ; i < nIn; i++ {
+					s := sgn[i]
+					dr[i] += gj * (cc*s*(mj-actOf(act, a-dl*s*wj[i])) - wj[i]*d)
+				}
 			}
 		}
 	})
 }
 
-// psaRow adds g·[c·s_i·(m − σ(a − δ·s_i·w_i)) − w_i·d] to dst[i] for a
-// run of inputs i that meet one output unit (pre-activation a, mean m,
-// σ'(a) = d, upstream gradient g) through weights w.
-func psaRow[T Float](act activation, dst, sgn, w []T, a, m, d, g, delta, c T) {
-	for i, wi := range w {
-		s := sgn[i]
-		dst[i] += g * (c*s*(m-actOf(act, a-delta*s*wi)) - wi*d)
+// affineOf returns S, M, A with σ(t) = A + M·tanh(S·t): tanh itself, or
+// the sigmoid, (1 + tanh(t/2))/2.
+func affineOf(act activation) (S, M, A float32) {
+	if act == actTanh {
+		return 1, 1, 0
 	}
+	return 0.5, 0.5, 0.5
 }
 
 // psaConvBack is psaBackOp for a convolution of geometry geom (N rows):
 // x is N×C×H×W, W is O×C×K×K, z, m and g are N×O×Ho×Wo, b has O values.
-// Images are split across cores; each tap (o, c, ki, kj) runs over the
-// output positions, reading the inputs at stride S.
+// Images are split across cores. For each tap (c, ki, kj) the signs of
+// the inputs it meets at the Ho×Wo output positions are gathered into one
+// plane, the remainder of every output channel o (weight W[o,c,ki,kj]) is
+// summed over that plane — Ho·Wo contiguous values per channel, through
+// the vector kernel for float32 — and the sum is added back to the inputs.
 func psaConvBack[T Float](act activation, geom ConvGeom, z, b, x, w, m, g, dx []T) {
 	delta, c := flipOf(act)
 	dl, cc := T(delta), T(c)
+	S, M, A := affineOf(act)
 	in, out := geom.inSize(), geom.outSize()
 	plane, kk := geom.Ho*geom.Wo, geom.K*geom.K
 	parallel(geom.N, 1, func(_, lo, hi int) {
-		sgn := make([]T, in)
+		sg := make([]T, plane)  // the tap's inputs' signs, by output position
+		acc := make([]T, plane) // the tap's remainder, by output position
 		deriv := make([]T, out)
 		arg := make([]T, out)
 		for n := lo; n < hi; n++ {
 			xn, dn := x[n*in:(n+1)*in], dx[n*in:(n+1)*in]
 			zn, mn, gn := z[n*out:(n+1)*out], m[n*out:(n+1)*out], g[n*out:(n+1)*out]
 			clear(dn)
-			for i, v := range xn {
-				sgn[i] = signOf(act, v)
-			}
 			for j, v := range mn {
 				deriv[j] = actDeriv(act, v)
 				arg[j] = zn[j] + b[j/plane]
 			}
-			for o := range geom.O {
-				op := o * plane
-				for ci := range geom.C {
-					for ki := range geom.K {
-						for kj := range geom.K {
+			for ci := range geom.C {
+				for ki := range geom.K {
+					for kj := range geom.K {
+						first := ci*geom.H*geom.W + ki*geom.W + kj // the input at output position (0, 0)
+						for y := range geom.Ho {
+							row := xn[first+y*geom.S*geom.W:]
+							for xo := range geom.Wo {
+								sg[y*geom.Wo+xo] = signOf(act, row[xo*geom.S])
+							}
+						}
+						clear(acc)
+						for o := range geom.O {
 							wt := w[(o*geom.C+ci)*kk+ki*geom.K+kj]
-							for y := range geom.Ho {
-								row := op + y*geom.Wo
-								base := ci*geom.H*geom.W + (y*geom.S+ki)*geom.W + kj
-								for xo := range geom.Wo {
-									j := row + xo
-									gj := gn[j]
-									i := base + xo*geom.S
-									s := sgn[i]
-									dn[i] += gj * (cc*s*(mn[j]-actOf(act, arg[j]-dl*s*wt)) - wt*deriv[j])
-								}
+							span := o * plane
+							ar, mo, do, gom := arg[span:span+plane], mn[span:span+plane], deriv[span:span+plane], gn[span:span+plane]
+							p := 0
+							if a32, ok := any(acc).([]float32); ok && simd.OK {
+								p = plane &^ 7
+								simd.PSAConv(a32[:p], any(sg).([]float32), any(ar).([]float32), any(mo).([]float32), any(do).([]float32), any(gom).([]float32), float32(wt), float32(delta), float32(c), S, M, A)
+							}
+							for ; p < plane; p++ {
+								s := sg[p]
+								acc[p] += gom[p] * (cc*s*(mo[p]-actOf(act, ar[p]-dl*s*wt)) - wt*do[p])
+							}
+						}
+						for y := range geom.Ho {
+							row := dn[first+y*geom.S*geom.W:]
+							for xo := range geom.Wo {
+								row[xo*geom.S] += acc[y*geom.Wo+xo]
 							}
 						}
 					}

@@ -30,23 +30,89 @@ func drawnState(shape tensor.Shape, enc Encoding, seed uint64) *tensor.Dense {
 	return t
 }
 
+// psaLayer is one hidden layer k of p, its input x^{k−1} a drawn state
+// xs, in a graph whose loss is Σ_j g_j·m_j(x) with m = σ(W x + b) through
+// psaActOp, and ∂loss/∂x.
+type psaLayer struct {
+	vm         G.VM
+	loss       *G.Node
+	x, dx      *G.Node
+	xs         *tensor.Dense
+	dtypeIsF32 bool
+}
+
+func newPSALayer(t *testing.T, p *Params, k, batch int, xs, gs *tensor.Dense) *psaLayer {
+	t.Helper()
+	var ch chain
+	if err := ch.init(p, batch); err != nil {
+		t.Fatal(err)
+	}
+	l := ch.Layers[k-1]
+	x := G.NewTensor(ch.Graph, xs.Dtype(), xs.Dims(), G.WithShape(xs.Shape()...), G.WithName("x"), G.WithValue(xs))
+	z, err := l.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := psaAct(l, z, x, activationOf(p.Encoding))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := G.HadamardProd(m, G.NewConstant(gs, G.WithName("g")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := G.Sum(prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads, err := G.Grad(loss, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := &psaLayer{vm: G.NewTapeMachine(ch.Graph), loss: loss, x: x, dx: grads[0], xs: xs}
+	t.Cleanup(func() { pl.vm.Close() })
+	return pl
+}
+
+func (pl *psaLayer) run(t *testing.T) float64 {
+	t.Helper()
+	pl.vm.Reset()
+	if err := pl.vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	return Scalar(pl.loss)
+}
+
+// asFloat32 returns a float32 copy of a float64 tensor.
+func asFloat32(d *tensor.Dense) *tensor.Dense {
+	src := d.Data().([]float64)
+	out := make([]float32, len(src))
+	for i, v := range src {
+		out[i] = float32(v)
+	}
+	return tensor.New(tensor.WithShape(d.Shape().Clone()...), tensor.WithBacking(out))
+}
+
 // TestPSAFlipExact checks the PSA derivative of one hidden layer's means
-// in its drawn input: with the loss Σ_j g_j·m_j(x), m = σ(W x + b), the
+// in its drawn input: with the loss L = Σ_j g_j·m_j(x), m = σ(W x + b), the
 // derivative in x_i that psaActOp and the layer's linear op give together
 // is the exact change of the loss under the flip of x_i, c·s_i·(L(x) −
-// L(x with x_i flipped)), computed here by running the layer on the flipped
-// state — for dense and convolutional layers (strides 1 and 2), ±1 and
-// {0,1} units.
+// L(x with x_i flipped)), computed here by running the layer on the
+// flipped state — for dense and convolutional layers (strides 1 and 2),
+// ±1 and {0,1} units, in float64 (to rounding) and in float32, whose
+// vector kernels the wider layers run (to float32's precision).
 func TestPSAFlipExact(t *testing.T) {
 	cases := []struct {
 		name, arch string
 		in         models.Shape
-		layer      int // the layer k whose input x^{k−1} is drawn
-	}{
-		{"dense", "(5),(4),(3)", models.Shape{C: 1, H: 2, W: 3}, 2},
-		{"conv-to-dense", "(2,1,2),(4),(3)", models.Shape{C: 1, H: 4, W: 4}, 2},
-		{"conv", "(2,1,2),(2,1,3),(3)", models.Shape{C: 1, H: 4, W: 4}, 2},
-		{"conv-stride2", "(3,1,2),(2,2,3),(3)", models.Shape{C: 1, H: 6, W: 6}, 2},
+	}{ // the layer tested is layer 2, whose input x¹ is drawn
+		{"dense", "(5),(4),(3)", models.Shape{C: 1, H: 2, W: 3}},
+		{"dense-wide", "(13),(9),(3)", models.Shape{C: 1, H: 2, W: 3}},
+		{"conv-to-dense", "(2,1,2),(4),(3)", models.Shape{C: 1, H: 4, W: 4}},
+		{"conv", "(2,1,2),(2,1,3),(3)", models.Shape{C: 1, H: 4, W: 4}},
+		{"conv-wide", "(3,1,2),(3,1,3),(3)", models.Shape{C: 1, H: 9, W: 8}},
+		{"conv-stride2", "(3,1,2),(2,2,3),(3)", models.Shape{C: 1, H: 6, W: 6}},
+		{"conv-stride2-wide", "(3,1,2),(2,2,3),(3)", models.Shape{C: 1, H: 10, W: 8}},
 	}
 	for _, c := range cases {
 		for _, enc := range []Encoding{Binary, Spin} {
@@ -60,53 +126,24 @@ func TestPSAFlipExact(t *testing.T) {
 						d[i] *= 4
 					}
 				}
-				var ch chain
-				if err := ch.init(p, batch); err != nil {
-					t.Fatal(err)
+				xs := drawnState(stateShape(p, 1, batch), enc, 4)
+				p32 := mustParams(t, c.arch, c.in, 3, enc, tensor.Float32)
+				for i, pt := range p.Tensors() {
+					copy(p32.Tensors()[i].Data().([]float32), asFloat32(pt).Data().([]float32))
 				}
-				l := ch.Layers[c.layer-1]
-				xs := drawnState(stateShape(p, c.layer-1, batch), enc, 4)
-				x := G.NewTensor(ch.Graph, tensor.Float64, xs.Dims(), G.WithShape(xs.Shape()...), G.WithName("x"), G.WithValue(xs))
-				z, err := l.Forward(x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				act := activationOf(enc)
-				m, err := psaAct(l, z, x, act)
-				if err != nil {
-					t.Fatal(err)
-				}
-				gs := drawnState(m.Shape(), Binary, 5) // upstream weights g_j ∈ {0,1} …
+				gs := drawnState(stateShape(p, 2, batch), Binary, 5) // upstream weights g_j ∈ {0,1} …
 				gd := gs.Data().([]float64)
 				rng := rand.New(rand.NewPCG(6, 0))
 				for i := range gd {
 					gd[i] = gd[i]*rng.Float64() - 0.3 // … made signed and varied
 				}
-				gn := G.NewConstant(gs, G.WithName("g"))
-				prod, err := G.HadamardProd(m, gn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				loss, err := G.Sum(prod)
-				if err != nil {
-					t.Fatal(err)
-				}
-				grads, err := G.Grad(loss, x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				vm := G.NewTapeMachine(ch.Graph)
-				defer vm.Close()
-				run := func() float64 {
-					vm.Reset()
-					if err := vm.RunAll(); err != nil {
-						t.Fatal(err)
-					}
-					return Scalar(loss)
-				}
-				run()
-				got := append([]float64(nil), grads[0].Value().Data().([]float64)...)
-				_, cf := flipOf(act)
+				l64 := newPSALayer(t, p, 2, batch, xs, gs)
+				l64.run(t)
+				got := append([]float64(nil), l64.dx.Value().Data().([]float64)...)
+				l32 := newPSALayer(t, p32, 2, batch, asFloat32(xs), asFloat32(gs))
+				l32.run(t)
+				got32 := l32.dx.Value().Data().([]float32)
+				_, cf := flipOf(activationOf(enc))
 				xd := xs.Data().([]float64)
 				per := len(xd) / batch
 				// The loss is a sum over rows; flipping x_i of row r changes row r only.
@@ -115,16 +152,19 @@ func TestPSAFlipExact(t *testing.T) {
 					if enc == Binary {
 						s = 2*v - 1
 					}
-					base := run()
+					base := l64.run(t)
 					xd[i] = -v // the other state
 					if enc == Binary {
 						xd[i] = 1 - v
 					}
-					flipped := run()
+					flipped := l64.run(t)
 					xd[i] = v
 					want := cf * s * (base - flipped)
 					if math.Abs(got[i]-want) > 1e-10*(1+math.Abs(want)) {
 						t.Fatalf("row %d unit %d: PSA derivative %.12g, exact flip %.12g", i/per, i%per, got[i], want)
+					}
+					if math.Abs(float64(got32[i])-want) > 1e-5*(1+math.Abs(want)) {
+						t.Fatalf("row %d unit %d: float32 PSA derivative %.9g, exact flip %.9g", i/per, i%per, got32[i], want)
 					}
 				}
 			})

@@ -97,3 +97,13 @@ func TransposeStrip(dst []float32, ldd int, src []float32, lds, blocks int) {
 func Transpose(dst []float32, ldd int, src []float32, lds, rows, cols int) {
 	panic("simd: no kernels on this platform")
 }
+
+// PSAConv is not available here; callers check OK first.
+func PSAConv(dst, s, arg, m, d, g []float32, w, delta, c, S, M, A float32) {
+	panic("simd: no kernels on this platform")
+}
+
+// PSADense is not available here; callers check OK first.
+func PSADense(dst, s, w []float32, a, m, d, up, delta, c, S, M, A float32) {
+	panic("simd: no kernels on this platform")
+}
