@@ -37,8 +37,15 @@ type Options struct {
 	// dear per row as batches of 1000, see BenchmarkRunCNN).
 	Rows int
 	// Progress, when not nil, is told after each batch how many of total
-	// steps (test images, then classes) are done.
+	// steps (test images, then classes, then the images of the likelihood)
+	// are done.
 	Progress func(done, total int)
+	// LikelihoodDraws lists the numbers K of importance samples per image
+	// of the reverse model's test log-likelihood (see Likelihood); none:
+	// not estimated. LikelihoodImages is how many of the images it uses
+	// (0: all).
+	LikelihoodDraws  []int
+	LikelihoodImages int
 }
 
 // groups is the number of jackknife groups the draws are split into.
@@ -117,6 +124,9 @@ type Report struct {
 	Class    Class    `json:"class"`
 	Reverse  []Layer  `json:"reverse"` // layers d−1 … 1, then the image (0)
 	Image    Image    `json:"image"`
+	// Likelihood is the reverse model's importance-sampled log-likelihood
+	// of the binarised test images, when asked for.
+	Likelihood *Likelihood `json:"likelihood,omitempty"`
 }
 
 // Run measures p on the images (N·C·H·W grey levels, NCHW) with their
@@ -136,7 +146,16 @@ func Run(p *graph.Params, images []float32, labels []uint8, o Options) (*Report,
 	for _, m := range o.Methods {
 		rep.Methods = append(rep.Methods, m.String())
 	}
-	total := n + p.Classes
+	llImages := 0
+	if len(o.LikelihoodDraws) > 0 {
+		if llImages = o.LikelihoodImages; llImages <= 0 || llImages > n {
+			llImages = n
+		}
+		if slices.Min(o.LikelihoodDraws) < 1 {
+			return nil, fmt.Errorf("approx: %v importance samples, want at least 1", o.LikelihoodDraws)
+		}
+	}
+	total := n + p.Classes + llImages
 	progress := func(done int) {
 		if o.Progress != nil {
 			o.Progress(done, total)
@@ -148,6 +167,13 @@ func Run(p *graph.Params, images []float32, labels []uint8, o Options) (*Report,
 	}
 	if err := reverse(p, images, labels, o, rng, rep, func(c int) { progress(n + c) }); err != nil {
 		return nil, err
+	}
+	if llImages > 0 {
+		draws := slices.Sorted(slices.Values(o.LikelihoodDraws))
+		var err error
+		if rep.Likelihood, err = likelihood(p, images, labels, llImages, slices.Compact(draws), o.Rows/2, rng, func(i int) { progress(n + p.Classes + i) }); err != nil {
+			return nil, err
+		}
 	}
 	return rep, nil
 }

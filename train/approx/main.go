@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,10 @@ const (
 	exitUsage = 2
 )
 
+// maxLLDraws bounds -ll-draws: the importance samples of one image are
+// kept in memory (two float64 each).
+const maxLLDraws = 1 << 20
+
 // flags are Main's validated flags.
 type flags struct {
 	model, out, dataDir string
@@ -33,6 +38,8 @@ type flags struct {
 	seed                uint64
 	json                bool
 	methods             []graph.Inference
+	llDraws             []int // K of the importance-sampled likelihood; none: skipped
+	llN                 int
 }
 
 // usageError is an error in the flags or in what they name (exit 2).
@@ -51,6 +58,9 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.out, "out", "", "output `folder` for approx.json and approx.png (default: the -model folder)")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON instead of tables")
 	fs.StringVar(&inference, "inference", "meanfield,moments", "approximations to compare with Monte Carlo: meanfield, moments or both, comma-separated")
+	var llDraws string
+	fs.StringVar(&llDraws, "ll-draws", "100,1000", "importance samples `K` per image (comma-separated) of the reverse model's log-likelihood of the binarised test images, with the forward chain as proposal; 0 skips it")
+	fs.IntVar(&f.llN, "ll-n", 0, "estimate the log-likelihood on the first `N` of the -n images only (0: all)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: approx -model RUN_DIR [flags]\n\nRuns a DCIM checkpoint's forward chain on MNIST test images and its reverse chain from\neach class by exact ancestral sampling, and compares each layer's Monte-Carlo marginals\nwith those of mean field (approximation (2)) and of mean-and-variance propagation.\n\n")
 		fs.PrintDefaults()
@@ -70,6 +80,18 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 		return f, usageError{fmt.Errorf("-n %d: want at least 1", f.n)}
 	case f.draws < 1:
 		return f, usageError{fmt.Errorf("-draws %d: want at least 1", f.draws)}
+	}
+	if llDraws != "0" {
+		for _, v := range strings.Split(llDraws, ",") {
+			k, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || k < 1 || k > maxLLDraws {
+				return f, usageError{fmt.Errorf("-ll-draws %q: want numbers 1…%d, comma-separated, or 0", llDraws, maxLLDraws)}
+			}
+			f.llDraws = append(f.llDraws, k)
+		}
+	}
+	if f.llN < 0 {
+		return f, usageError{fmt.Errorf("-ll-n %d: want 0 (all -n images) or a positive number", f.llN)}
 	}
 	for _, s := range strings.Split(inference, ",") {
 		m, err := graph.ParseInference(s)
@@ -133,7 +155,7 @@ func run(f flags, stdout, stderr io.Writer) error {
 	}
 	start := time.Now()
 	bar := newBar(stderr)
-	rep, err := Run(p, images, labels, Options{Draws: f.draws, Seed: f.seed, Methods: f.methods, Progress: bar})
+	rep, err := Run(p, images, labels, Options{Draws: f.draws, Seed: f.seed, Methods: f.methods, Progress: bar, LikelihoodDraws: f.llDraws, LikelihoodImages: f.llN})
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,20 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, m := range r.Methods {
 		fmt.Fprintf(w, "%-11s %.4f\n", m, r.Image.Methods[m])
 	}
+	r.likelihoodTable(w)
+}
+
+// likelihoodTable prints the importance-sampled log-likelihood, if any.
+func (r *Report) likelihoodTable(w io.Writer) {
+	ll := r.Likelihood
+	if ll == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nreverse model's log-likelihood of %d binarised test images (%s), nats per image,\nimportance-sampled with the forward chain as proposal; Monte-Carlo s.e. in brackets, ± s.e. over the images\n", ll.Images, ll.Binarise)
+	fmt.Fprintf(w, "%-8s %-28s %-28s %s\n", "K", "log q(x | label)", "log q(x), uniform class prior", "per pixel")
+	for _, e := range ll.Estimates {
+		fmt.Fprintf(w, "%-8d %-28s %-28s %.4f\n", e.Draws, fmt.Sprintf("%s ± %.2f", fig(e.Conditional), e.ImagesSE), fmt.Sprintf("%s ± %.2f", fig(e.Unconditional), e.UncondImagesSE), e.ConditionalPixel)
+	}
 }
 
 func (r *Report) layerTable(w io.Writer, title string, layers []Layer) {
