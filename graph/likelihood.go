@@ -50,6 +50,12 @@ type Joint struct {
 	// classes×(units of layer d−1): log q(x^{d−1} | c) of a draw for every
 	// class c follows from them (see LogQTopAll).
 	TopLogits *G.Node
+	// ClassProbs is the forward model's p(x^d | x^{d−1}) of each row's
+	// draw, N×classes: averaged over the draws of an image, the
+	// Monte-Carlo class posterior p(c | x̃).
+	ClassProbs *G.Node
+	// Image is q(x⁰ = 1 | x¹) of each row's draw, N×C×H×W.
+	Image *G.Node
 }
 
 // NewJoint builds the joint graph of p for batches of n rows (one draw
@@ -88,6 +94,7 @@ func NewJoint(p *Params, n int, masked bool) (*Joint, error) {
 	spin := enc == Spin
 	h := j.XF
 	var err error
+	var z *G.Node
 	if spin {
 		if h, err = G.ApplyOp(&affineOp{a: 2, c: -1, dims: 4}, j.XF); err != nil {
 			return nil, err
@@ -119,11 +126,20 @@ func NewJoint(p *Params, n int, masked bool) (*Joint, error) {
 		j.LogPs = append(j.LogPs, lp)
 		h = x
 	}
+	top := j.Layers[d-1]
+	if z, err = top.Forward(h); err != nil {
+		return nil, fmt.Errorf("layer %d forward: %w", d, err)
+	}
+	logits, err := biasAct(z, top.B, actIdentity)
+	if err != nil {
+		return nil, err
+	}
+	if j.ClassProbs, err = G.ApplyOp(&softmaxOp{}, logits); err != nil {
+		return nil, err
+	}
 	// The reverse model at the drawn states: q(x^{d−1} | c), then each
 	// q(x^{k−1} | x^k) down to the image.
-	top := j.Layers[d-1]
-	z, err := top.Reverse(j.Y, stateShape(p, d-1, n))
-	if err != nil {
+	if z, err = top.Reverse(j.Y, stateShape(p, d-1, n)); err != nil {
 		return nil, fmt.Errorf("layer %d reverse: %w", d, err)
 	}
 	u, err := biasAct(z, j.Layers[d-2].B, actIdentity)
@@ -150,6 +166,9 @@ func NewJoint(p *Params, n int, masked bool) (*Joint, error) {
 		if k == 1 {
 			u, err := biasAct(z, j.A0, actIdentity)
 			if err != nil {
+				return nil, err
+			}
+			if j.Image, err = G.ApplyOp(&affineOp{a: pixelScaleOf(enc), sigmoid: true, dims: 4}, u); err != nil {
 				return nil, err
 			}
 			op := &rowLogBernoulliOp{scale: pixelScaleOf(enc), dims: 4, masked: masked}

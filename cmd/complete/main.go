@@ -2,7 +2,7 @@
 // hidden, using a trained DCIM's forward chain (a classifier) and reverse
 // chain (a class-conditional image model) together.
 //
-//	go run ./cmd/complete -model RUN_DIR [-mask all|bottom|top|left|right|centre|random|png:FILE] [-method all|zero|mean|generative|joint|iterate|mixture|synthesis] [-n N] [-size 14] [-p 0.9] [-steps 3] [-draws 32] [-beta 1] [-seed 1] [-data DIR] [-out DIR] [-json]
+//	go run ./cmd/complete -model RUN_DIR [-mask all|bottom|top|left|right|centre|random|png:FILE] [-method all|zero|mean|generative|joint|iterate|mixture|synthesis|generative-is|joint-is] [-n N] [-size 14] [-p 0.9] [-steps 3] [-draws 32] [-beta 1] [-seed 1] [-data DIR] [-out DIR] [-json]
 //
 // It prints the accuracy of every mask × method and the per-pixel BCE of
 // the completed pixels, and writes complete.png (original, masked and each
@@ -64,7 +64,7 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	var o options
 	fs.StringVar(&o.model, "model", "", "run `folder` holding model.npz and model.json (required)")
 	fs.StringVar(&o.mask, "mask", "all", "`kind` of the missing part: bottom, top, left, right (halves), centre (a -size square), random (a -p fraction), png:FILE (white = observed), all (every built-in kind) or a comma-separated list")
-	fs.StringVar(&o.method, "method", "all", "`method`: zero, mean, generative, joint, iterate, mixture, synthesis, all (all but synthesis; mixture only for eq. (22) models) or a comma-separated list")
+	fs.StringVar(&o.method, "method", "all", "`method`: zero, mean, generative, joint, iterate, mixture, synthesis, generative-is, joint-is (generative and joint with the DCIM's importance-sampled likelihood of the observed pixels, -draws samples of the forward chain per image), all (all but synthesis and the -is methods; mixture only for eq. (22) models) or a comma-separated list")
 	fs.IntVar(&o.n, "n", 0, "use the first `N` test images (0: all)")
 	fs.IntVar(&o.size, "size", 14, "side `K` of the centre square")
 	fs.Float64Var(&o.p, "p", 0.9, "fraction of pixels the random mask hides, in [0,1)")
@@ -75,8 +75,8 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	fs.Float64Var(&o.fitWhole, "fit-whole", -1, "fraction of -fit examples shown whole (below 0: as likely as each mask)")
 	fs.StringVar(&o.set, "set", "test", "MNIST `part` to evaluate: test or train")
 	fs.StringVar(&o.inference, "inference", "meanfield", "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances) in the forward chain and the reverse chain from the class")
-	fs.IntVar(&o.draws, "draws", 32, "draws `S` of layer d-1 per class for the mixture method")
-	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random masks and the mixture's draws")
+	fs.IntVar(&o.draws, "draws", 32, "draws `S` of layer d-1 per class for the mixture method, and samples of the forward chain per image for the -is methods")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random masks, the mixture's draws and the importance samples")
 	fs.IntVar(&o.show, "show", 10, "images drawn in complete.png and kept whole in complete.npz")
 	fs.IntVar(&o.scale, "scale", 2, "enlarge each pixel to scale×scale in complete.png")
 	fs.StringVar(&o.dataDir, "data", "", "MNIST `folder` (default: found as the data package does)")

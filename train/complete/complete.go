@@ -51,24 +51,25 @@ const (
 )
 
 // Methods lists every method, in the order "all" runs them.
-var Methods = []Method{Zero, Mean, Generative, Joint, Iterate, Mixture, Synthesis}
+var Methods = []Method{Zero, Mean, Generative, Joint, Iterate, Mixture, Synthesis, GenerativeIS, JointIS}
 
 // ParseMethods reads a -method value: one method, a comma-separated list,
 // or "all" (every method but synthesis, whose ten forward passes per
-// image make it the slowest; mixture only when withMixture).
+// image make it the slowest, and the importance-sampling ones, which run
+// the joint graph S times per image; mixture only when withMixture).
 func ParseMethods(spec string, withMixture bool) ([]Method, error) {
 	var out []Method
 	for _, s := range strings.Split(spec, ",") {
 		if s == "all" {
 			for _, m := range Methods {
-				if m != Synthesis && (m != Mixture || withMixture) {
+				if m != Synthesis && m != GenerativeIS && m != JointIS && (m != Mixture || withMixture) {
 					out = append(out, m)
 				}
 			}
 			continue
 		}
 		if !slices.Contains(Methods, Method(s)) {
-			return nil, fmt.Errorf("unknown method %q (want zero, mean, generative, joint, iterate, mixture, synthesis or all)", s)
+			return nil, fmt.Errorf("unknown method %q (want zero, mean, generative, joint, iterate, mixture, synthesis, generative-is, joint-is or all)", s)
 		}
 		out = append(out, Method(s))
 	}
@@ -82,9 +83,11 @@ type Config struct {
 	Steps   int // T, the rounds of Iterate
 	// Beta (β) weighs the generative log-likelihood log q(x_obs | c) in
 	// Joint and Synthesis; 0 means 1, the plain product of Joint.
-	Beta  float64
-	Draws int    // S, the draws of layer d−1 per class for Mixture
-	Seed  uint64 // seeds the draws of Mixture
+	Beta float64
+	// Draws is S: the draws of layer d−1 per class for Mixture, and the
+	// samples of the forward chain per image for GenerativeIS and JointIS.
+	Draws int
+	Seed  uint64 // seeds the draws of Mixture and of the importance sampling
 	Batch int    // images per graph run (default 500)
 	Show  int    // the first Show images are kept whole for pictures
 	// Inference runs the forward chain and the reverse chain from the
@@ -167,6 +170,8 @@ type evaluator struct {
 	mixMeans      []float32        // q(x = 1 | x^{d−1}_s), S draws per class, classes·S×size
 	classMeans64  []float64
 	mixMeans64    []float64
+	joint         *graph.Joint // for GenerativeIS and JointIS
+	isRNG         *rand.Rand   // their samples' noise
 }
 
 // Evaluate runs every mask × method of cfg over the images of set with the
@@ -263,6 +268,15 @@ func (e *evaluator) build() error {
 			return fmt.Errorf("reverse chain: %w", err)
 		}
 	}
+	if slices.Contains(cfg.Methods, GenerativeIS) || slices.Contains(cfg.Methods, JointIS) {
+		if d < 2 {
+			return fmt.Errorf("the importance-sampling methods draw the hidden layers; arch %v has none", p.Arch)
+		}
+		if cfg.Draws < 1 {
+			return fmt.Errorf("importance sampling with %d samples, want at least 1", cfg.Draws)
+		}
+		e.isRNG = rand.New(rand.NewPCG(cfg.Seed, 0x6973)) // "is"
+	}
 	if slices.Contains(cfg.Methods, Mixture) {
 		if d < 2 {
 			return fmt.Errorf("method mixture draws layer d−1; arch %v has no hidden layer", p.Arch)
@@ -309,6 +323,9 @@ func (e *evaluator) close() {
 	}
 	if e.gen != nil {
 		e.gen.Close()
+	}
+	if e.joint != nil {
+		e.joint.Close()
 	}
 }
 
@@ -426,6 +443,14 @@ func (e *evaluator) batch(set *data.Set, m *Mask, lo, hi int, cells []Cell, show
 		return filled(func(i, j int) float32 { return float32(fill[i*size+j]) })
 	}
 	classMeans64 := e.classMeans64
+	var is *importance
+	sampled := func() (*importance, error) {
+		var err error
+		if is == nil {
+			is, err = e.importanceSample(x, obs, meanFilled, e.isRNG)
+		}
+		return is, err
+	}
 
 	for k := range cells {
 		var post []float64 // b×K posterior
@@ -460,6 +485,16 @@ func (e *evaluator) batch(set *data.Set, m *Mask, lo, hi int, cells []Cell, show
 		case Synthesis:
 			if post, err = e.synthesis(x, obs, labels, likelihoods(), filled); err == nil {
 				done = completeFrom(post, classMeans64)
+			}
+		case GenerativeIS, JointIS:
+			var im *importance
+			if im, err = sampled(); err != nil {
+				break
+			}
+			if cells[k].Method == GenerativeIS {
+				post, done = im.posterior(x, obs, nil, 1, size, K)
+			} else {
+				post, done = im.posterior(x, obs, im.fwdPost, e.cfg.Beta, size, K)
 			}
 		}
 		if err != nil {
