@@ -12,8 +12,9 @@
 //     paper's networks; edit them freely (the tests keep their own copies).
 //   - [Objective]: a list of [Term]s — the forward cross-entropy, the
 //     reverse chain from the label (eq. 21) or from a draw of a hidden layer
-//     (eq. 22), one reverse layer — each with a weight; [ParseObjective]
-//     reads "ce+0.5*label+0.5*draw:-1".
+//     (eq. 22), one reverse layer, or every reverse layer (layer:*, see
+//     [EveryLayer]) — each with a weight; [ParseObjective] reads
+//     "ce+0.5*label+0.5*draw:-1".
 //   - [Experiment]: architecture, encoding, objective and training
 //     defaults under a name. The paper's four runs are registered in
 //     paper.go; a new experiment is one new file whose init calls

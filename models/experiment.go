@@ -40,15 +40,18 @@ type Experiment struct {
 	Init string
 	// Inference is how the chains pass states on (-inference): "" or
 	// "meanfield" is the paper's approximation (2); "moments" carries
-	// means and variances (mean-and-variance propagation).
+	// means and variances (mean-and-variance propagation); "montecarlo"
+	// draws every hidden layer of the forward chain from its parent's
+	// draw (the DCIM itself; needs a DrawGradient).
 	Inference string
 	// Draws is the number of Bernoulli draws per image of every drawn
 	// forward layer (-draws), averaged by the terms that read them; 0
 	// means 1.
 	Draws int
 	// DrawGradient is how gradients pass those draws (-draw-gradient): ""
-	// or "none", as eq. (22) has it, or "straight-through" (the reverse
-	// terms then also train the forward layers below each draw).
+	// or "none", as eq. (22) has it, "straight-through" (the reverse
+	// terms then also train the forward layers below each draw) or, under
+	// "montecarlo", "psa" (path sample-analytic).
 	DrawGradient string
 
 	// Training defaults; zero takes the command's default (10 epochs,
