@@ -36,6 +36,25 @@
 // unless Config.DrawGradient is [StraightThrough]: then ∂x^k/∂x̄^k = 1 and
 // the reverse terms also train the forward layers that make the draw.
 //
+// # The DCIM itself
+//
+// Config.Inference = [MonteCarlo] trains the model the forward pass
+// approximates: every hidden layer is drawn from its parent's draw,
+// x^k ~ p(x^k | x^{k−1}) (ancestral sampling of eq. 13), Config.Draws
+// samples of the whole chain per image, and the loss's cross-entropy is
+// E[−log p(label | x^{d−1})], averaged over the samples outside the log
+// (an upper bound on −log p(label | x⁰) by Jensen, and the expected loss
+// the estimators are derived for; see forwardSampled). The terms that
+// read a draw read the chain's own draws, so a layer term's x^k and
+// x^{k+1} are one ancestral sample; the label and draw terms' reverse
+// chains stay mean field. Gradients pass the draws by straight-through
+// (the derivative of the unit's mean in its pre-activation, computed from
+// the drawn parent) or by [PSA], the path sample-analytic estimator, which
+// propagates each drawn unit's flip exactly through the next layer's
+// means and the class layer's cross-entropy (psa.go; unbiased with one
+// hidden layer). [Joint] draws the chain and scores the draw under both
+// models, for importance-sampled likelihoods log q(x⁰ | c).
+//
 // [NewGenerator] builds the reverse chain alone, from the class layer or
 // any hidden layer, drawing the layers it is told to: the paper's sampling
 // modes (Figures 2 and 3).
@@ -59,7 +78,11 @@
 //     each fused into one pass, its gradient an op of its own that reads the
 //     logits and targets;
 //   - the seeded Bernoulli draw, which passes no gradient, or its gradient
-//     unchanged to the mean when straight through.
+//     unchanged to the mean when straight through;
+//   - PSA's layer and class-layer ops, whose derivative in the drawn input
+//     adds the exact flip's remainder to straight-through's linear part
+//     (AVX2 kernels for float32);
+//   - per-row Bernoulli log-likelihoods, for the joint graph.
 //
 // Float32 GEMMs use OpenBLAS with the build tag openblas, else an SGEMM in
 // Go assembly (internal/simd) with an AVX-512 or AVX2 micro-kernel where the
