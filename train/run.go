@@ -656,12 +656,13 @@ func (t *trainer) finish() (*Summary, error) {
 		RunID:           t.st.RunID,
 		Flags:           t.cfg.Settings,
 	}
+	written := termSpellings(t.cfg.Objective, t.cfg.Terms, len(t.cfg.Arch))
 	for i, term := range t.step.Net.Terms {
 		v, ok := last.Terms[term.Key()]
 		if !ok {
 			v = [2]float64{math.NaN(), math.NaN()}
 		}
-		s.Terms[term.Key()] = TermSummary{Term: t.cfg.Objective[i].String(), Weight: term.Scale, Train: Number(v[0]), Val: Number(v[1])}
+		s.Terms[term.Key()] = TermSummary{Term: written[i], Weight: term.Scale, Train: Number(v[0]), Val: Number(v[1])}
 	}
 	if s.Epochs > 0 {
 		s.SecondsPerEpoch = s.Seconds / float64(s.Epochs)

@@ -327,3 +327,43 @@ func denseDefaults() Settings {
 	}
 	return FromExperiment(e, "train-dense")
 }
+
+// TestSampledChainRun trains a tiny net through the sampled forward chain
+// with every reverse layer's term, under each estimator: the run completes
+// with finite figures, and summary.json names each term layer:* expanded
+// into, written resolved, with its weight times λ.
+func TestSampledChainRun(t *testing.T) {
+	for _, grad := range []string{"straight-through", "psa"} {
+		t.Run(grad, func(t *testing.T) {
+			opts := tinyOptions(t, filepath.Join(t.TempDir(), "run"))
+			opts.Settings.Epochs, opts.Settings.EvalEvery = 1, 0
+			opts.Settings.Objective = "ce+label+0.5*layer:*"
+			opts.Settings.Inference, opts.Settings.DrawGradient, opts.Settings.Draws = "montecarlo", grad, 2
+			opts.Settings.ReverseWeight = 2
+			s, err := Run(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"ce": "ce", "label": "label", "draw1": "0.5*draw:1", "layer1": "0.5*layer:1", "layer2": "0.5*layer:2"}
+			if len(s.Terms) != len(want) {
+				t.Errorf("terms %v, want %v", s.Terms, want)
+			}
+			for key, term := range want {
+				got, ok := s.Terms[key]
+				switch {
+				case !ok:
+					t.Errorf("no term %s in summary.json", key)
+				case got.Term != term:
+					t.Errorf("term %s written %q, want %q", key, got.Term, term)
+				case math.IsNaN(float64(got.Val)) || math.IsInf(float64(got.Val), 0):
+					t.Errorf("term %s: validation value %v", key, got.Val)
+				case key != "ce" && key != "label" && got.Weight != 1: // 0.5 × λ 2
+					t.Errorf("term %s: weight %v in the loss, want 1", key, got.Weight)
+				}
+			}
+			if !(s.ValAccuracy > 0) {
+				t.Errorf("validation accuracy %v", s.ValAccuracy)
+			}
+		})
+	}
+}
