@@ -83,6 +83,36 @@ func (n *Net) draw(k int) (*G.Node, error) {
 	if n.Config.Inference == MonteCarlo { // drawn by forwardSampled
 		return nil, fmt.Errorf("layer %d is not drawn by the sampled forward chain", k)
 	}
+	return n.meanFieldDraw(k)
+}
+
+// reverseDraw returns the draw of forward layer k that the reverse terms
+// read: the draw itself, or, under MonteCarlo with ReverseDrawsAsData, the
+// same values through a draw that passes no gradient (the same bernoulliOp
+// on the same mean and noise, made once).
+func (n *Net) reverseDraw(k int) (*G.Node, error) {
+	s, err := n.draw(k)
+	if err != nil || n.Config.Inference != MonteCarlo || !n.Config.ReverseDrawsAsData {
+		return s, err
+	}
+	if d, ok := n.dataDraws[k]; ok {
+		return d, nil
+	}
+	m := n.drawMeans[k]
+	op := &bernoulliOp{spin: n.Params.Encoding == Spin, dims: m.Dims()}
+	d, err := G.ApplyOp(op, m, n.Noise[k])
+	if err != nil {
+		return nil, fmt.Errorf("draw of layer %d as data: %w", k, err)
+	}
+	if n.dataDraws == nil {
+		n.dataDraws = map[int]*G.Node{}
+	}
+	n.dataDraws[k] = d
+	return d, nil
+}
+
+// meanFieldDraw draws layer k from its repeated mean-field state.
+func (n *Net) meanFieldDraw(k int) (*G.Node, error) {
 	m, err := n.repeat(n.States[k])
 	if err != nil {
 		return nil, fmt.Errorf("draw of layer %d: %w", k, err)
@@ -105,7 +135,10 @@ func (n *Net) drawFrom(k int, m *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("draw of layer %d: %w", k, err)
 	}
-	n.Noise[k], n.Draws[k] = noise, s
+	if n.drawMeans == nil {
+		n.drawMeans = map[int]*G.Node{}
+	}
+	n.Noise[k], n.Draws[k], n.drawMeans[k] = noise, s, m
 	return s, nil
 }
 

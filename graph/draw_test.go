@@ -278,3 +278,36 @@ func TestSampledChainIsMonteCarlo(t *testing.T) {
 		}
 	}
 }
+
+// Under MonteCarlo with ReverseDrawsAsData the reverse terms read the
+// chain's draws as data: the loss is unchanged, and a layer term reaches
+// only its own layer's parameters (W^{k+1}, b^k), where with its gradient
+// through the draws it also reaches every layer below them.
+func TestReverseDrawsAsData(t *testing.T) {
+	p, err := NewParams(models.MustParse("(4),(3),(3),(3)"), models.Shape{C: 1, H: 2, W: 3}, 3, Spin, tensor.Float64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomize(p, 3)
+	cfg := Config{Objective: models.MustParseObjective("0*ce + layer:2"), Batch: 3, Grad: true, Inference: MonteCarlo, DrawGradient: StraightThrough}
+	_, loss, through := runNet(t, p, cfg, noiseStream(5))
+	cfg.ReverseDrawsAsData = true
+	_, lossData, data := runNet(t, p, cfg, noiseStream(5))
+	if loss != lossData {
+		t.Errorf("loss %v reading the draws as data, %v through them", lossData, loss)
+	}
+	for i, name := range p.Names() {
+		own := name == "W3" || name == "b2"
+		nonzero := func(g []float64) bool { return slices.ContainsFunc(g, func(v float64) bool { return v != 0 }) }
+		if own != nonzero(data[i]) {
+			t.Errorf("%s: gradient %v reading the draws as data; want nonzero only for W3 and b2", name, data[i])
+		}
+		if (name == "W1" || name == "b1" || name == "W2") && !nonzero(through[i]) {
+			t.Errorf("%s: zero gradient through the draws", name)
+		}
+	}
+	cfg.Inference, cfg.Objective = MeanField, GenerativeSampled
+	if _, err := New(p, cfg); err == nil {
+		t.Error("ReverseDrawsAsData under mean field: no error")
+	}
+}

@@ -97,6 +97,13 @@ type Config struct {
 	// DrawGradient is how gradients pass the draws (none, as in eq. 22,
 	// straight through, or PSA under MonteCarlo).
 	DrawGradient DrawGradient
+	// ReverseDrawsAsData, under MonteCarlo, has the reverse terms read the
+	// sampled chain's draws as data, with no gradient through them: the
+	// wake phase of wake-sleep, the reverse model fitted to samples of the
+	// forward model, which the cross-entropy alone trains (the reverse
+	// terms reach it only through the shared weights). Without it the
+	// reverse terms' gradients pass the draws as DrawGradient says.
+	ReverseDrawsAsData bool
 
 	// drawOffset, for tests, replaces each draw by x̄^k + c^k, with the
 	// offset c^k held in Noise[k]: a differentiable function that equals
@@ -140,7 +147,9 @@ type Net struct {
 	Loss    *G.Node // Σ weight·term; reverse terms' weights times λ
 	Grads   G.Nodes // ∂Loss/∂Learnables(), when Config.Grad; nil where the loss does not depend on it
 
-	repeated map[*G.Node]*G.Node // batch nodes stacked Config.Draws times (see repeat)
+	repeated  map[*G.Node]*G.Node // batch nodes stacked Config.Draws times (see repeat)
+	dataDraws map[int]*G.Node     // draws read as data by the reverse terms (see reverseDraw)
+	drawMeans map[int]*G.Node     // the mean each draw is made from
 }
 
 // chain is what every graph of a DCIM holds: one W and one b node per
@@ -175,6 +184,8 @@ func New(p *Params, cfg Config) (*Net, error) {
 		return nil, fmt.Errorf("inference %v draws every hidden layer: it needs a draw gradient (straight-through or psa), else the cross-entropy trains the class layer alone", cfg.Inference)
 	case cfg.DrawGradient == PSA && cfg.Inference != MonteCarlo:
 		return nil, fmt.Errorf("draw gradient %v propagates flips through the sampled forward chain: it needs inference montecarlo, not %v", cfg.DrawGradient, cfg.Inference)
+	case cfg.ReverseDrawsAsData && cfg.Inference != MonteCarlo:
+		return nil, fmt.Errorf("reverse draws as data is for inference montecarlo, not %v (under %v a draw gradient of none reads every draw as data)", cfg.Inference, cfg.Inference)
 	}
 	if cfg.Draws < 0 || cfg.Draws > MaxDraws {
 		return nil, fmt.Errorf("%d draws per image, want 1…%d", cfg.Draws, MaxDraws)
@@ -209,7 +220,7 @@ func New(p *Params, cfg Config) (*Net, error) {
 		}
 	}
 	if d >= 2 && (need(models.ReverseDraw, d-1) || cfg.AllTerms) {
-		if n.Sample, err = n.draw(d - 1); err != nil {
+		if n.Sample, err = n.reverseDraw(d - 1); err != nil {
 			return nil, err
 		}
 		if n.BCE22, n.Recon22, err = n.reverseLoss(d-1, n.Sample); err != nil {
@@ -348,7 +359,7 @@ var termBuilders = map[models.TermKind]termBuilder{
 			if t.Layer == n.Params.Depth()-1 {
 				return n.BCE22, nil
 			}
-			s, err := n.draw(t.Layer)
+			s, err := n.reverseDraw(t.Layer)
 			if err != nil {
 				return nil, err
 			}
@@ -378,13 +389,13 @@ func (n *Net) term(t models.Term) (*G.Node, error) {
 // (k = d−1) or a draw of forward layer k+1.
 func (n *Net) reverseLayerLoss(k int) (*G.Node, error) {
 	d := n.Params.Depth()
-	target, err := n.draw(k)
+	target, err := n.reverseDraw(k)
 	if err != nil {
 		return nil, err
 	}
 	var cond *G.Node
 	if k+1 < d {
-		cond, err = n.draw(k + 1)
+		cond, err = n.reverseDraw(k + 1)
 	} else {
 		cond, err = n.repeat(n.Y)
 	}
@@ -399,7 +410,7 @@ func (n *Net) reverseLayerLoss(k int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	straight := n.Config.DrawGradient != NoDrawGradient
+	straight := n.Config.DrawGradient != NoDrawGradient && !n.Config.ReverseDrawsAsData
 	if n.Params.Encoding == Spin { // ±1 → {0,1}
 		if target, err = G.ApplyOp(&affineOp{a: 0.5, c: 0.5, dims: target.Dims(), diff: straight}, target); err != nil {
 			return nil, err

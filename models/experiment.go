@@ -53,6 +53,11 @@ type Experiment struct {
 	// terms then also train the forward layers below each draw) or, under
 	// "montecarlo", "psa" (path sample-analytic).
 	DrawGradient string
+	// ReverseDraws is how the reverse terms read the draws of the sampled
+	// forward chain (-reverse-draws): "" or "gradient" (their gradient
+	// passes the draws as DrawGradient says) or "data" (wake-sleep's wake
+	// phase: no gradient through them).
+	ReverseDraws string
 
 	// Training defaults; zero takes the command's default (10 epochs,
 	// batch 64, learning rate 1e-3).

@@ -208,7 +208,7 @@ func (t *trainer) setup() (bool, error) {
 			return false, &SettingError{fmt.Errorf("-init: %w", err)}
 		}
 	}
-	gcfg := graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch, Inference: cfg.Inference, Draws: cfg.Draws, DrawGradient: cfg.DrawGradient}
+	gcfg := graph.Config{Objective: cfg.Objective, Lambda: cfg.ReverseWeight, Batch: cfg.Batch, Inference: cfg.Inference, Draws: cfg.Draws, DrawGradient: cfg.DrawGradient, ReverseDrawsAsData: cfg.ReverseDrawsAsData}
 	if t.step, err = NewStep(t.params, gcfg, cfg.LR); err != nil {
 		return false, err
 	}

@@ -37,6 +37,7 @@ type Settings struct {
 	Inference     string  `json:"inference,omitempty"`
 	Draws         int     `json:"draws,omitempty"`
 	DrawGradient  string  `json:"draw_gradient,omitempty"`
+	ReverseDraws  string  `json:"reverse_draws,omitempty"`
 	Data          string  `json:"data"`
 	Limit         int     `json:"limit"`
 	EvalEvery     int     `json:"eval_every"`
@@ -57,7 +58,7 @@ func (s *Settings) normalize() {
 	for _, f := range []struct {
 		p   *string
 		def string
-	}{{&s.LRSchedule, "constant"}, {&s.Init, "glorot"}, {&s.Inference, "meanfield"}, {&s.DrawGradient, "none"}} {
+	}{{&s.LRSchedule, "constant"}, {&s.Init, "glorot"}, {&s.Inference, "meanfield"}, {&s.DrawGradient, "none"}, {&s.ReverseDraws, "gradient"}} {
 		if *f.p == "" {
 			*f.p = f.def
 		}
@@ -92,10 +93,11 @@ type Config struct {
 	Schedule  Schedule
 	// Terms is the objective with its layers resolved for Arch.
 	Terms models.Objective
-	// DrawGradient and Draws configure the training step's draws; the
-	// evaluation draws once per image.
-	DrawGradient graph.DrawGradient
-	Draws        int
+	// DrawGradient, ReverseDrawsAsData and Draws configure the training
+	// step's draws; the evaluation draws once per image.
+	DrawGradient       graph.DrawGradient
+	ReverseDrawsAsData bool
+	Draws              int
 }
 
 // Check validates every setting and returns their parsed values; errors
@@ -121,6 +123,7 @@ func (s Settings) Check(force bool) (*Config, error) {
 	c.Inference, _ = graph.ParseTrainInference(s.Inference)
 	c.DrawGradient, _ = graph.ParseDrawGradient(s.DrawGradient)
 	c.Draws = s.Draws
+	c.ReverseDrawsAsData = s.ReverseDraws == "data"
 	// Objectives and architectures are stored as their String methods
 	// write them, one spelling per value.
 	c.Settings.Objective, c.Settings.Arch = c.Objective.String(), c.Arch.String()
@@ -179,6 +182,10 @@ func noEffect(c *Config, drawn []int, terms models.Objective) error {
 		return settingErrorf("-inference montecarlo draws every hidden layer: give -draw-gradient straight-through or psa (with none, the cross-entropy trains the class layer alone)")
 	case c.DrawGradient == graph.PSA && c.Inference != graph.MonteCarlo:
 		return settingErrorf("-draw-gradient psa is for -inference montecarlo, not %v", c.Inference)
+	case s.ReverseDraws == "data" && c.Inference != graph.MonteCarlo:
+		return settingErrorf("-reverse-draws data is for -inference montecarlo, not %v (there -draw-gradient none reads the draws as data)", c.Inference)
+	case s.ReverseDraws == "data" && !slices.ContainsFunc(terms, func(t models.Term) bool { return len(t.Draws(len(c.Arch))) > 0 }):
+		return settingErrorf("-reverse-draws data has no effect: -objective %v has no term that reads a draw (draw, layer)", s.Objective)
 	case s.ReverseWeight != 1 && !slices.ContainsFunc(terms, func(t models.Term) bool { return t.Kind.Reverse() }):
 		return settingErrorf("-reverse-weight %g has no effect: -objective %v has no reverse term", s.ReverseWeight, s.Objective)
 	case c.Inference == graph.MonteCarlo:

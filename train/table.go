@@ -164,6 +164,11 @@ var table = []Setting{
 			}
 			return nil
 		}},
+	{Name: "reverse-draws", Experiment: true, Named: true, def: "gradient",
+		Doc:            "how the reverse terms read the draws of -inference montecarlo: gradient (their gradient passes the draws as -draw-gradient says, also training the forward layers below) or data (no gradient through them: wake-sleep's wake phase, the reverse model fitted to the forward model's samples)",
+		field:          func(s *Settings) any { return &s.ReverseDraws },
+		fromExperiment: func(e models.Experiment) any { return nonZero(e.ReverseDraws) },
+		check:          func(s Settings) error { return oneOf("reverse-draws", s.ReverseDraws, "gradient", "data") }},
 	{Name: "data", def: "",
 		Doc:   "folder of the four MNIST IDX files (default: $MNIST_DIR, else the GoMNIST module, else a download)",
 		field: func(s *Settings) any { return &s.Data },
