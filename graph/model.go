@@ -150,6 +150,7 @@ type Net struct {
 	repeated  map[*G.Node]*G.Node // batch nodes stacked Config.Draws times (see repeat)
 	dataDraws map[int]*G.Node     // draws read as data by the reverse terms (see reverseDraw)
 	drawMeans map[int]*G.Node     // the mean each draw is made from
+	mfCE      *G.Node             // the mean-field cross-entropy beside another inference (see meanFieldCE)
 }
 
 // chain is what every graph of a DCIM holds: one W and one b node per
@@ -371,6 +372,14 @@ var termBuilders = map[models.TermKind]termBuilder{
 	models.ReverseLayer: {
 		build: func(n *Net, t models.Term) (*G.Node, error) { return n.reverseLayerLoss(t.Layer) },
 		reach: func(t models.Term, _ int, r *reach) { r.w[t.Layer+1], r.b[t.Layer] = true, true },
+	},
+	models.MeanFieldCE: {
+		build: func(n *Net, _ models.Term) (*G.Node, error) { return n.meanFieldCE() },
+		reach: func(_ models.Term, d int, r *reach) {
+			for k := 1; k <= d; k++ {
+				r.w[k], r.b[k] = true, true
+			}
+		},
 	},
 }
 

@@ -140,3 +140,46 @@ func (op *blockMeanOp) WriteHash(h hash.Hash)                              { wri
 func (op *blockMeanOp) Hashcode() uint32                                   { return hashOf(op) }
 func (op *blockMeanOp) DiffWRT(n int) []bool                               { return noDiff(n) }
 func (op *blockMeanOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) { return nil, errNoDiff(op) }
+
+// meanFieldCE returns the cross-entropy of the mean-field forward chain
+// (eq. 14–15): the loss's own under MeanField; under MonteCarlo and
+// Moments a mean-field pass of its own beside the chain the loss runs,
+// from layer 1's state (exact given the image under every method) up.
+func (n *Net) meanFieldCE() (*G.Node, error) {
+	if n.Config.Inference == MeanField {
+		return n.CE, nil
+	}
+	if n.mfCE != nil {
+		return n.mfCE, nil
+	}
+	p := n.Params
+	d := p.Depth()
+	act := activationOf(p.Encoding)
+	h := n.States[0]
+	if d > 1 {
+		h = n.States[1] // layer 1's mean given the image, N rows
+	}
+	for _, l := range n.Layers[1 : d-1] {
+		z, err := l.Forward(h)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d mean-field forward: %w", l.Index, err)
+		}
+		if h, err = biasAct(z, l.B, act); err != nil {
+			return nil, err
+		}
+	}
+	if d == 1 {
+		return n.CE, nil
+	}
+	top := n.Layers[d-1]
+	z, err := top.Forward(h)
+	if err != nil {
+		return nil, fmt.Errorf("layer %d mean-field forward: %w", d, err)
+	}
+	logits, err := biasAct(z, top.B, actIdentity)
+	if err != nil {
+		return nil, err
+	}
+	n.mfCE, err = G.ApplyOp(crossEntropyOp{}, logits, n.Y)
+	return n.mfCE, err
+}

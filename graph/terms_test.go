@@ -29,7 +29,7 @@ func TestEveryKindHasABuilder(t *testing.T) {
 // kinds score the reverse model; a kind missing from it fails the test,
 // so that a new kind is a decision.
 func TestLambdaOnEveryKind(t *testing.T) {
-	reverse := map[string]bool{"ce": false, "label": true, "draw": true, "layer": true}
+	reverse := map[string]bool{"ce": false, "label": true, "draw": true, "layer": true, "ce-mf": false}
 	p := mustParams(t, "(3,1,2),(5),(3)", models.Shape{C: 1, H: 4, W: 4}, 3, Spin, tensor.Float64)
 	randomize(p, 3)
 	img, lab := tinyBatch(4, p.Input, 3, 5)
@@ -133,5 +133,42 @@ func TestLayerTermsReadTheSampledChain(t *testing.T) {
 	}
 	if !slices.Equal(keys, []string{"ce", "draw1", "layer1", "layer2"}) {
 		t.Errorf("terms %v, want ce, draw1, layer1, layer2", keys)
+	}
+}
+
+// ce-mf is the mean-field chain's cross-entropy whatever the inference:
+// beside the sampled chain (MonteCarlo) or the moment method its value and
+// gradients are those of ce in a mean-field graph of the same weights.
+func TestMeanFieldCEBesideOtherInference(t *testing.T) {
+	p := mustParams(t, "(3,1,2),(5),(4),(3)", models.Shape{C: 1, H: 5, W: 5}, 3, Spin, tensor.Float64)
+	randomize(p, 8)
+	run := func(cfg Config) (float64, [][]float64) {
+		cfg.Batch, cfg.Grad = 4, true
+		_, _, grads := runNet(t, p, cfg, noiseStream(2))
+		net, v, _ := runNet(t, p, cfg, noiseStream(2))
+		for _, term := range net.Terms {
+			if term.Kind == models.MeanFieldCE || (term.Kind == models.CE && cfg.Inference == MeanField) {
+				v = Scalar(term.Value)
+			}
+		}
+		return v, grads
+	}
+	want, wantGrads := run(Config{Objective: models.MustParseObjective("ce")})
+	for _, cfg := range []Config{
+		{Objective: models.MustParseObjective("0*ce+ce-mf"), Inference: MonteCarlo, DrawGradient: StraightThrough},
+		{Objective: models.MustParseObjective("0*ce+ce-mf"), Inference: MonteCarlo, DrawGradient: PSA},
+		{Objective: models.MustParseObjective("0*ce+ce-mf"), Inference: Moments},
+	} {
+		got, grads := run(cfg)
+		if math.Abs(got-want) > 1e-12 {
+			t.Errorf("%v: ce-mf = %.15g, mean-field ce %.15g", cfg.Inference, got, want)
+		}
+		for i := range grads {
+			for j, g := range grads[i] {
+				if math.Abs(g-wantGrads[i][j]) > 1e-12*(1+math.Abs(g)) {
+					t.Fatalf("%v/%v: gradient %s[%d] = %g, mean field %g", cfg.Inference, cfg.DrawGradient, p.Names()[i], j, g, wantGrads[i][j])
+				}
+			}
+		}
 	}
 }

@@ -35,6 +35,12 @@ const (
 	// chain (k < d−1). It trains the reverse conditionals that eq. (22)
 	// leaves untouched (for k = d−1, the top reverse layer q(x^{d−1} | class)).
 	ReverseLayer
+	// MeanFieldCE is the forward cross-entropy under approximation (2),
+	// −log p̂(label | x⁰) of the mean-field chain (eq. 14–15), whatever the
+	// run's inference: under the sampled forward chain it trains the
+	// mean-field classifier of the same weights beside the DCIM itself;
+	// under mean field it is ce.
+	MeanFieldCE
 )
 
 // kindInfo is what a term kind is, apart from how a graph computes it.
@@ -68,6 +74,7 @@ var termKinds = [...]kindInfo{
 			}
 			return []int{k}
 		}},
+	MeanFieldCE: {name: "ce-mf", doc: "the forward cross-entropy of the mean-field chain, approximation (2), whatever -inference (under montecarlo: beside ce)"},
 }
 
 // TermKinds lists every kind, in the order of their constants.
@@ -86,7 +93,8 @@ func (k TermKind) info() (kindInfo, bool) {
 	return termKinds[k], true
 }
 
-// String returns the expression spelling of the kind: ce, label, draw, layer.
+// String returns the expression spelling of the kind: ce, label, draw,
+// layer, ce-mf.
 func (k TermKind) String() string {
 	if i, ok := k.info(); ok {
 		return i.name
@@ -123,7 +131,7 @@ func kindNamed(name string) (TermKind, bool) {
 	return 0, false
 }
 
-// ParseTermKind reads a kind's spelling: ce, label, draw or layer.
+// ParseTermKind reads a kind's spelling: ce, label, draw, layer or ce-mf.
 func ParseTermKind(name string) (TermKind, error) {
 	if k, ok := kindNamed(name); ok {
 		return k, nil
