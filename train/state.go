@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"dcim/data"
 	"dcim/graph"
 	"dcim/train/checkpoint"
 )
@@ -152,9 +153,12 @@ func writeJSON(path string, v any) error {
 	return checkpoint.WriteFileAtomic(path, append(b, '\n'), 0o644)
 }
 
+// maxSummaryBytes bounds the summary.json read.
+const maxSummaryBytes = 1 << 20
+
 // readSummary reads dir/summary.json.
 func readSummary(dir string) (*Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SummaryName))
+	b, err := data.ReadFile(filepath.Join(dir, SummaryName), maxSummaryBytes)
 	if err != nil {
 		return nil, err
 	}
