@@ -176,7 +176,7 @@ func TestParseBytes(t *testing.T) {
 			t.Errorf("ParseBytes(%q) = %d, %v; want %d, %q", tc.in, got, err, tc.want, tc.err)
 		}
 	}
-	for n, want := range map[int64]string{100: "100B", 2 << 30: "2GiB", 512 << 20: "512MiB", 1536 << 20: "1.5GiB", 3_300_000_000: "3.07GiB"} {
+	for n, want := range map[int64]string{100: "100B", 2 << 30: "2GiB", 512 << 20: "512MiB", 1536 << 20: "1.5GiB", 3_300_000_000: "3.07GiB", 1020 << 20: "1020MiB", 25 << 19: "12.5MiB", 1 << 62: "4EiB"} {
 		if got := FormatBytes(n); got != want {
 			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
 		}
@@ -197,7 +197,7 @@ func TestMaxMemory(t *testing.T) {
 	if err := c.Parse([]string{"-max-memory", "lots"}, io.Discard, false); err == nil || !IsUsage(err) {
 		t.Errorf("-max-memory lots: %v, want a usage error", err)
 	}
-	if err := CheckMemory(512<<20, 512<<20, "x", "-n"); err != nil {
+	if err := CheckMemory(256<<20, 512<<20, "x", "-n"); err != nil {
 		t.Errorf("at the limit: %v", err)
 	}
 	for _, tc := range []struct {
@@ -205,9 +205,10 @@ func TestMaxMemory(t *testing.T) {
 		lower []string
 		want  string
 	}{
-		{3 << 30, []string{"-draws", "-n"}, "-draws 5 needs about 3GiB of memory, more than -max-memory 512MiB: lower -draws or -n, or raise -max-memory"},
+		{3 << 29, []string{"-draws", "-n"}, "-draws 5 needs about 3GiB of memory, more than -max-memory 512MiB: lower -draws or -n, or raise -max-memory"},
 		{math.MaxInt64, []string{"-a", "-b", "-c"}, "-draws 5 needs more than 4EiB of memory, more than -max-memory 512MiB: lower -a, -b or -c, or raise -max-memory"},
-		{1 << 30, nil, "needs about 1GiB of memory, more than -max-memory 512MiB: raise -max-memory"},
+		{1 << 29, nil, "needs about 1GiB of memory, more than -max-memory 512MiB: raise -max-memory"},
+		{256<<20 + 1, nil, "needs about 512MiB of memory, more than -max-memory 512MiB: raise -max-memory"},
 	} {
 		err := CheckMemory(tc.need, 512<<20, "-draws 5", tc.lower...)
 		if err == nil || !IsUsage(err) || err.Error() != tc.want && !strings.HasSuffix(err.Error(), tc.want) {

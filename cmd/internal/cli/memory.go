@@ -74,29 +74,54 @@ func ParseBytes(s string) (int64, error) {
 }
 
 // FormatBytes writes a size with the largest binary unit it fills, to
-// three significant digits: "2GiB", "512MiB", "1.43GiB", "100B".
+// three significant digits (all the digits of a whole number of units):
+// "2GiB", "512MiB", "1.43GiB", "1020MiB", "100B".
 func FormatBytes(n int64) string {
 	for _, u := range []struct {
 		name string
 		size int64
 	}{{"EiB", 1 << 60}, {"PiB", 1 << 50}, {"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
 		if n >= u.size {
-			return strconv.FormatFloat(float64(n)/float64(u.size), 'g', 3, 64) + u.name
+			v := float64(n) / float64(u.size)
+			decimals := 0
+			if v < 10 {
+				decimals = 2
+			} else if v < 100 {
+				decimals = 1
+			}
+			s := strconv.FormatFloat(v, 'f', decimals, 64)
+			if decimals > 0 {
+				s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+			}
+			return s + u.name
 		}
 	}
 	return strconv.FormatInt(n, 10) + "B"
 }
 
-// CheckMemory returns nil if need, the estimated bytes of what a command
-// is about to allocate, is within limit (the -max-memory flag); else a
-// usage error that says what needs the memory, how much, and which flags
-// to lower:
+// HeapGrowth is the factor between the live bytes of a Go program and the
+// memory it takes: the collector lets the heap grow to about twice its
+// live bytes between collections (GOGC=100).
+const HeapGrowth = 2
+
+// CheckMemory returns nil if a command whose largest allocations hold
+// live bytes together at their peak (an estimate from its flags and the
+// model's shapes, made before they are allocated) fits in limit, the
+// -max-memory flag, once the heap's growth is counted (HeapGrowth × live);
+// else a usage error that says what needs the memory, how much, and which
+// flags to lower:
 //
 //	-draws 30000 for 1 image needs about 5.2GiB of memory, more than -max-memory 2GiB: lower -draws or -n, or raise -max-memory
 //
-// need saturates rather than overflows, so a hostile flag value is
+// Estimates saturate rather than overflow, so a hostile flag value is
 // refused like any other too large one.
-func CheckMemory(need, limit int64, what string, lower ...string) error {
+func CheckMemory(live, limit int64, what string, lower ...string) error {
+	need := live
+	if need <= math.MaxInt64/HeapGrowth {
+		need *= HeapGrowth
+	} else {
+		need = math.MaxInt64
+	}
 	if need <= limit {
 		return nil
 	}
