@@ -189,4 +189,3 @@ func newBar(w io.Writer) func(done, total int) {
 		bar.Set(done)
 	}
 }
-
