@@ -83,11 +83,11 @@ func (a Arch) String() string {
 // (counted by their opening parentheses), is refused before it is parsed,
 // so that no work or memory grows with a hostile depth.
 func Parse(s string) (Arch, error) {
-	if len(s) > MaxArchBytes {
-		return nil, fmt.Errorf("arch %s: %d bytes, more than the %d accepted", quoteShort(s), len(s), MaxArchBytes)
-	}
 	if n := strings.Count(s, "("); n > MaxLayers {
 		return nil, fmt.Errorf("arch %s: %d layers, more than the %d accepted", quoteShort(s), n, MaxLayers)
+	}
+	if len(s) > MaxArchBytes {
+		return nil, fmt.Errorf("arch %s: %d bytes, more than the %d accepted", quoteShort(s), len(s), MaxArchBytes)
 	}
 	p := parser{src: s, r: []rune(s)}
 	a, err := p.arch()

@@ -278,7 +278,7 @@ func TestParseLimits(t *testing.T) {
 	}{
 		{"64 layers", layers(MaxLayers), ""},
 		{"65 layers", layers(MaxLayers + 1), "65 layers, more than the 64 accepted"},
-		{"30000 layers", layers(30000), "bytes, more than the 4096 accepted"},
+		{"30000 layers", layers(30000), "30000 layers, more than the 64 accepted"},
 		{"1 MiB of spaces", strings.Repeat(" ", 1<<20), "1048576 bytes, more than the 4096 accepted"},
 		{"65 unclosed", strings.Repeat("(", 65), "65 layers"},
 		{"long multibyte", strings.Repeat("é", 3000), "6000 bytes"},

@@ -141,9 +141,6 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}
 		return t.finish() // summary.json lost: written again from the metrics
 	}
-	if opts.Started != nil {
-		opts.Started()
-	}
 	return t.loop(ctx)
 }
 
@@ -242,6 +239,9 @@ func (t *trainer) setup() (bool, error) {
 		}
 	}
 	if t.st.Epoch < cfg.Epochs {
+		if t.opts.Started != nil { // before the line that says so
+			t.opts.Started()
+		}
 		verb := "training"
 		if resume {
 			verb = fmt.Sprintf("resuming at epoch %d, iteration %d:", t.st.Epoch+1, t.st.Iteration)
