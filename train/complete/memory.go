@@ -61,7 +61,7 @@ func FitMemory(p *graph.Params, o FitOptions) int64 {
 	for _, t := range p.Tensors() {
 		params = graph.SatAdd(params, int64(t.Shape().TotalSize()))
 	}
-	return graph.SatAdd(graph.StateBytes(p, cmpOr(o.Batch, defaultFitBatch), 2*graph.GraphValues), graph.SatMul(params, 4, 3))
+	return graph.SatAdd(graph.StateBytes(p, cmpOr(o.Batch, defaultFitBatch), graph.GraphValues), graph.SatMul(params, 4, 3))
 }
 
 // tableauShapes are the tableaux of complete.png without their images:
