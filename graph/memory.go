@@ -1,6 +1,9 @@
 package graph
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // GraphValues is the number of values per state unit and batch row that
 // this package's inference graphs (Forward, Reverse, Generator, and a Net
@@ -26,14 +29,19 @@ func StateBytes(p *Params, rows, values int) int64 {
 }
 
 // SatMul multiplies non-negative sizes, saturating at math.MaxInt64 (a
-// negative factor saturates too).
+// negative factor saturates too; a zero factor gives 0).
 func SatMul(xs ...int64) int64 {
-	p := int64(1)
 	for _, x := range xs {
 		if x < 0 {
 			return math.MaxInt64
 		}
-		if x != 0 && p > math.MaxInt64/x {
+	}
+	if slices.Contains(xs, 0) {
+		return 0
+	}
+	p := int64(1)
+	for _, x := range xs {
+		if p > math.MaxInt64/x {
 			return math.MaxInt64
 		}
 		p *= x
