@@ -18,15 +18,16 @@ const (
 const mnistBytes = 70_000 * 785
 
 // RenderBytes is the memory Render and EncodePNG hold for tableaux of
-// these shapes, drawn at scale: the RGBA picture and, at most as large,
-// its PNG encoding. It reads the tableaux' shapes, titles and row names,
+// these shapes, drawn at scale: the RGBA picture (4 bytes a pixel) and its
+// PNG encoding (counted as a byte a pixel: grey digits on a plain ground
+// compress to less). It reads the tableaux' shapes, titles and row names,
 // not their images.
 func RenderBytes(tabs []*Tableau, scale int) (int64, error) {
 	_, w, h, _, err := layOut(tabs, scale)
 	if err != nil {
 		return 0, err
 	}
-	return graph.SatMul(int64(w), int64(h), 4, 2), nil
+	return graph.SatMul(int64(w), int64(h), 4+1), nil
 }
 
 // Memory estimates the bytes the sample command's largest allocations
