@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"dcim/data"
 	"dcim/train/checkpoint"
 )
 
@@ -108,9 +109,13 @@ func (r Row) String() string {
 	return b.String()
 }
 
-// ReadMetrics reads a metrics.csv.
+// maxMetricsBytes bounds the metrics.csv read: a row takes about 300
+// bytes, so it holds about 200,000 evaluation points.
+const maxMetricsBytes = 64 << 20
+
+// ReadMetrics reads a metrics.csv, a regular file of at most 64 MiB.
 func ReadMetrics(path string) ([]Row, error) {
-	b, err := os.ReadFile(path)
+	b, err := data.ReadFile(path, maxMetricsBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +211,7 @@ type metricsFile struct {
 // from) are dropped, and so is a row left half-written.
 func openMetrics(path string, iteration int, keys []string, log io.Writer) (*metricsFile, error) {
 	m := &metricsFile{keys: keys}
-	b, err := os.ReadFile(path)
+	b, err := data.ReadFile(path, maxMetricsBytes)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:

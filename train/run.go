@@ -62,6 +62,11 @@ type Options struct {
 	// AfterStep, if set, is called after every training step with the
 	// number of steps taken so far (tests use it to interrupt a run).
 	AfterStep func(iteration int)
+	// Started, if set, is called once the run is set up (data loaded, the
+	// run folder locked and its first checkpoint written) and its steps,
+	// which a cancelled ctx stops cleanly, begin. A command ends at once on
+	// a signal before this, and cancels ctx after.
+	Started func()
 }
 
 // TermSummary is one objective term's final figures in summary.json.
@@ -127,8 +132,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		t.log = io.Discard
 	}
 	defer t.close()
-	resume, err := t.setup()
-	if err != nil {
+	if _, err := t.setup(); err != nil {
 		return nil, err
 	}
 	if t.st.Epoch >= t.cfg.Epochs {
@@ -137,11 +141,6 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			return s, nil
 		}
 		return t.finish() // summary.json lost: written again from the metrics
-	}
-	if !resume {
-		if err := t.saveCheckpoint(); err != nil {
-			return nil, err
-		}
 	}
 	return t.loop(ctx)
 }
@@ -227,6 +226,11 @@ func (t *trainer) setup() (bool, error) {
 	if err := removeTemporaries(cfg.Out, t.log); err != nil {
 		return false, err
 	}
+	if !resume { // the run's first file: from here on -resume continues it
+		if err := t.saveCheckpoint(); err != nil {
+			return false, err
+		}
+	}
 	if t.metrics, err = openMetrics(filepath.Join(cfg.Out, MetricsName), t.st.Iteration, t.termKeys(), t.log); err != nil {
 		return false, err
 	}
@@ -236,6 +240,9 @@ func (t *trainer) setup() (bool, error) {
 		}
 	}
 	if t.st.Epoch < cfg.Epochs {
+		if t.opts.Started != nil { // before the line that says so
+			t.opts.Started()
+		}
 		verb := "training"
 		if resume {
 			verb = fmt.Sprintf("resuming at epoch %d, iteration %d:", t.st.Epoch+1, t.st.Iteration)
@@ -682,6 +689,9 @@ func (t *trainer) finish() (*Summary, error) {
 
 // writeCurves draws curves.png from the metrics so far.
 func (t *trainer) writeCurves() error {
+	if t.metrics == nil {
+		return nil
+	}
 	rows := t.metrics.Rows()
 	if len(rows) == 0 {
 		return nil

@@ -120,6 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	threads := fs.Int("threads", 0, "GOMAXPROCS of each measured process, for a scaling table (0: Go's default, the number of cores)")
 	conv := fs.String("conv", "auto", "convolution algorithm: auto, im2col or winograd (Winograd F(2×2,3×3) wherever it applies)")
 	child := fs.String("child", "", "internal: measure one configuration given as JSON and print its result")
+	maxMemory := c.MaxMemory()
 	var results []Result
 	code := c.Main(stderr, func() error {
 		if err := c.Parse(args, stdout, false); err != nil {
@@ -149,6 +150,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			cfgs[i].Threads, cfgs[i].Conv = *threads, *conv
 			if cfgs[i].Objective == mcObjective {
 				cfgs[i].Draws = *draws
+			}
+			cfgs[i].Batch = *batch
+			live, err := memory(cfgs[i])
+			if err != nil {
+				return err
+			}
+			if err := cli.CheckMemory(live, *maxMemory, fmt.Sprintf("-batch %d for %s %s", *batch, cfgs[i].Model, cfgs[i].Objective), "-batch"); err != nil {
+				return err
 			}
 		}
 		self, err := os.Executable()
@@ -255,6 +264,31 @@ func arch(model string) (models.Arch, graph.Encoding, error) {
 		return models.MNISTCNN(), graph.Spin, nil
 	}
 	return nil, 0, fmt.Errorf("unknown model %q (want dense, cnn or all)", model)
+}
+
+// memory estimates the bytes a child measuring c holds: its graph for a
+// batch (with gradients for a training step, which also holds the
+// parameters' gradients and Adam's two moments).
+func memory(c config) (int64, error) {
+	a, enc, err := arch(c.Model)
+	if err != nil {
+		return 0, err
+	}
+	p, err := graph.NewParams(a, models.MNISTInput, 10, enc, tensor.Float32, 1)
+	if err != nil {
+		return 0, err
+	}
+	switch c.Objective {
+	case sampleObjective:
+		return graph.StateBytes(p, c.Batch, graph.GraphValues), nil
+	case mcObjective:
+		return graph.StateBytes(p, max(1, c.Batch/c.Draws)*c.Draws, graph.GraphValues), nil
+	}
+	var params int64
+	for _, t := range p.Tensors() {
+		params += int64(t.Shape().TotalSize())
+	}
+	return graph.SatAdd(graph.StateBytes(p, c.Batch, graph.GraphValues), graph.SatMul(params, 4, 4)), nil
 }
 
 // spawn runs one configuration in a child process and decodes its result.

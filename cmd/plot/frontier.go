@@ -8,13 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"dcim/cmd/internal/cli"
+	"dcim/data"
 	"dcim/train"
 )
 
@@ -112,7 +112,7 @@ func expand(args []string, stderr io.Writer) ([]string, error) {
 func readPoint(dir, key string) (train.FrontierPoint, error) {
 	p := train.FrontierPoint{Run: filepath.Base(filepath.Clean(dir)), Dir: dir}
 	path := filepath.Join(dir, train.SummaryName)
-	b, err := os.ReadFile(path)
+	b, err := data.ReadFile(path, 1<<20)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, fmt.Errorf("%s has no %s (an unfinished run?)", dir, train.SummaryName)
 	}

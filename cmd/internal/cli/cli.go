@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"dcim/models"
@@ -148,24 +149,45 @@ func (c *Command) Main(stderr io.Writer, body func() error) (code int) {
 	}
 }
 
-// SignalContext returns a context cancelled by the first SIGINT, SIGTERM
-// or SIGHUP (a closed terminal), with a line on stderr saying so; a second
-// signal kills the process at once. stop releases the signals.
-func SignalContext(name string, stderr io.Writer, what string) (ctx context.Context, stop func()) {
+// SignalContext handles SIGINT, SIGTERM and SIGHUP (a closed terminal)
+// for a command whose work can stop cleanly once it has begun. Until begin
+// is called (while the command loads its input, say), the first signal
+// ends the process at once with exit status 130 and a line on stderr.
+// After begin, the first signal cancels ctx, with a line on stderr saying
+// what the command does about it (what); a second signal kills the
+// process at once. stop releases the signals.
+func SignalContext(name string, stderr io.Writer, what string) (ctx context.Context, begin, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	var mu sync.Mutex // held while the first signal is handled
+	begun := false
 	go func() {
 		select {
 		case s := <-sig:
+			mu.Lock()
+			defer mu.Unlock()
+			if !begun {
+				fmt.Fprintf(stderr, "\n%s: %v: interrupted before any work began\n", name, s)
+				exit(ExitInterrupted)
+				return
+			}
 			signal.Stop(sig) // a second signal kills at once
 			fmt.Fprintf(stderr, "\n%s: %v: %s (send it again to quit at once)\n", name, s, what)
 			cancel()
 		case <-ctx.Done():
 		}
 	}()
-	return ctx, func() { signal.Stop(sig); cancel() }
+	begin = func() {
+		mu.Lock()
+		begun = true
+		mu.Unlock()
+	}
+	return ctx, begin, func() { signal.Stop(sig); cancel() }
 }
+
+// exit ends the process; tests replace it.
+var exit = os.Exit
 
 // rangedFloat is a float flag whose values are checked against a range
 // when the flag is parsed.

@@ -34,8 +34,11 @@ func Main(name, experiment string, args []string, stdout, stderr io.Writer) int 
 		if err != nil {
 			return err
 		}
-		ctx, stop := cli.SignalContext(name, stderr, "finishing the current step and saving a checkpoint")
+		// Until the run's first step a signal ends the command at once:
+		// loading and the first checkpoint leave nothing half-written.
+		ctx, begin, stop := cli.SignalContext(name, stderr, "finishing the current step and saving a checkpoint")
 		defer stop()
+		opts.Started = begin
 		opts.Log = stdout
 		_, err = train.Run(ctx, opts)
 		if err != nil && ctx.Err() != nil {
