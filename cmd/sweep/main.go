@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"dcim/cmd/internal/cli"
@@ -399,7 +398,10 @@ func status(dir string, stdout io.Writer) error {
 // printStatus writes a line per point, with the detail of those not done
 // indented below it, and the counts.
 func printStatus(w io.Writer, plan *sweep.Plan, st []sweep.Status) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	wState, wName := 0, 0
+	for i, s := range st {
+		wState, wName = max(wState, len(s.State.String())), max(wName, len(plan.Points[i].Name))
+	}
 	for i, s := range st {
 		figures := ""
 		if s.Summary != nil {
@@ -407,14 +409,13 @@ func printStatus(w io.Writer, plan *sweep.Plan, st []sweep.Status) {
 		} else if s.Resumable {
 			figures = "checkpoint saved"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i, s.State, plan.Points[i].Name, figures)
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%d  %-*s  %-*s  %s", i, wState, s.State, wName, plan.Points[i].Name, figures), " "))
 		if s.Detail != "" && s.State != sweep.Done {
 			for line := range strings.SplitSeq(s.Detail, "\n") {
-				fmt.Fprintf(tw, "\t\t    %s\t\n", line)
+				fmt.Fprintf(w, "      %s\n", line)
 			}
 		}
 	}
-	tw.Flush()
 	fmt.Fprintf(w, "sweep %s: %d done, %d running, %d failed, %d interrupted, %d pending of %d points\n", plan.Name,
 		count(st, sweep.Done), count(st, sweep.Running), count(st, sweep.Failed), count(st, sweep.Interrupted), count(st, sweep.Pending), len(st))
 }
