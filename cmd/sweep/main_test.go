@@ -18,6 +18,12 @@ import (
 // binary) know the test-only experiments and sweeps registered below.
 const mainEnv = "DCIM_SWEEP_TEST_MAIN"
 
+// refDir is the sweep folder of the reference run (see reference): the
+// sweep zz-test-seeds trains two points of a few seconds each, and every
+// test of a way to run it compares its figures with those of one plain
+// local run.
+var refDir string
+
 func TestMain(m *testing.M) {
 	if os.Getenv(mainEnv) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))

@@ -17,14 +17,12 @@ import (
 	"time"
 
 	"dcim/cmd/internal/clitest"
+	"dcim/graph"
 	"dcim/train"
 	"dcim/train/checkpoint"
+	"dcim/train/sampling"
+	"dcim/train/sweep"
 )
-
-// The sweep zz-test-seeds trains two points of a few seconds each; every
-// test of a way to run it compares its figures with those of one plain
-// local run, the reference.
-var refDir string
 
 // points are the folders of zz-test-seeds's points.
 var points = []string{"seed=1", "seed=2"}
@@ -198,6 +196,34 @@ func TestLocalSweep(t *testing.T) {
 	code, stdout, _ = runCmd(t, time.Minute, "-table", ref)
 	if code != 0 || !strings.Contains(stdout, "| seed | accuracy |") || !reflect.DeepEqual(csvTable(t, ref), table0) {
 		t.Errorf("-table: exit %d\n%s", code, stdout)
+	}
+	// -samples adds the verdicts of the sample command on each run.
+	code, stdout, stderr = runCmd(t, time.Minute, "-table", ref, "-samples")
+	if code != 0 || !strings.Contains(stdout, "| samples chain | samples layer | samples mean |") {
+		t.Fatalf("-table -samples: exit %d\n%s%s", code, stdout, stderr)
+	}
+	var res sweep.Results
+	if b, err := os.ReadFile(filepath.Join(ref, "results.json")); err != nil || json.Unmarshal(b, &res) != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	for i, p := range points {
+		params, _, err := checkpoint.Load(filepath.Join(ref, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, m := range sampling.Modes {
+			tab, err := sampling.GenerateWith(params, m, 10, 1, graph.MeanField)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, got := tab.Verdict(), res.Rows[i].Samples[j]
+			if got.Mode != string(m) || got.N != 100 || got.Correct != v.Correct || got.PixelStd != v.PixelStd {
+				t.Errorf("point %s, mode %s: %+v, want %d/100 as sample -seed 1 -per-class 10 gives, std %v", p, m, got, v.Correct, v.PixelStd)
+			}
+		}
+	}
+	if code, _, _ := runCmd(t, time.Minute, "-table", ref); code != 0 || !reflect.DeepEqual(csvTable(t, ref), table0) {
+		t.Errorf("-table after -samples: exit %d", code)
 	}
 }
 

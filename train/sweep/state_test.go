@@ -36,7 +36,7 @@ func testPlan(t *testing.T, dir string, axes ...models.Axis) *Plan {
 func writeSummary(t *testing.T, dir string, p *Point, s train.Settings, acc float64, drop ...string) {
 	t.Helper()
 	sum := train.Summary{Name: s.Name, ValAccuracy: acc, ValReverseBCE21: train.Number(acc / 2), ValReverseBCE22: train.Number(math.NaN()),
-		Terms: map[string]train.TermSummary{"ce": {Val: train.Number(1 - acc)}, "label": {Val: train.Number(acc / 2)}},
+		Terms:   map[string]train.TermSummary{"ce": {Val: train.Number(1 - acc)}, "label": {Val: train.Number(acc / 2)}},
 		Seconds: 61, ImagesPerSecond: 1000, Flags: s}
 	b, err := json.Marshal(sum)
 	if err != nil {
