@@ -92,6 +92,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			"sweep's base experiment and its fixed settings; a varied setting is the axis's). At the\n"+
 			"end it writes results.md, results.csv, results.json and frontier.png in the sweep folder.\n"+
 			"With -backend slurm it submits the unfinished points as one sbatch array job instead.\n\n"+
+			"The training flags (-epochs, -limit, -data, …) default to the sweep's base experiment and\n"+
+			"fixed settings.\n\n"+
 			"-vary SETTING=V1,V2 separates values by commas, or by semicolons when the list holds a ';'\n"+
 			"or a '(': -vary 'arch=(50),(10);(20),(10)' is two architectures, -vary 'arch=(50),(10)' one.")
 	var o options
@@ -118,7 +120,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.table, "table", "", "write the results of the sweep in this `folder` (results.md, .csv, .json, frontier.png)")
 	fs.StringVar(&o.runDir, "run", "", "train one point of the sweep in this `folder` (with -point); what child processes and Slurm tasks run")
 	fs.IntVar(&o.point, "point", -1, "with -run: the point's `index` in the folder's sweep.json")
-	s := train.FromExperiment(models.Experiment{}, sweep.Command)
+	// The training flags show no defaults: the sweep's base experiment
+	// and fixed settings give them.
+	s := train.Settings{Command: sweep.Command}
 	var table []train.Setting
 	for _, st := range train.Table() {
 		if st.Name != "out" {

@@ -287,6 +287,9 @@ func TestInterrupt(t *testing.T) {
 	waitFor(t, time.Minute, "checkpoints of both points", func() bool {
 		return epochsDone(filepath.Join(dir, points[0])) >= 0 && epochsDone(filepath.Join(dir, points[1])) >= 0
 	})
+	if st := statusOf(t, dir); !strings.Contains(st, "2 running") {
+		t.Errorf("-status of a sweep in progress:\n%s", st)
+	}
 	if err := c.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

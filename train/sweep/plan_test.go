@@ -269,3 +269,16 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("Describe: %q", got)
 	}
 }
+
+// TestEverySweepPlans: every registered sweep (the models package's, and
+// a new file's) expands into points whose settings all check, so that a
+// slip in a declaration fails here rather than when the sweep is run.
+func TestEverySweepPlans(t *testing.T) {
+	for _, s := range models.Sweeps() {
+		t.Run(s.Name, func(t *testing.T) {
+			if _, err := New(s, nil, t.TempDir()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
