@@ -321,19 +321,24 @@ func runSlurm(ctx context.Context, o options, dir string, plan *sweep.Plan, stdo
 	}
 	var todo []int
 	for i := range plan.Points {
-		if statuses == nil || statuses[i].State != sweep.Done && statuses[i].State != sweep.Running && !strings.HasPrefix(statuses[i].Detail, "job ") {
+		if statuses == nil || statuses[i].State != sweep.Done && statuses[i].State != sweep.Running && !statuses[i].Queued {
 			todo = append(todo, i)
 		}
 	}
-	if o.dryRun {
+	switch {
+	case o.dryRun && len(todo) > 0:
 		fmt.Fprint(stdout, o.slurm.Script(dir, plan, todo))
 		return nil
-	}
-	if err := plan.Write(dir); err != nil {
-		return err
+	case !o.dryRun:
+		if err := plan.Write(dir); err != nil {
+			return err
+		}
 	}
 	if len(todo) == 0 {
-		fmt.Fprintf(stdout, "sweep %s: every point is done or queued; nothing to submit (%s -status %s)\n", plan.Name, "sweep", dir)
+		fmt.Fprintf(stdout, "sweep %s: every point is done or queued; nothing to submit (sweep -status %s)\n", plan.Name, dir)
+		if o.dryRun {
+			return nil
+		}
 	} else {
 		id, err := o.slurm.Submit(ctx, dir, plan, todo)
 		if err != nil {
@@ -352,7 +357,7 @@ func runSlurm(ctx context.Context, o options, dir string, plan *sweep.Plan, stdo
 		}
 		busy := 0
 		for _, s := range st {
-			if s.State == sweep.Running || s.State == sweep.Pending && strings.HasPrefix(s.Detail, "job ") {
+			if s.State == sweep.Running || s.Queued {
 				busy++
 			}
 		}

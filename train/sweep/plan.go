@@ -318,7 +318,11 @@ func describe(axes []Axis) string {
 		case i > 0:
 			b.WriteString(" × ")
 		}
-		fmt.Fprintf(&b, "%s (%s)", a.Setting, strings.Join(a.Values, " "))
+		sep := " "
+		if strings.Contains(strings.Join(a.Values, ""), ",") {
+			sep = "; "
+		}
+		fmt.Fprintf(&b, "%s (%s)", a.Setting, strings.Join(a.Values, sep))
 	}
 	fmt.Fprintf(&b, ", %d points", len(expand(axes)))
 	return b.String()

@@ -268,6 +268,10 @@ func TestDescribe(t *testing.T) {
 	if got := Describe(s); got != "epochs (1 2) with lr (1 2) × seed (1 2 3), 6 points" {
 		t.Errorf("Describe: %q", got)
 	}
+	s = models.Sweep{Axes: []models.Axis{models.Vary("arch", "(50),(10)", "(20),(10)")}}
+	if got := Describe(s); got != "arch ((50),(10); (20),(10)), 2 points" {
+		t.Errorf("Describe: %q", got)
+	}
 }
 
 // TestEverySweepPlans: every registered sweep (the models package's, and

@@ -49,6 +49,8 @@ type Status struct {
 	Resumable bool
 	// Exit is the exit status the point's last process logged, or -1.
 	Exit int
+	// Queued: Slurm holds a task of the point, pending or running.
+	Queued bool
 	// Detail says more: the last lines of the log of a failed point, the
 	// Slurm job and node of a running one.
 	Detail string

@@ -33,6 +33,7 @@ func Statuses(ctx context.Context, dir string, plan *Plan) ([]Status, error) {
 		}
 		if st.State != Done {
 			if t, ok := queue[i]; ok {
+				st.Queued = true
 				if t.State == "RUNNING" || t.State == "COMPLETING" {
 					st.State, st.Detail = Running, fmt.Sprintf("job %s on %s", t.Job, t.Where)
 				} else {
