@@ -211,7 +211,7 @@ func TestCollectSooner(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("GOGC", c.env)
 			debug.SetGCPercent(100)
-			collectSooner()
+			CollectSooner()
 			if got := debug.SetGCPercent(100); got != c.want {
 				t.Errorf("GC percent %d, want %d", got, c.want)
 			}
