@@ -33,8 +33,6 @@ import (
 // Names of the files in a sweep folder besides the points' folders.
 const (
 	PlanName = "sweep.json"
-	// BaseName names the point whose zipped values all equal the base's.
-	BaseName = "base"
 )
 
 // planVersion is the version of sweep.json this package writes and reads.
@@ -225,18 +223,26 @@ func expand(axes []Axis) [][]int {
 // pointName names a point by its values, "setting=value" joined by commas
 // in axis order. In a group of zipped axes, values equal to the base's
 // are left out, so that a sweep of one change at a time is named by its
-// changes; a point with nothing left is BaseName.
+// changes; a group whose values all equal the base's is named by its
+// first axis.
 func (p *Plan) pointName(values []string, base train.Settings) string {
 	var parts []string
-	for i, a := range p.Axes {
-		zipped := a.Zip || i+1 < len(p.Axes) && p.Axes[i+1].Zip
-		if zipped && sameAsBase(a.Setting, values[i], base) {
-			continue
+	for i := 0; i < len(p.Axes); {
+		end := i + 1 // the group: axis i and the axes zipped to it
+		for end < len(p.Axes) && p.Axes[end].Zip {
+			end++
 		}
-		parts = append(parts, a.Setting+"="+values[i])
-	}
-	if len(parts) == 0 {
-		return BaseName
+		var group []string
+		for j := i; j < end; j++ {
+			if end-i == 1 || !sameAsBase(p.Axes[j].Setting, values[j], base) {
+				group = append(group, p.Axes[j].Setting+"="+values[j])
+			}
+		}
+		if len(group) == 0 {
+			group = []string{p.Axes[i].Setting + "=" + values[i]}
+		}
+		parts = append(parts, group...)
+		i = end
 	}
 	return strings.Join(parts, ",")
 }

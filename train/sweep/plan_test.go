@@ -38,24 +38,24 @@ func TestNewPoints(t *testing.T) {
 	}{
 		{"product, last axis fastest", models.Sweep{Base: "zz-test-dense", Axes: []models.Axis{models.Vary("reverse-weight", 1, 2), models.Vary("seed", 1, 2, 3)}},
 			nil, "reverse-weight=1,seed=1 reverse-weight=1,seed=2 reverse-weight=1,seed=3 reverse-weight=2,seed=1 reverse-weight=2,seed=2 reverse-weight=2,seed=3"},
-		{"zipped: one change at a time named by its change", models.Sweep{Base: "zz-test-dense", Axes: []models.Axis{
+		{"zipped: one change at a time named by its change, the base by the group's first value", models.Sweep{Base: "zz-test-dense", Axes: []models.Axis{
 			models.Vary("epochs", 1, 2, 1), models.Zip("reverse-weight", 1, 1, 5)}},
-			nil, "base epochs=2 reverse-weight=5"},
+			nil, "epochs=1 epochs=2 reverse-weight=5"},
 		{"zipped against the flags", models.Sweep{Base: "zz-test-dense", Axes: []models.Axis{
 			models.Vary("epochs", 1, 2), models.Zip("lr", 0.002, 0.003)}},
-			[]train.Override{{Name: "lr", Value: "0.002"}}, "base epochs=2,lr=0.003"},
+			[]train.Override{{Name: "lr", Value: "0.002"}}, "epochs=1 epochs=2,lr=0.003"},
 		{"a flag of an axis changes the base", models.Sweep{Base: "zz-test-dense", Axes: []models.Axis{
 			models.Vary("epochs", 3, 2), models.Zip("lr", 0.001, 0.002)}},
-			[]train.Override{{Name: "epochs", Value: "3"}}, "base epochs=2,lr=0.002"},
+			[]train.Override{{Name: "epochs", Value: "3"}}, "epochs=3 epochs=2,lr=0.002"},
 		{"zipped against Set", models.Sweep{Base: "zz-test-dense", Set: map[string]string{"experiment": "zz-test-sampled"}, Axes: []models.Axis{
 			models.Vary("epochs", 1, 1), models.Zip("encoding", "spin", "binary")}},
-			nil, "base encoding=binary"},
+			nil, "epochs=1 encoding=binary"},
 		{"zipped group times a seed axis", models.Sweep{Base: "zz-test-dense", Axes: []models.Axis{
 			models.Vary("objective", "generative", "ce"), models.Zip("encoding", "binary", "spin"), models.Vary("seed", 1, 2)}},
-			nil, "seed=1 seed=2 objective=ce,encoding=spin,seed=1 objective=ce,encoding=spin,seed=2"},
+			nil, "objective=generative,seed=1 objective=generative,seed=2 objective=ce,encoding=spin,seed=1 objective=ce,encoding=spin,seed=2"},
 		{"an objective spelt otherwise is the base's", models.Sweep{Base: "zz-test-dense", Axes: []models.Axis{
 			models.Vary("objective", "ce+label", "discriminative"), models.Zip("seed", 1, 1)}},
-			nil, "base objective=discriminative"},
+			nil, "objective=ce+label objective=discriminative"},
 		{"experiment axis", models.Sweep{Base: "zz-test-dense", Axes: []models.Axis{models.Vary("experiment", "zz-test-dense", "zz-test-sampled")}},
 			nil, "experiment=zz-test-dense experiment=zz-test-sampled"},
 		{"arch values", models.Sweep{Base: "zz-test-dense", Axes: []models.Axis{models.Vary("arch", "(16),(10)", "(3,1,4),(10)")}},
@@ -142,7 +142,7 @@ func TestNewErrors(t *testing.T) {
 		{"names that differ in case only", models.Sweep{Axes: []models.Axis{models.Vary("objective", "ce+label", "CE+label")}},
 			nil, "folder objective=CE+label is also point 0's (objective=ce+label)"},
 		{"zipped values that name two points alike", models.Sweep{Axes: []models.Axis{models.Vary("epochs", 1, 1), models.Zip("lr", 0.001, "1e-3")}},
-			nil, `point 1 (base): folder base is also point 0's (base)`},
+			nil, `point 1 (epochs=1): folder epochs=1 is also point 0's (epochs=1)`},
 		{"one run twice", models.Sweep{Axes: []models.Axis{models.Vary("arch", "(16),(10)", "(16), (10)")}},
 			nil, `point 1 (arch=(16), (10)) is the same run as point 0 (arch=(16),(10))`},
 		{"a data folder that is a file", models.Sweep{Axes: []models.Axis{models.Vary("seed", 1)}},
