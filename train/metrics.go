@@ -250,6 +250,10 @@ func openMetrics(path string, iteration int, keys []string, log io.Writer) (*met
 // Write appends a row in one write; if the write fails, the file is cut
 // back to its former length so that no half row is left behind.
 func (m *metricsFile) Write(r Row) error {
+	if m.f == nil { // a run in memory
+		m.rows = append(m.rows, r)
+		return nil
+	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write(r.record(m.keys))
@@ -270,7 +274,12 @@ func (m *metricsFile) Write(r Row) error {
 func (m *metricsFile) Rows() []Row { return m.rows }
 
 // Close closes the file.
-func (m *metricsFile) Close() error { return m.f.Close() }
+func (m *metricsFile) Close() error {
+	if m.f == nil {
+		return nil
+	}
+	return m.f.Close()
+}
 
 // Number is a float64 that JSON writes as null when it is NaN or infinite
 // (and reads null back as NaN).

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -24,6 +25,32 @@ type Model struct {
 	// model without summary.json).
 	Metrics []Row
 	Summary *Summary
+}
+
+// Fit trains the model opts.Settings describe, in memory: nothing is
+// written to disk (Settings.Out and Force are not used, Resume is an
+// error). Train and Test, when nil, are MNIST loaded as the settings say
+// (-data, -limit). A cancelled ctx stops after the current step and
+// returns the model so far with an error wrapping ErrInterrupted.
+//
+//	s, _ := train.NewSettings("notebook", "dense-generative")
+//	s.Epochs = 1
+//	m, err := train.Fit(ctx, train.Options{Settings: s})
+func Fit(ctx context.Context, opts Options) (*Model, error) {
+	if opts.Resume != "" {
+		return nil, settingErrorf("Fit trains in memory; resume the run folder %s with Run", opts.Resume)
+	}
+	t := newTrainer(opts, true)
+	defer t.close()
+	if _, err := t.setup(); err != nil {
+		return nil, err
+	}
+	s, err := t.loop(ctx)
+	m := &Model{Params: t.params, Settings: t.cfg.Settings, Metrics: t.metrics.Rows(), Summary: s}
+	if err != nil && !errors.Is(err, ErrInterrupted) {
+		return nil, err
+	}
+	return m, err
 }
 
 // Load reads the model of a run folder (model.npz and model.json), and
