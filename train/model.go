@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 
 	"dcim/data"
 	"dcim/graph"
@@ -120,7 +119,7 @@ func (m *Model) Evaluate(ctx context.Context, set *data.Set, seed uint64) (Eval,
 	cfg.Batch = EvalBatch(m.Params.Arch)
 	ev := NewEvaluator(m.Params, cfg)
 	defer ev.Close()
-	return ev.Evaluate(ctx, set, rand.New(rand.NewPCG(seed, 0x6576616c)))
+	return ev.Evaluate(ctx, set, seed)
 }
 
 // graphConfig is the graph configuration of the model's settings (the

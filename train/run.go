@@ -356,7 +356,7 @@ func (t *trainer) seconds() float64 {
 // loop runs the remaining epochs.
 func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 	cfg := t.cfg
-	it := data.NewIterator(t.train, cfg.Batch, int64(cfg.Seed), true)
+	it := data.NewIterator(t.train, cfg.Batch, cfg.Seed, true)
 	steps := it.BatchesPerEpoch()
 	t.progress = newProgress(t.log, t.opts.Plain, cfg.Batch)
 	defer t.progress.done()
@@ -481,8 +481,7 @@ func (t *trainer) nonFinite(what string) error {
 
 // evalPoint evaluates on the validation set and writes a metrics row.
 func (t *trainer) evalPoint(ctx context.Context, steps int) error {
-	rng := mrand.New(mrand.NewPCG(t.cfg.Seed, 0x6576616c)) // "eval": the same draws at every point
-	v, err := t.eval.Evaluate(ctx, t.test, rng)
+	v, err := t.eval.Evaluate(ctx, t.test, t.cfg.Seed) // the same draws at every point
 	if err != nil {
 		return err
 	}

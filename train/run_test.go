@@ -305,7 +305,7 @@ func TestMNISTShortRun(t *testing.T) {
 	}
 	ev := NewEvaluator(p, graph.Config{Objective: graph.Generative, Batch: 1000})
 	defer ev.Close()
-	v, err := ev.Evaluate(context.Background(), m.Test, nil)
+	v, err := ev.Evaluate(context.Background(), m.Test, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -414,7 +414,7 @@ func trainer(p *graph.Params, c config) (func() error, error) {
 		return nil, err
 	}
 	set := data.Synthetic(max(c.Batch, 1024), p.Classes, p.Input.H, int64(c.Seed))
-	it := data.NewIterator(set, c.Batch, int64(c.Seed), true)
+	it := data.NewIterator(set, c.Batch, c.Seed, true)
 	rng := rand.New(rand.NewPCG(c.Seed, 2))
 	epoch := 0
 	return func() error {
@@ -474,7 +474,7 @@ func mcForward(p *graph.Params, c config) (func() error, int, error) {
 		return nil, 0, err
 	}
 	set := data.Synthetic(per, p.Classes, p.Input.H, int64(c.Seed))
-	it := data.NewIterator(set, per, int64(c.Seed), false)
+	it := data.NewIterator(set, per, c.Seed, false)
 	images, _, ok := it.Next()
 	if !ok {
 		return nil, 0, fmt.Errorf("empty synthetic set")
