@@ -40,7 +40,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"dcim/cmd/internal/cli"
@@ -460,15 +459,6 @@ func mcForward(p *graph.Params, c config) (func() error, int, error) {
 		f.DrawNoise(rng)
 		return f.Run()
 	}, per * c.Draws, nil
-}
-
-// cpuTime is the CPU time (user and system) this process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS reads this process's peak resident set size (VmHWM) in MiB.

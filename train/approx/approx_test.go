@@ -10,9 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"dcim/graph"
 	"dcim/models"
@@ -253,13 +251,4 @@ func BenchmarkRunCNN(b *testing.B) {
 			b.ReportMetric((cpuSeconds()-start)/float64(b.N)/(n*draws+10*draws)*1e6, "cpu-µs/row")
 		})
 	}
-}
-
-// cpuSeconds is the CPU time (user and system) the process has used.
-func cpuSeconds() float64 {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		return math.NaN()
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano()).Seconds()
 }

@@ -9,10 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/cpu"
-	"golang.org/x/sys/unix"
 )
 
 // kernels returns the micro-kernels this CPU can run, the AVX-512 one
@@ -181,16 +179,6 @@ func benchShapes(b *testing.B, name string, f func(tA, tB bool, m, n, k int, a [
 			b.ReportMetric(2*float64(s.m*s.n*s.k)/cpu, "GFLOP/cpu-s")
 		})
 	}
-}
-
-// threadTime is the CPU time the calling thread has used, which a busy
-// machine disturbs less than wall time.
-func threadTime() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestPickKernel checks the run-time choice: AVX-512 where the CPU has it
