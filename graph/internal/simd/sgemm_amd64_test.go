@@ -201,3 +201,18 @@ func TestPickKernel(t *testing.T) {
 		t.Errorf("Kernel() = %q, want %q", Kernel(), kern.name)
 	}
 }
+
+// TestPickOK checks that DCIM_SGEMM=generic, and only it, switches the
+// kernels off.
+func TestPickOK(t *testing.T) {
+	vector := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	for _, c := range []struct {
+		env  string
+		want bool
+	}{{"", vector}, {"avx2", vector}, {"avx512", vector}, {"generic", false}} {
+		t.Setenv("DCIM_SGEMM", c.env)
+		if got := pickOK(); got != c.want {
+			t.Errorf("DCIM_SGEMM=%q: OK %v, want %v", c.env, got, c.want)
+		}
+	}
+}
