@@ -8,6 +8,12 @@
 //	for n in 1 2 4 8 16; do go run ./cmd/bench -model cnn -threads $n -json; done   # scaling
 //	go run ./cmd/bench -model cnn -conv im2col   # without Winograd
 //	go run ./cmd/bench -model cnn -objective none -sample=false -draws 200   # Monte-Carlo forward chain alone
+//	DCIM_SGEMM=avx2 go run ./cmd/bench -model cnn      # AVX2 kernels on an AVX-512 CPU
+//	DCIM_SGEMM=generic go run ./cmd/bench -model cnn   # every assembly kernel off: the pure-Go code
+//
+// The header line names the kernels that ran: the BLAS (with the SGEMM's
+// micro-kernel, or "assembly kernels off (DCIM_SGEMM=generic)") and the
+// Winograd transforms.
 //
 // A training step is what train does per batch: SetBatch, DrawNoise, one
 // run of the graph (forward chain, reverse chain, loss and all gradients),
@@ -40,7 +46,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"dcim/cmd/internal/cli"
@@ -494,15 +499,6 @@ func mcForward(p *graph.Params, c config) (func() error, int, error) {
 		f.DrawNoise(rng)
 		return f.Run()
 	}, per * c.Draws, nil
-}
-
-// cpuTime is the CPU time (user and system) this process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS reads this process's peak resident set size (VmHWM) in MiB.

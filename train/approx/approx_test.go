@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
 	"dcim/graph"
 	"dcim/models"
@@ -201,15 +199,6 @@ func BenchmarkRunCNN(b *testing.B) {
 			b.ReportMetric((cpuSeconds()-start)/float64(b.N)/(n*draws+10*draws)*1e6, "cpu-µs/row")
 		})
 	}
-}
-
-// cpuSeconds is the CPU time (user and system) the process has used.
-func cpuSeconds() float64 {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		return math.NaN()
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano()).Seconds()
 }
 
 // TestMemoryFlatInDraws: once an image's draws fill a graph run, more

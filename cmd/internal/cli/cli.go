@@ -12,6 +12,15 @@
 // The Go runtime exits with status 2 on an unrecovered panic; Main
 // recovers a panic of the command's goroutine and exits 3 instead, so that
 // a crash is never mistaken for a usage error.
+//
+// A test hook: with DCIM_PARSE_ONLY=1 in the environment, Parse exits the
+// process with status 0, printing nothing, as soon as the command line
+// has parsed (every flag is one of the command's, with a value its type
+// accepts, and positional arguments only where the command takes them);
+// a command line that does not parse fails as it always does. The test of
+// the README's commands (cmd/readme_test.go) runs every documented command
+// line this way. Without the variable, or with any other value, nothing
+// changes.
 package cli
 
 import (
@@ -113,8 +122,15 @@ func (c *Command) Parse(args []string, stdout io.Writer, positional bool) error 
 	if !positional && c.Flags.NArg() > 0 {
 		return Usagef("unexpected argument %q (all settings are flags)", c.Flags.Arg(0))
 	}
+	if os.Getenv(ParseOnlyEnv) == "1" {
+		os.Exit(ExitOK)
+	}
 	return nil
 }
+
+// ParseOnlyEnv is the environment variable of the test hook that stops a
+// command once its command line has parsed (see the package doc).
+const ParseOnlyEnv = "DCIM_PARSE_ONLY"
 
 // Set reports whether the flag name was given on the command line.
 func (c *Command) Set(name string) bool {

@@ -79,7 +79,7 @@ func TestFlagErrors(t *testing.T) {
 		{"out a file", []string{"-out", file}, "-out: " + file + " is not a folder"},
 		{"resume with flags", []string{"-resume", nonEmpty, "-seed", "3", "-lr", "1"}, "drop -lr, -seed"},
 		{"experiment", []string{"-experiment", "test-cnn-sampled", "-epochs", "2"}, ""},
-		{"unknown experiment", []string{"-experiment", "nope"}, `unknown experiment "nope"; known: cnn-binary-centred, cnn-binary-generative, cnn-generative,`},
+		{"unknown experiment", []string{"-experiment", "no such experiment"}, `unknown experiment "no such experiment"; known: cnn-binary-centred, cnn-binary-generative, cnn-generative,`},
 		{"init", []string{"-init", "he"}, `-init "he": want glorot or centred`},
 		{"init centred spin", []string{"-init", "centred", "-encoding", "spin"}, "-init centred is for -encoding binary, not spin"},
 		{"init centred", []string{"-init", "centred"}, ""},
