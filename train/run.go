@@ -754,16 +754,17 @@ func removeRunFiles(dir string) error {
 	return nil
 }
 
-// removeTemporaries deletes the temporary files that an atomic write
-// killed half-way leaves in dir (".NAME.tmp…"); the lock guarantees that
-// no other process is writing them.
+// removeTemporaries deletes the temporary files that an atomic write of a
+// run file killed half-way leaves in dir (".NAME.tmp…", see
+// runTemporary); the lock guarantees that no other process is writing
+// them.
 func removeTemporaries(dir string, log io.Writer) error {
 	es, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("run folder %s: %w", dir, err)
 	}
 	for _, e := range es {
-		if n := e.Name(); strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp") && !e.IsDir() {
+		if n := e.Name(); runTemporary(n) && !e.IsDir() {
 			if err := os.Remove(filepath.Join(dir, n)); err != nil {
 				return fmt.Errorf("removing a stale temporary file: %w", err)
 			}

@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"dcim/graph"
 	"dcim/models"
+	"dcim/train/checkpoint"
 )
 
 // Settings are a run's settings: an experiment from the models package
@@ -213,9 +215,23 @@ func dirEntries(dir string) ([]string, error) {
 	}
 	var names []string
 	for _, e := range es {
-		if e.Name() != LockName { // left by an earlier run; it locks nothing by itself
-			names = append(names, e.Name())
+		// The lock file left by an earlier run locks nothing by itself,
+		// and a run's own temporary file is what a write killed half-way
+		// leaves (a run removes them when it starts).
+		if n := e.Name(); n != LockName && !runTemporary(n) {
+			names = append(names, n)
 		}
 	}
 	return names, nil
+}
+
+// runTemporary reports whether name is the temporary file of an atomic
+// write of one of the files a run writes (".resume.npz.tmp123…").
+func runTemporary(name string) bool {
+	for _, f := range []string{ResumeName, checkpoint.NPZName, checkpoint.JSONName, MetricsName, CurvesName, SummaryName} {
+		if strings.HasPrefix(name, "."+f+".tmp") {
+			return true
+		}
+	}
+	return false
 }
