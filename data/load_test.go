@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
+	"dcim/data/datatest"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -11,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -501,9 +501,7 @@ func TestOpenSpecialFiles(t *testing.T) {
 		want string
 	}{
 		{"named pipe", func(t *testing.T, path string) {
-			if err := syscall.Mkfifo(path, 0o644); err != nil {
-				t.Skip("mkfifo:", err)
-			}
+			datatest.Mkfifo(t, path)
 		}, "is a named pipe, not a regular file"},
 		{"device", func(t *testing.T, path string) {
 			if err := os.Symlink("/dev/zero", path); err != nil {

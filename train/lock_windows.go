@@ -2,28 +2,10 @@ package train
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 
 	"golang.org/x/sys/windows"
 )
-
-// openLockFile opens (or creates) the .lock file at path, refusing a
-// symbolic link there.
-func openLockFile(path string) (*os.File, error) {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, errSymlink(path)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkRegular(f, path); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
 
 // lockedRange is the byte range LockFileEx locks: one byte far beyond the
 // pid the file holds. Windows locks are mandatory, so locking the pid's

@@ -2,12 +2,12 @@ package main
 
 import (
 	"bytes"
+	"dcim/data/datatest"
 	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"dcim/graph"
@@ -71,9 +71,7 @@ func TestErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	fifo := t.TempDir()
-	if err := syscall.Mkfifo(filepath.Join(fifo, checkpoint.JSONName), 0o644); err != nil {
-		t.Skip("mkfifo:", err)
-	}
+	datatest.Mkfifo(t, filepath.Join(fifo, checkpoint.JSONName))
 	for _, c := range []struct {
 		name string
 		args []string

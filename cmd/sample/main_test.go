@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
+	"dcim/data/datatest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"dcim/graph"
@@ -186,9 +186,7 @@ func TestErrors(t *testing.T) {
 			dir := saveModel(t, "(20),(10)")
 			path := filepath.Join(dir, checkpoint.JSONName)
 			os.Remove(path)
-			if err := syscall.Mkfifo(path, 0o644); err != nil {
-				t.Skip("mkfifo:", err)
-			}
+			datatest.Mkfifo(t, path)
 			return []string{"-model", dir}
 		}, 1, "model.json: a named pipe, not a regular file"},
 		{"model.npz a device", func(t *testing.T) []string {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"dcim/data/datatest"
 	"encoding/binary"
 	"math/rand/v2"
 	"os"
@@ -43,9 +44,7 @@ func TestCommand(t *testing.T) {
 	fifo := data(func(dir string) {
 		path := filepath.Join(dir, "t10k-images-idx3-ubyte.gz")
 		os.Remove(path)
-		if err := syscall.Mkfifo(path, 0o644); err != nil {
-			t.Skip("mkfifo:", err)
-		}
+		datatest.Mkfifo(t, path)
 	})
 	truncated := data(func(dir string) {
 		path := filepath.Join(dir, "train-images-idx3-ubyte.gz")

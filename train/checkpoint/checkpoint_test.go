@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"bytes"
+	"dcim/data/datatest"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"dcim/graph"
@@ -286,9 +286,7 @@ func TestLoadErrors(t *testing.T) {
 func fifo(t *testing.T, path string) {
 	t.Helper()
 	os.Remove(path)
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Skip("mkfifo:", err)
-	}
+	datatest.Mkfifo(t, path)
 }
 
 // TestSaveRefusesNonFinite: saving parameters that hold a NaN or an

@@ -112,7 +112,8 @@ func TestSignalContext(t *testing.T) {
 			if begun {
 				begin()
 			}
-			if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+			self, _ := os.FindProcess(os.Getpid())
+			if err := self.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
 			select {
