@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,18 +111,7 @@ func TestKillAtEveryWrite(t *testing.T) {
 				s.TrainLoss != wantSummary.TrainLoss || s.ValReverseBCE != wantSummary.ValReverseBCE {
 				t.Errorf("summary %+v\nwant %+v", s, wantSummary)
 			}
-			got := readArrays(t, filepath.Join(dir, checkpoint.NPZName))
-			for name, w := range want {
-				g := got[name]
-				if len(g.Data) != len(w.Data) {
-					t.Fatalf("%s: %d values, want %d", name, len(g.Data), len(w.Data))
-				}
-				for i := range w.Data {
-					if math.Float32bits(g.Data[i]) != math.Float32bits(w.Data[i]) {
-						t.Fatalf("%s[%d] = %v, want %v (uninterrupted)", name, i, g.Data[i], w.Data[i])
-					}
-				}
-			}
+			sameArrays(t, filepath.Join(dir, checkpoint.NPZName), want)
 			sameRows(t, dir, wantRows, nil)
 			meta, err := checkpoint.ReadMeta(dir)
 			if err != nil || meta.Extra["iteration"] != float64(wantSummary.Iterations) {
