@@ -232,13 +232,41 @@ func readBlocks(r io.Reader, name string, n, itemSize int, what string) ([][]byt
 	return blocks, nil
 }
 
+// skipRest reads past the items of a file that a limit left unread, from
+// item read to the declared count, without keeping them: a file is checked
+// against its header in full (its length, and through idxReader's end its
+// gzip checksum) whatever the limit, so that a truncated or corrupt file
+// is refused even when only its first items are used.
+func skipRest(r io.Reader, name string, read int, declared int64, itemSize int, what string) error {
+	rest := (declared - int64(read)) * int64(itemSize)
+	if rest <= 0 {
+		return nil
+	}
+	k, err := io.CopyN(io.Discard, r, rest)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, errStopped) {
+		return err
+	}
+	bytes := int64(read)*int64(itemSize) + k
+	holds := fmt.Sprintf("%d", bytes/int64(itemSize))
+	if rem := bytes % int64(itemSize); rem != 0 {
+		holds += fmt.Sprintf(" (and %d bytes)", rem)
+	}
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fileErr(name, ErrTruncated, "truncated: header declares %s, file holds %s", what, holds)
+	}
+	return &FileError{File: name, Kind: ErrGzip, Msg: fmt.Sprintf("corrupt gzip data (header declares %s, read %s)", what, holds), Err: err}
+}
+
 // readImages reads an IDX3 images file (gzipped or raw) from r: all its
 // images, or the first how.limit when that is > 0. name is the file's name,
 // used in errors; a name ending in ".gz" must hold gzip data. The result has
 // one channel and no labels; declared is the count the header declares. It
 // checks the magic number, the sizes the header declares against how, the
-// limits and the data, and, when it reads the whole file, that nothing
-// follows the data.
+// limits and the data, and that the file holds exactly the images its
+// header declares, however few of them are kept.
 func readImages(r io.Reader, name string, how reading) (s *Set, declared int, err error) {
 	src, end, err := idxReader(r, name)
 	if err != nil {
@@ -267,10 +295,11 @@ func readImages(r io.Reader, name string, how reading) (s *Set, declared int, er
 	if err != nil {
 		return nil, 0, err
 	}
-	if n == int(d[0]) {
-		if err := end(what); err != nil {
-			return nil, 0, err
-		}
+	if err := skipRest(src, name, n, int64(d[0]), h*w, what); err != nil {
+		return nil, 0, err
+	}
+	if err := end(what); err != nil {
+		return nil, 0, err
 	}
 	return &Set{N: n, C: 1, H: h, W: w, blocks: blocks, perBlock: imagesPerBlock(h * w)}, int(d[0]), nil
 }
@@ -303,10 +332,11 @@ func readLabels(r io.Reader, name string, limit int) (labels []uint8, declared i
 			return nil, 0, fileErr(name, ErrLabel, "label %d at index %d, want 0..9", l, i)
 		}
 	}
-	if n == int(d[0]) {
-		if err := end(what); err != nil {
-			return nil, 0, err
-		}
+	if err := skipRest(src, name, n, int64(d[0]), 1, what); err != nil {
+		return nil, 0, err
+	}
+	if err := end(what); err != nil {
+		return nil, 0, err
 	}
 	return labels, int(d[0]), nil
 }

@@ -10,7 +10,7 @@ import "math/rand/v2"
 type Iterator struct {
 	set      *Set
 	batch    int
-	seed     int64
+	seed     uint64
 	dropLast bool
 	perm     []int
 	pos      int
@@ -21,7 +21,7 @@ type Iterator struct {
 // NewIterator returns an iterator over s in batches of batch images, shuffled
 // for epoch 0 of seed. With dropLast, a last batch shorter than batch is
 // skipped; otherwise it is returned (shorter slices). It panics if batch < 1.
-func NewIterator(s *Set, batch int, seed int64, dropLast bool) *Iterator {
+func NewIterator(s *Set, batch int, seed uint64, dropLast bool) *Iterator {
 	if batch < 1 {
 		panic("data.NewIterator: batch size must be at least 1")
 	}
@@ -44,7 +44,7 @@ func (it *Iterator) Reset(epoch int) {
 	for i := range it.perm {
 		it.perm[i] = i
 	}
-	rng := rand.New(rand.NewPCG(uint64(it.seed), uint64(epoch)^0x9e3779b97f4a7c15))
+	rng := rand.New(rand.NewPCG(it.seed, uint64(epoch)^0x9e3779b97f4a7c15))
 	rng.Shuffle(len(it.perm), func(i, j int) { it.perm[i], it.perm[j] = it.perm[j], it.perm[i] })
 }
 

@@ -62,8 +62,9 @@ type MNIST struct {
 type Options struct {
 	// Dir is the -data flag ("" = not given).
 	Dir string
-	// Limit > 0 reads only the first Limit training images and labels (the
-	// rest of the files is not decompressed); 0 reads all. A training file
+	// Limit > 0 keeps only the first Limit training images and labels; 0
+	// keeps all. The rest of the files is still read through, not kept, so
+	// that a truncated or corrupt file is refused whatever the limit. A training file
 	// that holds fewer is an error of kind ErrLimit, reported as soon as its
 	// header is read; so is a limit above 342,392 (the most a set may hold).
 	Limit int
@@ -228,7 +229,7 @@ func findFile(dir, name string) (path, stored string, err error) {
 }
 
 func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		return "", err
 	}
@@ -259,16 +260,17 @@ func readFile(dir, name string, images bool, how reading, stop *atomic.Int32) (r
 			return r
 		}
 	}
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
+	var nr *notRegularError
+	if errors.As(err, &nr) {
+		r.err = inDir(fileErr(stored, ErrMissing, "is %s", nr), dir)
+		return r
+	}
 	if err != nil {
 		r.err = &FileError{File: stored, Kind: ErrMissing, Msg: "cannot open", Err: err, Dir: dir}
 		return r
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		r.err = inDir(fileErr(stored, ErrMissing, "is a directory, not a file"), dir)
-		return r
-	}
 	h := sha256.New()
 	tee := io.TeeReader(stopReader{f, stop}, h)
 	if images {

@@ -3,14 +3,17 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
+	"dcim/data/datatest"
 	"encoding/binary"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadModule(t *testing.T) {
@@ -339,7 +342,7 @@ func rawPrefix(tb testing.TB, name string, n int) []byte {
 }
 
 // bomb returns a gzip file (of several members, which gzip readers join)
-// that holds head followed by zeros zero bytes rounded up to whole 4 MiB:
+// that holds head followed by zeros zero bytes, in members of 4 MiB:
 // 1 GB of zeros takes 1 MB.
 func bomb(tb testing.TB, head []byte, zeros int) []byte {
 	tb.Helper()
@@ -350,8 +353,11 @@ func bomb(tb testing.TB, head []byte, zeros int) []byte {
 		tb.Fatal(err)
 	}
 	out := gzipBytes(tb, head)
-	for range (zeros + 4<<20 - 1) / (4 << 20) {
+	for range zeros / (4 << 20) {
 		out = append(out, buf.Bytes()...)
+	}
+	if rest := zeros % (4 << 20); rest > 0 {
+		out = append(out, gzipBytes(tb, make([]byte, rest))...)
 	}
 	return out
 }
@@ -408,12 +414,37 @@ func TestLoadHostile(t *testing.T) {
 			wantErr: ErrLimit, wantMsg: "train-", wantHas: ", fewer than the limit of 60001 (in ", maxAlloc: 16 << 20},
 		{name: "limit over the maximum", limit: maxImages + 1,
 			wantErr: ErrLimit, wantMsg: "limit out of range: 342393, want 0 (all) up to 342392 images", maxAlloc: 1 << 20},
-		{name: "limit applied while reading: the rest is never read",
-			files: []file{{trainImagesFile, func(tb testing.TB) []byte {
-				raw := rawPrefix(tb, trainImagesFile, 16+300*784)
-				return append(gzipBytes(tb, raw), "not gzip: the stream is cut after 300 images"...)
-			}}},
+		{name: "limit applied while reading: the rest is read through",
 			limit: 256, wantN: 256, original: true, maxAlloc: 24 << 20}, // the test set is 8 MB
+		{name: "file cut short under a limit",
+			files: []file{{trainImagesFile, func(tb testing.TB) []byte {
+				return gzipBytes(tb, rawPrefix(tb, trainImagesFile, 16+300*784+100))
+			}}},
+			limit:   256,
+			wantErr: ErrTruncated, wantMsg: "train-images-idx3-ubyte.gz: truncated: header declares 60000 images of 28x28, file holds 300 (and 100 bytes)",
+			maxAlloc: 24 << 20},
+		{name: "gzip stream cut short under a limit",
+			files: []file{{trainImagesFile, func(tb testing.TB) []byte {
+				gz := readModuleFile(tb, trainImagesFile)
+				return gz[:len(gz)/2]
+			}}},
+			limit:   100,
+			wantErr: ErrTruncated, wantMsg: "train-images-idx3-ubyte.gz: truncated: header declares 60000 images of 28x28, file holds ",
+			maxAlloc: 24 << 20},
+		{name: "labels cut short under a limit",
+			files: []file{{trainLabelsFile, func(tb testing.TB) []byte {
+				return gzipBytes(tb, rawPrefix(tb, trainLabelsFile, 8+1000))
+			}}},
+			limit:   256,
+			wantErr: ErrTruncated, wantMsg: "train-labels-idx1-ubyte.gz: truncated: header declares 60000 labels, file holds 1000",
+			maxAlloc: 24 << 20},
+		{name: "trailing data under a limit",
+			files: []file{{testLabelsFile, func(tb testing.TB) []byte {
+				return gzipBytes(tb, append(gunzip(tb, readModuleFile(tb, testLabelsFile)), 7))
+			}}},
+			limit:   256,
+			wantErr: ErrTrailing, wantMsg: "t10k-labels-idx1-ubyte.gz: trailing data after the 10000 labels the header declares",
+			maxAlloc: 24 << 20},
 		{name: "the same file without a limit",
 			files: []file{{trainImagesFile, func(tb testing.TB) []byte {
 				return append(gzipBytes(tb, rawPrefix(tb, trainImagesFile, 16+300*784)), "not gzip"...)
@@ -458,5 +489,72 @@ func TestLoadHostile(t *testing.T) {
 				t.Errorf("error %q does not name the file and its folder", err)
 			}
 		})
+	}
+}
+
+// TestOpenSpecialFiles: an IDX file that is a named pipe, a device or a
+// folder is refused by name before it is opened, so loading never blocks.
+func TestOpenSpecialFiles(t *testing.T) {
+	tests := []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string
+	}{
+		{"named pipe", func(t *testing.T, path string) {
+			datatest.Mkfifo(t, path)
+		}, "is a named pipe, not a regular file"},
+		{"device", func(t *testing.T, path string) {
+			if err := os.Symlink("/dev/zero", path); err != nil {
+				t.Fatal(err)
+			}
+		}, "is a character device, not a regular file"},
+		{"folder", func(t *testing.T, path string) {
+			if err := os.Mkdir(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, "is a folder, not a regular file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyModuleDir(t)
+			path := filepath.Join(dir, trainImagesFile)
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			tt.make(t, path)
+			done := make(chan error, 1)
+			go func() {
+				_, err := Load(Options{Dir: dir, Limit: 100})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if !errors.Is(err, ErrMissing) || !strings.HasPrefix(err.Error(), trainImagesFile+": "+tt.want) {
+					t.Errorf("error %v, want %q naming the file", err, tt.want)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("Load blocked on the file")
+			}
+		})
+	}
+}
+
+func TestReadFileLimit(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	if err := os.WriteFile(path, []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := ReadFile(path, 10); err != nil || string(b) != "0123456789" {
+		t.Errorf("ReadFile at the limit = %q, %v", b, err)
+	}
+	if _, err := ReadFile(path, 9); err == nil || err.Error() != "read "+path+": file of 10 bytes, more than the 9 accepted" {
+		t.Errorf("ReadFile over the limit: %v", err)
+	}
+	if _, err := ReadFile(dir, 100); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("ReadFile of a folder: %v, want ErrNotRegular", err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "none"), 100); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadFile of a missing file: %v, want fs.ErrNotExist", err)
 	}
 }

@@ -76,7 +76,8 @@ func SetConvAlgorithm(a ConvAlgorithm) { convAlgorithm = a }
 // WinoTransforms names the kernels that run the float32 Winograd tile
 // transforms and layout transposes: AVX-512 with 16 lanes where the CPU has
 // it (unless the environment sets DCIM_SGEMM=avx2, as for the SGEMM), AVX2
-// with 8 lanes otherwise, or scalar Go without AVX2.
+// with 8 lanes otherwise, or scalar Go without AVX2 (or with
+// DCIM_SGEMM=generic).
 func WinoTransforms() string {
 	if !simd.OK {
 		return "scalar"

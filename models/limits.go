@@ -17,8 +17,12 @@ import (
 //     gradient, Adam's two moments, and model.npz and resume.npz while
 //     they are encoded), 768 MiB. Sampling was measured at about four
 //     (peak RSS 997 MiB for a model of 66.8 M zero parameters, from a
-//     260 KB model.npz, when this limit was 2^26): at 2^25 no file, however
-//     small, drives the sample command near 1 GiB. The paper's dense
+//     260 KB model.npz, when this limit was 2^26): at 2^25 the parameters
+//     of no file, however small, drive the sample command near 1 GiB.
+//     What grows with the images a command draws or completes (the
+//     input's size and the state units times -per-class, -draws, -n or
+//     -scale) is bounded by the commands' -max-memory instead, which they
+//     check against an estimate before they allocate. The paper's dense
 //     network (512),(512),(10) has 670,490 parameters, its CNN 138,112: the
 //     limit leaves a factor of 50.
 //   - MaxImageUnits, 2^24 units in the states of one image (the input and

@@ -78,13 +78,42 @@ func (a Arch) String() string {
 // Errors quote the text and name the offending token and its position
 // (1-based, in characters). Parse checks only the notation; [Arch.Shapes]
 // checks that the layers fit together.
+//
+// A text of more than MaxArchBytes bytes, or of more than MaxLayers layers
+// (counted by their opening parentheses), is refused before it is parsed,
+// so that no work or memory grows with a hostile depth.
 func Parse(s string) (Arch, error) {
+	if n := strings.Count(s, "("); n > MaxLayers {
+		return nil, fmt.Errorf("arch %s: %d layers, more than the %d accepted", quoteShort(s), n, MaxLayers)
+	}
+	if len(s) > MaxArchBytes {
+		return nil, fmt.Errorf("arch %s: %d bytes, more than the %d accepted", quoteShort(s), len(s), MaxArchBytes)
+	}
 	p := parser{src: s, r: []rune(s)}
 	a, err := p.arch()
 	if err != nil {
 		return nil, fmt.Errorf("arch %q: %w", s, err)
 	}
 	return a, nil
+}
+
+// Limits on the text of an architecture, checked by [Parse] before it
+// parses: the paper's networks have 3 and 4 layers.
+const (
+	MaxLayers    = 64
+	MaxArchBytes = 4096
+)
+
+// quoteShort quotes s, cut to its first 40 characters.
+func quoteShort(s string) string {
+	if len(s) <= 40 {
+		return strconv.Quote(s)
+	}
+	r := []rune(s[:min(len(s), 160)]) // 160 bytes hold at least 40 runes
+	if len(r) <= 40 && len(s) <= 160 {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(string(r[:min(len(r), 40)])) + "…"
 }
 
 type parser struct {

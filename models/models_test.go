@@ -268,3 +268,36 @@ var (
 	paperDense = MustParse("(512),(512),(10)")
 	paperCNN   = MustParse("(3,1,32),(3,1,32),(2,2,32),(3,1,64),(3,1,64),(2,2,64),(50),(10)")
 )
+
+// TestParseLimits: an architecture of more than MaxLayers layers or
+// MaxArchBytes bytes is refused before it is parsed, with a short message.
+func TestParseLimits(t *testing.T) {
+	layers := func(n int) string { return strings.TrimSuffix(strings.Repeat("(2),", n), ",") }
+	tests := []struct {
+		name, in, want string // want "" accepts
+	}{
+		{"64 layers", layers(MaxLayers), ""},
+		{"65 layers", layers(MaxLayers + 1), "65 layers, more than the 64 accepted"},
+		{"30000 layers", layers(30000), "30000 layers, more than the 64 accepted"},
+		{"1 MiB of spaces", strings.Repeat(" ", 1<<20), "1048576 bytes, more than the 4096 accepted"},
+		{"65 unclosed", strings.Repeat("(", 65), "65 layers"},
+		{"long multibyte", strings.Repeat("é", 3000), "6000 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := Parse(tt.in)
+			if tt.want == "" {
+				if err != nil || len(a) != MaxLayers {
+					t.Fatalf("Parse = %d layers, %v; want %d", len(a), err, MaxLayers)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse error %v, want one containing %q", err, tt.want)
+			}
+			if len(err.Error()) > 160 || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error of %d bytes, want one short line: %q", len(err.Error()), err)
+			}
+		})
+	}
+}

@@ -2,10 +2,12 @@
 
 package train
 
-import "golang.org/x/sys/cpu"
+import "dcim/graph"
 
-// adamVector says whether adamKernel may run: the CPU has AVX2 and FMA.
-var adamVector = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// adamVector says whether adamKernel may run: with graph's assembly
+// kernels (the CPU has AVX2 and FMA, and DCIM_SGEMM=generic does not
+// switch them off).
+var adamVector = graph.SIMD()
 
 // adamKernel applies Adam's update (see Adam) to the first len(w) rounded
 // down to a multiple of 8 values, eight at a time with AVX2 and FMA, in

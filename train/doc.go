@@ -1,23 +1,36 @@
 // Package train trains a DCIM (the paper's §2.3 and §3) and is meant to be
-// called from Go as well as from the commands:
+// called from Go as well as from the commands. In memory, as a notebook
+// cell would:
 //
-//	e, _ := models.Lookup("dense-generative")
-//	s := train.FromExperiment(e, "notebook")
-//	s.Epochs, s.Out = 1, "runs/try"
+//	s, _ := train.NewSettings("notebook", "dense-generative")
+//	s.Epochs = 1
+//	m, err := train.Fit(ctx, train.Options{Settings: s})
+//	ev, err := m.Evaluate(ctx, testSet, 1)
+//	tab, err := m.Sample(sampling.Layer, 10, 1)
+//	err = m.Save("runs/try")
+//
+// or into a run folder, resumable, as the training commands do:
+//
+//	s.Out = "runs/try"
 //	summary, err := train.Run(ctx, train.Options{Settings: s})
 //
 // The pieces, top-down:
 //
-//   - [Run]: the loop — shuffled mini-batches, a [Step] each, an
-//     evaluation point every -eval-every steps and at each epoch end,
-//     metrics.csv, curves.png, checkpoints, exact resumption and
+//   - [Fit] and [Run]: the loop — shuffled mini-batches, a [Step] each,
+//     an evaluation point every -eval-every steps and at each epoch end;
+//     Fit keeps everything in memory and returns a [Model], Run writes
+//     metrics.csv, curves.png, checkpoints (exact resumption) and
 //     summary.json;
+//   - [Model]: a DCIM in memory — Evaluate, Classify, Sample, Save, and
+//     [Load] from a run folder;
 //   - [Step]: one training step, forward chain, reverse chains, loss and
 //     gradients in one graph run, then [Adam] (Keras' defaults);
 //   - [Evaluator]: a model's accuracy and every objective term over a
 //     whole set in fixed batches;
 //   - [Settings]: an experiment of the models package with every field
-//     overridable, checked by [Settings.Check].
+//     overridable, checked by [Settings.Check]; every setting is declared
+//     once, in [Table], from which the commands' flags, the run's name
+//     ([Settings.RunName]) and the sweeps' axes are derived.
 //
 // A run folder holds:
 //

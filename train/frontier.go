@@ -2,11 +2,17 @@ package train
 
 import (
 	"cmp"
+	"dcim/data"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
+	"io/fs"
 	"math"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -139,4 +145,52 @@ func axisRange(xys plotter.XYs, coord func(plotter.XY) float64, target float64) 
 		pad = max(math.Abs(lo)/10, 1e-3)
 	}
 	return lo - pad, hi + pad
+}
+
+// ReadFrontierPoint reads a run folder's summary.json: its validation
+// accuracy and the value of key, a dotted path into the file (e.g.
+// val_reverse_bce_22, terms.draw7.val). The point is labelled with the
+// folder's name.
+func ReadFrontierPoint(dir, key string) (FrontierPoint, error) {
+	p := FrontierPoint{Run: filepath.Base(filepath.Clean(dir)), Dir: dir}
+	path := filepath.Join(dir, SummaryName)
+	b, err := data.ReadFile(path, 1<<20)
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, fmt.Errorf("%s has no %s (an unfinished run?)", dir, SummaryName)
+	}
+	if err != nil {
+		return p, err
+	}
+	var s map[string]any
+	if err := json.Unmarshal(b, &s); err != nil {
+		return p, fmt.Errorf("%s: %w", path, err)
+	}
+	if p.Accuracy, err = lookup(s, "val_accuracy"); err != nil {
+		return p, fmt.Errorf("%s: %w", path, err)
+	}
+	if p.Loss, err = lookup(s, key); err != nil {
+		return p, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// lookup returns the number at a dotted key of a JSON object.
+func lookup(obj map[string]any, key string) (float64, error) {
+	var v any = obj
+	for part := range strings.SplitSeq(key, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return 0, fmt.Errorf("%s: %q is not an object", key, part)
+		}
+		if v, ok = m[part]; !ok {
+			return 0, fmt.Errorf("no %s", key)
+		}
+	}
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case nil:
+		return math.NaN(), fmt.Errorf("%s is null (the run has no such figure)", key)
+	}
+	return 0, fmt.Errorf("%s is not a number", key)
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"dcim/data"
 	"dcim/train/checkpoint"
 )
 
@@ -108,9 +109,13 @@ func (r Row) String() string {
 	return b.String()
 }
 
-// ReadMetrics reads a metrics.csv.
+// maxMetricsBytes bounds the metrics.csv read: a row takes about 300
+// bytes, so it holds about 200,000 evaluation points.
+const maxMetricsBytes = 64 << 20
+
+// ReadMetrics reads a metrics.csv, a regular file of at most 64 MiB.
 func ReadMetrics(path string) ([]Row, error) {
-	b, err := os.ReadFile(path)
+	b, err := data.ReadFile(path, maxMetricsBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +211,7 @@ type metricsFile struct {
 // from) are dropped, and so is a row left half-written.
 func openMetrics(path string, iteration int, keys []string, log io.Writer) (*metricsFile, error) {
 	m := &metricsFile{keys: keys}
-	b, err := os.ReadFile(path)
+	b, err := data.ReadFile(path, maxMetricsBytes)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
@@ -245,6 +250,10 @@ func openMetrics(path string, iteration int, keys []string, log io.Writer) (*met
 // Write appends a row in one write; if the write fails, the file is cut
 // back to its former length so that no half row is left behind.
 func (m *metricsFile) Write(r Row) error {
+	if m.f == nil { // a run in memory
+		m.rows = append(m.rows, r)
+		return nil
+	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write(r.record(m.keys))
@@ -265,7 +274,12 @@ func (m *metricsFile) Write(r Row) error {
 func (m *metricsFile) Rows() []Row { return m.rows }
 
 // Close closes the file.
-func (m *metricsFile) Close() error { return m.f.Close() }
+func (m *metricsFile) Close() error {
+	if m.f == nil {
+		return nil
+	}
+	return m.f.Close()
+}
 
 // Number is a float64 that JSON writes as null when it is NaN or infinite
 // (and reads null back as NaN).

@@ -62,6 +62,11 @@ type Options struct {
 	// AfterStep, if set, is called after every training step with the
 	// number of steps taken so far (tests use it to interrupt a run).
 	AfterStep func(iteration int)
+	// Started, if set, is called once the run is set up (data loaded, the
+	// run folder locked and its first checkpoint written) and its steps,
+	// which a cancelled ctx stops cleanly, begin. A command ends at once on
+	// a signal before this, and cancels ctx after.
+	Started func()
 }
 
 // TermSummary is one objective term's final figures in summary.json.
@@ -116,19 +121,18 @@ type trainer struct {
 	progress progress
 	session  time.Time // start of this session
 	stepTime time.Duration
+	// memory: the run writes nothing (Fit); it has no folder, no lock, no
+	// checkpoint and no resume.
+	memory bool
 }
 
 // Run trains as opts say, writing the run folder, and returns the summary.
 // A cancelled ctx stops after the current step with a checkpoint and an
 // error wrapping ErrInterrupted; a bad setting is a *SettingError.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
-	t := &trainer{opts: opts, log: opts.Log, session: time.Now()}
-	if t.log == nil {
-		t.log = io.Discard
-	}
+	t := newTrainer(opts, false)
 	defer t.close()
-	resume, err := t.setup()
-	if err != nil {
+	if _, err := t.setup(); err != nil {
 		return nil, err
 	}
 	if t.st.Epoch >= t.cfg.Epochs {
@@ -138,12 +142,15 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}
 		return t.finish() // summary.json lost: written again from the metrics
 	}
-	if !resume {
-		if err := t.saveCheckpoint(); err != nil {
-			return nil, err
-		}
-	}
 	return t.loop(ctx)
+}
+
+func newTrainer(opts Options, memory bool) *trainer {
+	t := &trainer{opts: opts, log: opts.Log, session: time.Now(), memory: memory}
+	if t.log == nil {
+		t.log = io.Discard
+	}
+	return t
 }
 
 // setup checks the settings (or reads those of the run to resume), locks
@@ -179,12 +186,18 @@ func (t *trainer) setup() (bool, error) {
 			f.Epochs = epochs
 		}
 	}
-	cfg, err := f.Check(t.opts.Force || resume)
+	var cfg *Config
+	var err error
+	if t.memory {
+		cfg, err = f.checkValues()
+	} else {
+		cfg, err = f.Check(t.opts.Force || resume)
+	}
 	if err != nil {
 		return false, err
 	}
 	t.cfg = cfg
-	if !resume {
+	if !resume && !t.memory {
 		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 			return false, fmt.Errorf("creating the run folder: %w", err)
 		}
@@ -196,8 +209,7 @@ func (t *trainer) setup() (bool, error) {
 		return false, err
 	}
 	in := models.Shape{C: t.train.C, H: t.train.H, W: t.train.W}
-	summary, err := cfg.Arch.Summary(in, models.MNISTClasses)
-	if err != nil {
+	if _, err := cfg.Arch.Shapes(in, models.MNISTClasses); err != nil {
 		return false, fmt.Errorf("-arch %q on %v images: %w", cfg.Settings.Arch, in, err)
 	}
 	if t.params, err = graph.NewParams(cfg.Arch, in, models.MNISTClasses, cfg.Encoding, tensor.Float32, cfg.Seed); err != nil {
@@ -217,6 +229,10 @@ func (t *trainer) setup() (bool, error) {
 	t.pcg = mrand.NewPCG(cfg.Seed, 0x6e6f697365) // "noise"
 	t.rng = mrand.New(t.pcg)
 	t.st = state{Version: stateVersion, Flags: cfg.Settings, RunID: newRunID()}
+	if t.memory {
+		t.metrics = &metricsFile{keys: t.termKeys()}
+		return false, t.started(false)
+	}
 	if resume {
 		if err := t.restore(saved); err != nil {
 			return false, err
@@ -227,6 +243,11 @@ func (t *trainer) setup() (bool, error) {
 	if err := removeTemporaries(cfg.Out, t.log); err != nil {
 		return false, err
 	}
+	if !resume { // the run's first file: from here on -resume continues it
+		if err := t.saveCheckpoint(); err != nil {
+			return false, err
+		}
+	}
 	if t.metrics, err = openMetrics(filepath.Join(cfg.Out, MetricsName), t.st.Iteration, t.termKeys(), t.log); err != nil {
 		return false, err
 	}
@@ -235,19 +256,37 @@ func (t *trainer) setup() (bool, error) {
 			return false, err
 		}
 	}
-	if t.st.Epoch < cfg.Epochs {
-		verb := "training"
-		if resume {
-			verb = fmt.Sprintf("resuming at epoch %d, iteration %d:", t.st.Epoch+1, t.st.Iteration)
-		}
-		schedule := ""
-		if cfg.Schedule.String() != "constant" {
-			schedule = " (schedule " + cfg.Schedule.String() + ")"
-		}
-		fmt.Fprintf(t.log, "%s %s: %s, objective %v, encoding %v, λ %g, %d training and %d validation images, batch %d, lr %g%s, seed %d, %d epochs → %s\n%s",
-			verb, cfg.Name, cfg.Settings.Arch, cfg.Settings.Objective, cfg.Encoding, cfg.ReverseWeight, t.train.N, t.test.N, cfg.Batch, cfg.LR, schedule, cfg.Seed, cfg.Epochs, cfg.Out, summary)
+	return resume, t.started(resume)
+}
+
+// started calls Options.Started and says what the run trains.
+func (t *trainer) started(resume bool) error {
+	cfg := t.cfg
+	if t.st.Epoch >= cfg.Epochs {
+		return nil
 	}
-	return resume, nil
+	if t.opts.Started != nil { // before the line that says so
+		t.opts.Started()
+	}
+	in := models.Shape{C: t.train.C, H: t.train.H, W: t.train.W}
+	summary, err := cfg.Arch.Summary(in, models.MNISTClasses)
+	if err != nil {
+		return err
+	}
+	verb, out := "training", cfg.Out
+	if resume {
+		verb = fmt.Sprintf("resuming at epoch %d, iteration %d:", t.st.Epoch+1, t.st.Iteration)
+	}
+	if t.memory {
+		out = "memory"
+	}
+	schedule := ""
+	if cfg.Schedule.String() != "constant" {
+		schedule = " (schedule " + cfg.Schedule.String() + ")"
+	}
+	fmt.Fprintf(t.log, "%s %s: %s, objective %v, encoding %v, λ %g, %d training and %d validation images, batch %d, lr %g%s, seed %d, %d epochs → %s\n%s",
+		verb, cfg.Name, cfg.Settings.Arch, cfg.Settings.Objective, cfg.Encoding, cfg.ReverseWeight, t.train.N, t.test.N, cfg.Batch, cfg.LR, schedule, cfg.Seed, cfg.Epochs, out, summary)
+	return nil
 }
 
 // newRunID returns a random identifier that ties a run folder's files
@@ -317,7 +356,7 @@ func (t *trainer) seconds() float64 {
 // loop runs the remaining epochs.
 func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 	cfg := t.cfg
-	it := data.NewIterator(t.train, cfg.Batch, int64(cfg.Seed), true)
+	it := data.NewIterator(t.train, cfg.Batch, cfg.Seed, true)
 	steps := it.BatchesPerEpoch()
 	t.progress = newProgress(t.log, t.opts.Plain, cfg.Batch)
 	defer t.progress.done()
@@ -430,6 +469,9 @@ func (t *trainer) nonFinite(what string) error {
 	if t.st.Epoch > 0 {
 		last = fmt.Sprintf("end of epoch %d", t.st.Epoch)
 	}
+	if t.memory {
+		return fmt.Errorf("%w: %s at iteration %d (epoch %d): training diverged", ErrNonFinite, what, t.st.Iteration+1, t.st.Epoch+1)
+	}
 	if err := t.writeCurves(); err != nil {
 		fmt.Fprintf(t.log, "warning: %v\n", err)
 	}
@@ -439,8 +481,7 @@ func (t *trainer) nonFinite(what string) error {
 
 // evalPoint evaluates on the validation set and writes a metrics row.
 func (t *trainer) evalPoint(ctx context.Context, steps int) error {
-	rng := mrand.New(mrand.NewPCG(t.cfg.Seed, 0x6576616c)) // "eval": the same draws at every point
-	v, err := t.eval.Evaluate(ctx, t.test, rng)
+	v, err := t.eval.Evaluate(ctx, t.test, t.cfg.Seed) // the same draws at every point
 	if err != nil {
 		return err
 	}
@@ -504,6 +545,9 @@ func (t *trainer) termKeys() []string {
 // error telling how to resume.
 func (t *trainer) interrupt() error {
 	t.progress.done()
+	if t.memory {
+		return fmt.Errorf("%w at iteration %d (epoch %d of %d)", ErrInterrupted, t.st.Iteration, t.st.Epoch+1, t.cfg.Epochs)
+	}
 	if err := t.saveCheckpoint(); err != nil {
 		return fmt.Errorf("interrupted, and saving the checkpoint failed: %w", err)
 	}
@@ -535,6 +579,9 @@ func (t *trainer) saveCheckpoint() error {
 	}
 	t.st.RNG = rngState
 	t.st.Iteration = t.step.Adam.T
+	if t.memory {
+		return nil
+	}
 	if err := writeResume(t.cfg.Out, t.params, t.step.Adam, t.st); err != nil {
 		return err
 	}
@@ -670,19 +717,26 @@ func (t *trainer) finish() (*Summary, error) {
 	if t.st.TrainSeconds > 0 {
 		s.ImagesPerSecond = float64(t.st.Iteration*t.cfg.Batch) / t.st.TrainSeconds
 	}
-	if err := writeJSON(filepath.Join(t.cfg.Out, SummaryName), s); err != nil {
-		return nil, err
+	where := "in memory"
+	if !t.memory {
+		if err := writeJSON(filepath.Join(t.cfg.Out, SummaryName), s); err != nil {
+			return nil, err
+		}
+		if err := t.writeCurves(); err != nil {
+			return nil, err
+		}
+		where = "run folder " + t.cfg.Out
 	}
-	if err := t.writeCurves(); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(t.log, "done: %d epochs in %.0fs (%.1fs/epoch, %.0f img/s): validation accuracy %.4f, reverse BCE %.4f (eq. 21 %.4f, eq. 22 %.4f); run folder %s\n",
-		s.Epochs, s.Seconds, s.SecondsPerEpoch, s.ImagesPerSecond, s.ValAccuracy, s.ValReverseBCE, s.ValReverseBCE21, s.ValReverseBCE22, t.cfg.Out)
+	fmt.Fprintf(t.log, "done: %d epochs in %.0fs (%.1fs/epoch, %.0f img/s): validation accuracy %.4f, reverse BCE %.4f (eq. 21 %.4f, eq. 22 %.4f); %s\n",
+		s.Epochs, s.Seconds, s.SecondsPerEpoch, s.ImagesPerSecond, s.ValAccuracy, s.ValReverseBCE, s.ValReverseBCE21, s.ValReverseBCE22, where)
 	return s, nil
 }
 
 // writeCurves draws curves.png from the metrics so far.
 func (t *trainer) writeCurves() error {
+	if t.metrics == nil || t.memory {
+		return nil
+	}
 	rows := t.metrics.Rows()
 	if len(rows) == 0 {
 		return nil
@@ -701,16 +755,17 @@ func removeRunFiles(dir string) error {
 	return nil
 }
 
-// removeTemporaries deletes the temporary files that an atomic write
-// killed half-way leaves in dir (".NAME.tmp…"); the lock guarantees that
-// no other process is writing them.
+// removeTemporaries deletes the temporary files that an atomic write of a
+// run file killed half-way leaves in dir (".NAME.tmp…", see
+// runTemporary); the lock guarantees that no other process is writing
+// them.
 func removeTemporaries(dir string, log io.Writer) error {
 	es, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("run folder %s: %w", dir, err)
 	}
 	for _, e := range es {
-		if n := e.Name(); strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp") && !e.IsDir() {
+		if n := e.Name(); runTemporary(n) && !e.IsDir() {
 			if err := os.Remove(filepath.Join(dir, n)); err != nil {
 				return fmt.Errorf("removing a stale temporary file: %w", err)
 			}

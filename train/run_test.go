@@ -35,6 +35,24 @@ func tinyOptions(t *testing.T, out string) Options {
 	}
 }
 
+// sameArrays requires the float32 arrays of the npz at path to equal
+// want bit for bit (an uninterrupted run's).
+func sameArrays(t *testing.T, path string, want map[string]checkpoint.Array) {
+	t.Helper()
+	got := readArrays(t, path)
+	for name, w := range want {
+		g := got[name]
+		if len(g.Data) != len(w.Data) {
+			t.Fatalf("%s: %d values, want %d", name, len(g.Data), len(w.Data))
+		}
+		for i := range w.Data {
+			if math.Float32bits(g.Data[i]) != math.Float32bits(w.Data[i]) {
+				t.Fatalf("%s[%d] = %v, want %v (uninterrupted)", name, i, g.Data[i], w.Data[i])
+			}
+		}
+	}
+}
+
 // readArrays reads an npz's float32 arrays.
 func readArrays(t *testing.T, path string) map[string]checkpoint.Array {
 	t.Helper()
@@ -92,18 +110,7 @@ func TestResumeEquivalence(t *testing.T) {
 			if s.Epochs != 3 || s.Iterations != 36 {
 				t.Errorf("summary: %d epochs, %d iterations, want 3, 36", s.Epochs, s.Iterations)
 			}
-			got := readArrays(t, filepath.Join(dir, checkpoint.NPZName))
-			for name, w := range want {
-				g := got[name]
-				if len(g.Data) != len(w.Data) {
-					t.Fatalf("%s: %d values, want %d", name, len(g.Data), len(w.Data))
-				}
-				for i := range w.Data {
-					if math.Float32bits(g.Data[i]) != math.Float32bits(w.Data[i]) {
-						t.Fatalf("%s[%d] = %v, want %v (uninterrupted)", name, i, g.Data[i], w.Data[i])
-					}
-				}
-			}
+			sameArrays(t, filepath.Join(dir, checkpoint.NPZName), want)
 			sameRows(t, dir, wantRows, nil)
 			// A completed run resumes to nothing.
 			if s, err := Run(context.Background(), resumed); err != nil || s.Epochs != 3 {
@@ -305,7 +312,7 @@ func TestMNISTShortRun(t *testing.T) {
 	}
 	ev := NewEvaluator(p, graph.Config{Objective: graph.Generative, Batch: 1000})
 	defer ev.Close()
-	v, err := ev.Evaluate(context.Background(), m.Test, nil)
+	v, err := ev.Evaluate(context.Background(), m.Test, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,3 +191,36 @@ func TestDivergenceNamesTerm(t *testing.T) {
 		t.Fatalf("error %v, want ErrNonFinite naming term draw2 and λ", err)
 	}
 }
+
+// A kill during the run's first write leaves only the lock and a
+// temporary file of resume.npz: the same command starts the run again
+// without -force, and removes it. A temporary file of the user's own
+// makes the folder non-empty as any other file does.
+func TestFirstWriteKilled(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{LockName, ".resume.npz.tmp4242"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := tinyOptions(t, dir)
+	opts.Settings.Epochs = 1
+	if _, err := Run(context.Background(), opts); err != nil {
+		t.Fatalf("a folder with only a killed first write: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".resume.npz.tmp4242")); !os.IsNotExist(err) {
+		t.Errorf("the temporary file is still there: %v", err)
+	}
+	mine := filepath.Join(t.TempDir(), "mine")
+	os.MkdirAll(mine, 0o755)
+	if err := os.WriteFile(filepath.Join(mine, ".notes.tmp"), []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts = tinyOptions(t, mine)
+	if _, err := Run(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "is not empty (holds .notes.tmp)") {
+		t.Errorf("a user's .tmp file: %v", err)
+	}
+}

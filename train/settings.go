@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"dcim/graph"
 	"dcim/models"
+	"dcim/train/checkpoint"
 )
 
 // Settings are a run's settings: an experiment from the models package
@@ -105,9 +107,35 @@ type Config struct {
 // no effect under another. It does no work beyond looking at the file
 // system: the -data folder must exist and the -out folder must be absent
 // or an empty folder unless force is set (then it must still be a
-// folder). An empty Name is replaced by RunName, an empty Out by a
-// folder under runs/ named after the run.
+// folder). Name is set by RunName (a name stored by a run whose
+// experiment is no longer registered is kept), an empty Out to a folder
+// under runs/ named after the run.
 func (s Settings) Check(force bool) (*Config, error) {
+	c, err := s.checkValues()
+	if err != nil {
+		return nil, err
+	}
+	if s.Out == "" {
+		c.Out = defaultOut(c.Name, time.Now().Format("20060102-150405"))
+	}
+	names, err := dirEntries(c.Out)
+	if err != nil {
+		return nil, settingErrorf("-out: %v", err)
+	}
+	if len(names) > 0 && !force {
+		hint := "give -force to overwrite it"
+		if _, err := os.Stat(filepath.Join(c.Out, ResumeName)); err == nil {
+			hint = fmt.Sprintf("give -resume %s to continue that run or -force to overwrite it", c.Out)
+		}
+		return nil, settingErrorf("-out %s is not empty (holds %s); %s", c.Out, names[0], hint)
+	}
+	return c, nil
+}
+
+// checkValues validates every setting but the run folder, and names the
+// run: after its registered experiment and the settings that differ from
+// it, or as it was named before when its experiment is not registered.
+func (s Settings) checkValues() (*Config, error) {
 	for _, st := range table {
 		if st.check != nil {
 			if err := st.check(s); err != nil {
@@ -145,22 +173,8 @@ func (s Settings) Check(force bool) (*Config, error) {
 	if s.Limit > 0 && s.Limit < s.Batch {
 		return nil, settingErrorf("-limit %d is smaller than -batch %d: no full batch to train on", s.Limit, s.Batch)
 	}
-	if c.Name == "" {
+	if _, err := models.Lookup(s.Experiment); err == nil || c.Name == "" {
 		c.Name = c.Settings.RunName()
-	}
-	if s.Out == "" {
-		c.Out = defaultOut(c.Name, time.Now().Format("20060102-150405"))
-	}
-	names, err := dirEntries(c.Out)
-	if err != nil {
-		return nil, settingErrorf("-out: %v", err)
-	}
-	if len(names) > 0 && !force {
-		hint := "give -force to overwrite it"
-		if _, err := os.Stat(filepath.Join(c.Out, ResumeName)); err == nil {
-			hint = fmt.Sprintf("give -resume %s to continue that run or -force to overwrite it", c.Out)
-		}
-		return nil, settingErrorf("-out %s is not empty (holds %s); %s", c.Out, names[0], hint)
 	}
 	return c, nil
 }
@@ -216,9 +230,23 @@ func dirEntries(dir string) ([]string, error) {
 	}
 	var names []string
 	for _, e := range es {
-		if e.Name() != LockName { // left by an earlier run; it locks nothing by itself
-			names = append(names, e.Name())
+		// The lock file left by an earlier run locks nothing by itself,
+		// and a run's own temporary file is what a write killed half-way
+		// leaves (a run removes them when it starts).
+		if n := e.Name(); n != LockName && !runTemporary(n) {
+			names = append(names, n)
 		}
 	}
 	return names, nil
+}
+
+// runTemporary reports whether name is the temporary file of an atomic
+// write of one of the files a run writes (".resume.npz.tmp123…").
+func runTemporary(name string) bool {
+	for _, f := range []string{ResumeName, checkpoint.NPZName, checkpoint.JSONName, MetricsName, CurvesName, SummaryName} {
+		if strings.HasPrefix(name, "."+f+".tmp") {
+			return true
+		}
+	}
+	return false
 }

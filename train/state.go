@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"dcim/data"
 	"dcim/graph"
 	"dcim/train/checkpoint"
 )
@@ -30,6 +31,11 @@ type state struct {
 	TrainSeconds float64 `json:"train_seconds"`
 	RNG          []byte  `json:"rng"`   // the eq. (22) noise generator (PCG)
 	Since        running `json:"since"` // training metrics since the last evaluation point
+	// Model is the model.json of the parameters (architecture, encoding,
+	// input shape, classes), so that resume.npz alone is enough to resume
+	// the run: a kill before model.json is first written leaves a run that
+	// resumes. Files written before it have none; their model.json is read.
+	Model *checkpoint.Meta `json:"model,omitempty"`
 }
 
 // running accumulates training metrics between evaluation points.
@@ -74,6 +80,12 @@ const stateKey = "state_json"
 // Adam's moments as m_<name> and v_<name>, and the state as JSON bytes.
 // One file, so parameters, moments and position always agree.
 func writeResume(dir string, p *graph.Params, adam *Adam, st state) error {
+	st.Model = &checkpoint.Meta{
+		Arch:     p.Arch.String(),
+		Encoding: p.Encoding.String(),
+		Input:    [3]int{p.Input.C, p.Input.H, p.Input.W},
+		Classes:  p.Classes,
+	}
 	js, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("resume state: %w", err)
@@ -99,8 +111,10 @@ func writeResume(dir string, p *graph.Params, adam *Adam, st state) error {
 const maxStateJSON = 1 << 20
 
 // readResume reads dir/resume.npz: first the state, then the parameters
-// and moments, each with the shape that dir/model.json implies, through
-// the checked reader of the checkpoint package; other arrays are not read.
+// and moments, each with the shape that the state's model implies (or
+// dir/model.json, for a file written before the state held the model),
+// through the checked reader of the checkpoint package; other arrays are
+// not read.
 func readResume(dir string) (*savedState, error) {
 	path := filepath.Join(dir, ResumeName)
 	if _, err := os.Stat(path); err != nil {
@@ -118,13 +132,22 @@ func readResume(dir string) (*savedState, error) {
 	if s.State.Version != stateVersion {
 		return nil, fmt.Errorf("%s: state version %d, want %d", path, s.State.Version, stateVersion)
 	}
-	meta, err := checkpoint.ReadMeta(dir)
-	if err != nil {
-		return nil, err
-	}
-	params, err := meta.ParamWants()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, checkpoint.JSONName), err)
+	var params []checkpoint.Want
+	if m := s.State.Model; m != nil {
+		if m.Arch == "" {
+			return nil, fmt.Errorf("%s: state: model without an architecture", path)
+		}
+		if params, err = m.ParamWants(); err != nil {
+			return nil, fmt.Errorf("%s: state: model: %v", path, err)
+		}
+	} else {
+		meta, err := checkpoint.ReadMeta(dir)
+		if err != nil {
+			return nil, err
+		}
+		if params, err = meta.ParamWants(); err != nil {
+			return nil, fmt.Errorf("%s: %v", filepath.Join(dir, checkpoint.JSONName), err)
+		}
 	}
 	var wants []checkpoint.Want
 	for _, w := range params {
@@ -153,9 +176,12 @@ func writeJSON(path string, v any) error {
 	return checkpoint.WriteFileAtomic(path, append(b, '\n'), 0o644)
 }
 
+// maxSummaryBytes bounds the summary.json read.
+const maxSummaryBytes = 1 << 20
+
 // readSummary reads dir/summary.json.
 func readSummary(dir string) (*Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SummaryName))
+	b, err := data.ReadFile(filepath.Join(dir, SummaryName), maxSummaryBytes)
 	if err != nil {
 		return nil, err
 	}

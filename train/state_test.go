@@ -3,6 +3,7 @@ package train
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -90,13 +91,39 @@ func TestReadResumeHostile(t *testing.T) {
 		{"state of 2 MiB", func(t *testing.T, dir string, a []checkpoint.NamedArray) []checkpoint.NamedArray {
 			return set(a, checkpoint.NamedArray{Name: stateKey, Shape: []int{2 << 20}, Data: make([]uint8, 2<<20)})
 		}, "resume.npz: array state_json: shape [2097152] of |u1 is more than the 1048576 elements accepted"},
-		{"model.json of a huge architecture", func(t *testing.T, dir string, a []checkpoint.NamedArray) []checkpoint.NamedArray {
+		{"model.json of a huge architecture, state without a model", func(t *testing.T, dir string, a []checkpoint.NamedArray) []checkpoint.NamedArray {
+			js := `{"arch": "(100000000),(10)", "encoding": "binary", "input": [1, 28, 28]}`
+			if err := os.WriteFile(filepath.Join(dir, checkpoint.JSONName), []byte(js), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return set(a, stateArray(t, state{Version: stateVersion}))
+		}, `model.json: arch "(100000000),(10)", input [1 28 28], classes 10: `},
+		{"state without a model needs model.json", func(t *testing.T, dir string, a []checkpoint.NamedArray) []checkpoint.NamedArray {
+			os.Remove(filepath.Join(dir, checkpoint.JSONName))
+			return set(a, stateArray(t, state{Version: stateVersion}))
+		}, "model.json: no such file"},
+		{"model.json missing: the state's model is enough", func(t *testing.T, dir string, a []checkpoint.NamedArray) []checkpoint.NamedArray {
+			os.Remove(filepath.Join(dir, checkpoint.JSONName))
+			return a
+		}, ""},
+		{"model.json of another model: the state's model counts", func(t *testing.T, dir string, a []checkpoint.NamedArray) []checkpoint.NamedArray {
 			js := `{"arch": "(100000000),(10)", "encoding": "binary", "input": [1, 28, 28]}`
 			if err := os.WriteFile(filepath.Join(dir, checkpoint.JSONName), []byte(js), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			return a
-		}, `model.json: arch "(100000000),(10)", input [1 28 28], classes 10: `},
+		}, ""},
+		{"state's model of a huge architecture", func(t *testing.T, dir string, a []checkpoint.NamedArray) []checkpoint.NamedArray {
+			m := &checkpoint.Meta{Arch: "(100000000),(10)", Encoding: "binary", Input: [3]int{1, 28, 28}, Classes: 10}
+			return set(a, stateArray(t, state{Version: stateVersion, Model: m}))
+		}, `resume.npz: state: model: arch "(100000000),(10)", input [1 28 28], classes 10: `},
+		{"state's model of 65 layers", func(t *testing.T, dir string, a []checkpoint.NamedArray) []checkpoint.NamedArray {
+			m := &checkpoint.Meta{Arch: strings.Repeat("(2),", 64) + "(10)", Encoding: "binary", Input: [3]int{1, 28, 28}, Classes: 10}
+			return set(a, stateArray(t, state{Version: stateVersion, Model: m}))
+		}, `resume.npz: state: model: arch "(2),(2),(2),(2),(2),(2),(2),(2),(2),(2),"…: 65 layers, more than the 64 accepted`},
+		{"state's model without an architecture", func(t *testing.T, dir string, a []checkpoint.NamedArray) []checkpoint.NamedArray {
+			return set(a, stateArray(t, state{Version: stateVersion, Model: &checkpoint.Meta{Encoding: "binary"}}))
+		}, "resume.npz: state: model without an architecture"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,6 +148,16 @@ func TestReadResumeHostile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stateArray is the state_json array of resume.npz holding st.
+func stateArray(t *testing.T, st state) checkpoint.NamedArray {
+	t.Helper()
+	js, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checkpoint.NamedArray{Name: stateKey, Shape: []int{len(js)}, Data: js}
 }
 
 // writeArchive writes arrays as a .npz; an array without data becomes an

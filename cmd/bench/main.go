@@ -8,6 +8,12 @@
 //	for n in 1 2 4 8 16; do go run ./cmd/bench -model cnn -threads $n -json; done   # scaling
 //	go run ./cmd/bench -model cnn -conv im2col   # without Winograd
 //	go run ./cmd/bench -model cnn -objective none -sample=false -draws 200   # Monte-Carlo forward chain alone
+//	DCIM_SGEMM=avx2 go run ./cmd/bench -model cnn      # AVX2 kernels on an AVX-512 CPU
+//	DCIM_SGEMM=generic go run ./cmd/bench -model cnn   # every assembly kernel off: the pure-Go code
+//
+// The header line names the kernels that ran: the BLAS (with the SGEMM's
+// micro-kernel, or "assembly kernels off (DCIM_SGEMM=generic)") and the
+// Winograd transforms.
 //
 // A training step is what train does per batch: SetBatch, DrawNoise, one
 // run of the graph (forward chain, reverse chain, loss and all gradients),
@@ -40,7 +46,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"dcim/cmd/internal/cli"
@@ -120,6 +125,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	threads := fs.Int("threads", 0, "GOMAXPROCS of each measured process, for a scaling table (0: Go's default, the number of cores)")
 	conv := fs.String("conv", "auto", "convolution algorithm: auto, im2col or winograd (Winograd F(2×2,3×3) wherever it applies)")
 	child := fs.String("child", "", "internal: measure one configuration given as JSON and print its result")
+	maxMemory := c.MaxMemory()
 	var results []Result
 	code := c.Main(stderr, func() error {
 		if err := c.Parse(args, stdout, false); err != nil {
@@ -149,6 +155,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			cfgs[i].Threads, cfgs[i].Conv = *threads, *conv
 			if cfgs[i].Objective == mcObjective {
 				cfgs[i].Draws = *draws
+			}
+			cfgs[i].Batch = *batch
+			live, err := memory(cfgs[i])
+			if err != nil {
+				return err
+			}
+			if err := cli.CheckMemory(live, *maxMemory, fmt.Sprintf("-batch %d for %s %s", *batch, cfgs[i].Model, cfgs[i].Objective), "-batch"); err != nil {
+				return err
 			}
 		}
 		self, err := os.Executable()
@@ -255,6 +269,31 @@ func arch(model string) (models.Arch, graph.Encoding, error) {
 		return models.MNISTCNN(), graph.Spin, nil
 	}
 	return nil, 0, fmt.Errorf("unknown model %q (want dense, cnn or all)", model)
+}
+
+// memory estimates the bytes a child measuring c holds: its graph for a
+// batch (with gradients for a training step, which also holds the
+// parameters' gradients and Adam's two moments).
+func memory(c config) (int64, error) {
+	a, enc, err := arch(c.Model)
+	if err != nil {
+		return 0, err
+	}
+	p, err := graph.NewParams(a, models.MNISTInput, 10, enc, tensor.Float32, 1)
+	if err != nil {
+		return 0, err
+	}
+	switch c.Objective {
+	case sampleObjective:
+		return graph.StateBytes(p, c.Batch, graph.GraphValues), nil
+	case mcObjective:
+		return graph.StateBytes(p, max(1, c.Batch/c.Draws)*c.Draws, graph.GraphValues), nil
+	}
+	var params int64
+	for _, t := range p.Tensors() {
+		params += int64(t.Shape().TotalSize())
+	}
+	return graph.SatAdd(graph.StateBytes(p, c.Batch, graph.GraphValues), graph.SatMul(params, 4, 4)), nil
 }
 
 // spawn runs one configuration in a child process and decodes its result.
@@ -380,7 +419,7 @@ func trainer(p *graph.Params, c config) (func() error, error) {
 		return nil, err
 	}
 	set := data.Synthetic(max(c.Batch, 1024), p.Classes, p.Input.H, int64(c.Seed))
-	it := data.NewIterator(set, c.Batch, int64(c.Seed), true)
+	it := data.NewIterator(set, c.Batch, c.Seed, true)
 	rng := rand.New(rand.NewPCG(c.Seed, 2))
 	epoch := 0
 	return func() error {
@@ -440,7 +479,7 @@ func mcForward(p *graph.Params, c config) (func() error, int, error) {
 		return nil, 0, err
 	}
 	set := data.Synthetic(per, p.Classes, p.Input.H, int64(c.Seed))
-	it := data.NewIterator(set, per, int64(c.Seed), false)
+	it := data.NewIterator(set, per, c.Seed, false)
 	images, _, ok := it.Next()
 	if !ok {
 		return nil, 0, fmt.Errorf("empty synthetic set")
@@ -460,15 +499,6 @@ func mcForward(p *graph.Params, c config) (func() error, int, error) {
 		f.DrawNoise(rng)
 		return f.Run()
 	}, per * c.Draws, nil
-}
-
-// cpuTime is the CPU time (user and system) this process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS reads this process's peak resident set size (VmHWM) in MiB.

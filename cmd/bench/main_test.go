@@ -59,6 +59,8 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"-threads", "-1"}, "-threads must not be negative"},
 		{[]string{"-conv", "fft"}, `unknown convolution algorithm "fft"`},
 		{[]string{"-draws", "0"}, "-draws 0: want 1…4096"},
+		{[]string{"-model", "cnn", "-batch", "4096"}, "-batch 4096 for cnn discriminative needs about"},
+		{[]string{"-model", "dense", "-batch", "4096", "-max-memory", "64MiB"}, "more than -max-memory 64MiB: lower -batch, or raise -max-memory"},
 		{[]string{"-objective", "none", "-sample=false", "-mc=false"}, "nothing to measure"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {

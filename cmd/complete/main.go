@@ -10,7 +10,10 @@
 // predicted class and probability) and complete.npz into -out (default:
 // the run folder). The same flags give byte-identical outputs. With
 // -fit E it first fine-tunes the forward chain for E epochs on training
-// images hidden by the -mask kinds and saves the model into -out.
+// images hidden by the -mask kinds and saves the model into -out, a new
+// folder (a non-empty one only with -force, and never the -model folder).
+// Flags whose estimated memory is above -max-memory (default 2GiB) are
+// refused before any work.
 package main
 
 import (
@@ -18,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -51,6 +53,8 @@ type options struct {
 	json                bool
 	inference           string
 	inf                 graph.Inference
+	force               bool
+	maxMemory           *int64
 }
 
 func newCommand() *cli.Command {
@@ -67,12 +71,13 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	fs.StringVar(&o.method, "method", "all", "`method`: zero, mean, generative, joint, iterate, mixture, synthesis, generative-is, joint-is (generative and joint with the DCIM's importance-sampled likelihood of the observed pixels, -draws samples of the forward chain per image), all (all but synthesis and the -is methods; mixture only for eq. (22) models) or a comma-separated list")
 	fs.IntVar(&o.n, "n", 0, "use the first `N` test images (0: all)")
 	fs.IntVar(&o.size, "size", 14, "side `K` of the centre square")
-	fs.Float64Var(&o.p, "p", 0.9, "fraction of pixels the random mask hides, in [0,1)")
+	c.Float(&o.p, "p", 0.9, fractionRange, "fraction of pixels the random mask hides")
 	fs.IntVar(&o.steps, "steps", 3, "rounds `T` of the iterate method")
-	fs.Float64Var(&o.beta, "beta", 1, "weight β of the generative log-likelihood in the joint and synthesis methods (1: the plain product)")
-	fs.IntVar(&o.fit, "fit", 0, "first fine-tune the forward chain for `E` epochs on training images hidden by the -mask kinds (mean-filled) and save the model into -out")
-	fs.Float64Var(&o.fitLR, "fit-lr", 1e-4, "Adam learning rate of -fit")
-	fs.Float64Var(&o.fitWhole, "fit-whole", -1, "fraction of -fit examples shown whole (below 0: as likely as each mask)")
+	c.Float(&o.beta, "beta", 1, betaRange, "weight β of the generative log-likelihood in the joint and synthesis methods (1: the plain product)")
+	fs.IntVar(&o.fit, "fit", 0, "first fine-tune the forward chain for `E` epochs on training images hidden by the -mask kinds (mean-filled) and save the model into -out, a new folder")
+	c.Float(&o.fitLR, "fit-lr", 1e-4, fitLRRange, "Adam learning rate of -fit")
+	c.Float(&o.fitWhole, "fit-whole", -1, fitWholeRange, "fraction of -fit examples shown whole (below 0: as likely as each mask)")
+	fs.BoolVar(&o.force, "force", false, "with -fit, write the fine-tuned model into a non-empty -out folder")
 	fs.StringVar(&o.set, "set", "test", "MNIST `part` to evaluate: test or train")
 	fs.StringVar(&o.inference, "inference", "meanfield", "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances) in the forward chain and the reverse chain from the class")
 	fs.IntVar(&o.draws, "draws", 32, "draws `S` of layer d-1 per class for the mixture method, and samples of the forward chain per image for the -is methods")
@@ -82,6 +87,7 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	fs.StringVar(&o.dataDir, "data", "", "MNIST `folder` (default: found as the data package does)")
 	fs.StringVar(&o.out, "out", "", "output `folder` (default: the -model folder)")
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON instead of a table")
+	o.maxMemory = c.MaxMemory()
 	if err := c.Parse(args, stdout, false); err != nil {
 		return o, err
 	}
@@ -91,8 +97,6 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 		err = errors.New("-model RUN_DIR is required")
 	case o.n < 0:
 		err = fmt.Errorf("-n %d: want 0 (all) or more", o.n)
-	case !(o.p >= 0 && o.p < 1):
-		err = fmt.Errorf("-p %v: want a fraction in [0,1)", o.p)
 	case o.size < 1:
 		err = fmt.Errorf("-size %d: want at least 1", o.size)
 	case o.steps < 0 || o.steps > 100:
@@ -101,14 +105,12 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 		err = fmt.Errorf("-draws %d: want 1…4096", o.draws)
 	case o.set != "test" && o.set != "train":
 		err = fmt.Errorf("-set %q: want test or train", o.set)
-	case !(o.beta > 0):
-		err = fmt.Errorf("-beta %v: want a positive weight", o.beta)
 	case o.fit < 0 || o.fit > 1000:
 		err = fmt.Errorf("-fit %d: want 0…1000 epochs", o.fit)
-	case o.fitWhole >= 1 || math.IsNaN(o.fitWhole):
-		err = fmt.Errorf("-fit-whole %v: want a fraction below 1", o.fitWhole)
-	case !(o.fitLR > 0):
-		err = fmt.Errorf("-fit-lr %v: want a positive rate", o.fitLR)
+	case o.fit > 0 && o.out == "":
+		err = errors.New("-fit writes the fine-tuned model into a new folder: give it with -out")
+	case o.force && o.fit == 0:
+		err = errors.New("-force is for -fit (complete.png and complete.npz are always written over)")
 	case o.show < 0 || o.show > 100:
 		err = fmt.Errorf("-show %d: want 0…100", o.show)
 	case o.scale < 1 || o.scale > 32:
@@ -129,6 +131,43 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 		o.out = o.model
 	}
 	return o, nil
+}
+
+// The ranges of the float flags.
+var (
+	fractionRange = models.Range{Min: 0, Max: 1, MaxOpen: true}
+	betaRange     = models.Range{Min: 0, MinOpen: true, Max: 1000}
+	fitLRRange    = models.Range{Min: 0, MinOpen: true, Max: 1}
+	fitWholeRange = models.Range{Min: -1, Max: 1, MaxOpen: true}
+)
+
+// checkFitOut refuses, before any work, a -fit whose -out would write the
+// fine-tuned model over a model the user has: the -model folder itself,
+// whatever -force says, or a non-empty folder without -force.
+func checkFitOut(o options) error {
+	if o.fit == 0 {
+		return nil
+	}
+	st, err := os.Stat(o.out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("-out: %w", err)
+	case !st.IsDir():
+		return cli.Usagef("-out %s is not a folder", o.out)
+	}
+	if mst, err := os.Stat(o.model); err == nil && os.SameFile(st, mst) {
+		return cli.Usagef("-out %s is the -model folder: -fit writes the fine-tuned model into a new folder, never over the model it starts from", o.out)
+	}
+	es, err := os.ReadDir(o.out)
+	if err != nil {
+		return fmt.Errorf("-out: %w", err)
+	}
+	if len(es) > 0 && !o.force {
+		return cli.Usagef("-out %s is not empty (holds %s): give a new folder, or -force to write the fine-tuned model into it", o.out, es[0].Name())
+	}
+	return nil
 }
 
 // checkSize refuses a picture of more than sampling.MaxPixels before anything is
@@ -152,6 +191,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func completeImages(o options, stdout, stderr io.Writer) error {
+	if err := checkFitOut(o); err != nil {
+		return err
+	}
 	p, meta, err := checkpoint.Load(o.model)
 	if err != nil {
 		return err
@@ -188,6 +230,9 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 	cfg := complete.Config{
 		Masks: masks, Methods: methods, Steps: o.steps, Draws: o.draws,
 		Seed: o.seed, Show: o.show, Beta: o.beta, Inference: o.inf,
+	}
+	if err := checkMemory(o, p, m, test.N, cfg); err != nil {
+		return err
 	}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar := progressbar.NewOptions(len(masks)*test.N,
@@ -234,6 +279,21 @@ func completeImages(o options, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "\nwrote %s\n", filepath.Join(o.out, "complete.npz"))
 	}
 	return nil
+}
+
+// checkMemory refuses flags whose memory, estimated from them and the
+// model's shapes before anything is computed, is above -max-memory: the
+// data loaded, Evaluate's graphs, buffers and results, and the fit.
+func checkMemory(o options, p *graph.Params, m *data.MNIST, n int, cfg complete.Config) error {
+	live := int64(m.Train.N+m.Test.N) * int64(m.Train.PixelsPerImage()+1)
+	live = graph.SatAdd(live, complete.Memory(p, n, cfg, o.scale))
+	if o.fit > 0 {
+		live = graph.SatAdd(live, complete.FitMemory(p, complete.FitOptions{}))
+	}
+	units, _ := p.Arch.StateUnits(p.Input, p.Classes)
+	return cli.CheckMemory(live, *o.maxMemory,
+		fmt.Sprintf("%d images with %d mask(s), %d method(s), -draws %d, -show %d and -scale %d, for a model of %d state units per image,", n, len(cfg.Masks), len(cfg.Methods), o.draws, o.show, o.scale, units),
+		"-n", "-draws", "-show", "-scale")
 }
 
 // fit fine-tunes the forward chain on masked training images and saves

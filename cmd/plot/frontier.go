@@ -3,12 +3,8 @@ package main
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -48,7 +44,7 @@ func frontier(f frontierFlags, out string, args []string, stdout, stderr io.Writ
 	}
 	var pts []train.FrontierPoint
 	for _, dir := range dirs {
-		p, err := readPoint(dir, f.key)
+		p, err := train.ReadFrontierPoint(dir, f.key)
 		if err != nil {
 			fmt.Fprintf(stderr, "plot: warning: %v; skipped\n", err)
 			continue
@@ -105,52 +101,6 @@ func expand(args []string, stderr io.Writer) ([]string, error) {
 		dirs = append(dirs, m...)
 	}
 	return dirs, nil
-}
-
-// readPoint reads a run folder's validation accuracy and the value of key
-// (a dotted path into summary.json, e.g. terms.draw7.val).
-func readPoint(dir, key string) (train.FrontierPoint, error) {
-	p := train.FrontierPoint{Run: filepath.Base(filepath.Clean(dir)), Dir: dir}
-	path := filepath.Join(dir, train.SummaryName)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return p, fmt.Errorf("%s has no %s (an unfinished run?)", dir, train.SummaryName)
-	}
-	if err != nil {
-		return p, err
-	}
-	var s map[string]any
-	if err := json.Unmarshal(b, &s); err != nil {
-		return p, fmt.Errorf("%s: %w", path, err)
-	}
-	if p.Accuracy, err = lookup(s, "val_accuracy"); err != nil {
-		return p, fmt.Errorf("%s: %w", path, err)
-	}
-	if p.Loss, err = lookup(s, key); err != nil {
-		return p, fmt.Errorf("%s: %w", path, err)
-	}
-	return p, nil
-}
-
-// lookup returns the number at a dotted key of a JSON object.
-func lookup(obj map[string]any, key string) (float64, error) {
-	var v any = obj
-	for part := range strings.SplitSeq(key, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return 0, fmt.Errorf("%s: %q is not an object", key, part)
-		}
-		if v, ok = m[part]; !ok {
-			return 0, fmt.Errorf("no %s", key)
-		}
-	}
-	switch x := v.(type) {
-	case float64:
-		return x, nil
-	case nil:
-		return math.NaN(), fmt.Errorf("%s is null (the run has no such figure)", key)
-	}
-	return 0, fmt.Errorf("%s is not a number", key)
 }
 
 // printPoints writes the points as a table, sorted by loss.

@@ -15,6 +15,7 @@ import (
 	"os"
 
 	"dcim/cmd/internal/cli"
+	"dcim/models"
 	"dcim/train"
 )
 
@@ -31,8 +32,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var f frontierFlags
 	c.Flags.BoolVar(&f.on, "frontier", false, "plot final validation accuracy against a loss, one point per run folder (or glob), with the Pareto frontier")
 	c.Flags.StringVar(&f.key, "x", defaultFrontierKey, "with -frontier: the loss on the x axis, a numeric `key` of summary.json (e.g. val_reverse_bce_21) or terms.KEY.val")
-	c.Flags.Float64Var(&f.target.Loss, "target-x", 0, "with -frontier: draw a target line at this loss (0: none)")
-	c.Flags.Float64Var(&f.target.Accuracy, "target-y", 0, "with -frontier: draw a target line at this accuracy (0: none)")
+	c.Float(&f.target.Loss, "target-x", 0, models.NonNegative, "with -frontier: draw a target line at this loss (0: none)")
+	c.Float(&f.target.Accuracy, "target-y", 0, models.Probability, "with -frontier: draw a target line at this accuracy (0: none)")
 	c.Flags.BoolVar(&f.json, "json", false, "with -frontier: print the points as JSON instead of a table")
 	return c.Main(stderr, func() error {
 		if err := c.Parse(args, stdout, true); err != nil {

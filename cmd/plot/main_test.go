@@ -43,6 +43,10 @@ func TestPlotCommand(t *testing.T) {
 		{"missing run", []string{"-out", fig, filepath.Join(dir, "nope")}, cli.ExitError, "metrics.csv"},
 		{"bad flag", []string{"-size", "3"}, cli.ExitUsage, "flag provided but not defined: -size"},
 		{"help", []string{"-h"}, cli.ExitOK, "Usage: plot"},
+		{"target-x NaN", []string{"-frontier", "-target-x", "NaN", runs[0]}, cli.ExitUsage, `invalid value "NaN" for flag -target-x: NaN: want a finite number ≥ 0`},
+		{"target-x negative", []string{"-frontier", "-target-x", "-1", runs[0]}, cli.ExitUsage, "-target-x: -1: want a finite number ≥ 0"},
+		{"target-y Inf", []string{"-frontier", "-target-y", "Inf", runs[0]}, cli.ExitUsage, "-target-y: +Inf: want a finite number in [0, 1]"},
+		{"target-y above 1", []string{"-frontier", "-target-y", "1.5", runs[0]}, cli.ExitUsage, "-target-y: 1.5: want a finite number in [0, 1]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

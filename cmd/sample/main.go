@@ -44,6 +44,7 @@ type options struct {
 	json                bool
 	inference           string
 	inf                 graph.Inference
+	maxMemory           *int64
 }
 
 func newCommand() *cli.Command {
@@ -66,6 +67,7 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	fs.StringVar(&o.inference, "inference", "meanfield", "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances; the mean mode and the forward model's verdicts)")
 	fs.BoolVar(&o.json, "json", false, "print the verdicts (per mode: samples classified as their class, per-pixel std) as JSON instead of text")
 	fs.StringVar(&o.dataDir, "data", "", "MNIST `folder` for -reconstruct (default: found as the data package does)")
+	o.maxMemory = c.MaxMemory()
 	if err := c.Parse(args, stdout, false); err != nil {
 		return o, err
 	}
@@ -101,7 +103,9 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 
 // checkSize refuses outputs whose PNG would exceed sampling.MaxPixels, before any
 // is drawn: the sample grid (classes rows of per-class tiles for each
-// mode) and the reconstruction grid (K originals and K reconstructions).
+// mode) and the reconstruction grid (K originals and K reconstructions);
+// and flags whose memory, estimated by sampling.Memory, is above
+// -max-memory.
 func checkSize(o options, p *graph.Params) error {
 	if n := sampling.TilePixels(int64(p.Classes)*int64(o.perClass)*int64(len(o.modes)), p.Input, o.scale); n > sampling.MaxPixels {
 		return cli.Usagef("-per-class %d with -scale %d and %d mode(s) makes a %d-Mpixel image; the limit is %d Mpixels: lower -per-class or -scale", o.perClass, o.scale, len(o.modes), n>>20, sampling.MaxPixels>>20)
@@ -109,7 +113,14 @@ func checkSize(o options, p *graph.Params) error {
 	if n := sampling.TilePixels(2*int64(o.reconstruct), p.Input, o.scale); n > sampling.MaxPixels {
 		return cli.Usagef("-reconstruct %d with -scale %d makes a %d-Mpixel image; the limit is %d Mpixels: lower -reconstruct or -scale", o.reconstruct, o.scale, n>>20, sampling.MaxPixels>>20)
 	}
-	return nil
+	need, err := sampling.Memory(p, o.modes, o.perClass, o.scale, o.reconstruct)
+	if err != nil {
+		return err
+	}
+	units, _ := p.Arch.StateUnits(p.Input, p.Classes)
+	return cli.CheckMemory(need, *o.maxMemory,
+		fmt.Sprintf("-per-class %d with -scale %d, %d mode(s) and -reconstruct %d, for a model of %d state units per image,", o.perClass, o.scale, len(o.modes), o.reconstruct, units),
+		"-per-class", "-scale", "-reconstruct")
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

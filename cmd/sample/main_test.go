@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"dcim/data/datatest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +11,10 @@ import (
 
 	"dcim/graph"
 	"dcim/graph/graphtest"
+	"dcim/models"
 	"dcim/train/checkpoint"
+
+	"gorgonia.org/tensor"
 )
 
 // saveModel writes an untrained checkpoint of arch into a new folder.
@@ -19,6 +23,28 @@ func saveModel(t *testing.T, arch string) string {
 	p := graphtest.Params(t, arch, graph.Binary, 5)
 	dir := t.TempDir()
 	if err := checkpoint.Save(dir, p, checkpoint.Meta{Objective: "generative"}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// bigInputModel writes a model of 1×1024×1024 images and layers (2),(10):
+// a file of a few KB whose samples are a million pixels each.
+func bigInputModel(t *testing.T) string {
+	t.Helper()
+	a, err := models.Parse("(2),(10)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := graph.NewParams(a, models.Shape{C: 1, H: 1024, W: 1024}, 10, graph.Binary, tensor.Float32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range p.Tensors() {
+		clear(w.Data().([]float32))
+	}
+	dir := t.TempDir()
+	if err := checkpoint.Save(dir, p, checkpoint.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -150,6 +176,29 @@ func TestErrors(t *testing.T) {
 			return []string{"-model", saveModel(t, "(20),(16),(10)"), "-mode", "mean", "-per-class", "1", "-reconstruct", "10000", "-scale", "32"}
 		}, 2, "-reconstruct 10000 with -scale 32"},
 		{"bad reconstruct", func(t *testing.T) []string { return []string{"-model", "x", "-reconstruct", "-1"} }, 2, "-reconstruct -1"},
+		{"small file, large images: over the memory budget", func(t *testing.T) []string {
+			return []string{"-model", bigInputModel(t), "-mode", "chain", "-per-class", "6", "-scale", "1"}
+		}, 2, "-per-class 6 with -scale 1, 1 mode(s) and -reconstruct 0, for a model of 1048588 state units per image, needs about 3.28GiB of memory, more than -max-memory 2GiB: lower -per-class, -scale or -reconstruct, or raise -max-memory"},
+		{"small file, large images: a lower budget", func(t *testing.T) []string {
+			return []string{"-model", bigInputModel(t), "-mode", "mean", "-per-class", "1", "-scale", "1", "-max-memory", "256MiB"}
+		}, 2, "more than -max-memory 256MiB"},
+		{"model.json a named pipe", func(t *testing.T) []string {
+			dir := saveModel(t, "(20),(10)")
+			path := filepath.Join(dir, checkpoint.JSONName)
+			os.Remove(path)
+			datatest.Mkfifo(t, path)
+			return []string{"-model", dir}
+		}, 1, "model.json: a named pipe, not a regular file"},
+		{"model.npz a device", func(t *testing.T) []string {
+			dir := saveModel(t, "(20),(10)")
+			path := filepath.Join(dir, checkpoint.NPZName)
+			os.Remove(path)
+			if err := os.Symlink("/dev/zero", path); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"-model", dir}
+		}, 1, "model.npz: a character device, not a regular file"},
+		{"max-memory not a size", func(t *testing.T) []string { return []string{"-model", "x", "-max-memory", "0"} }, 2, `"0": want a size of 1 byte`},
 		{"stray argument", func(t *testing.T) []string { return []string{"-model", "x", "extra"} }, 2, `unexpected argument "extra"`},
 		{"unknown flag", func(t *testing.T) []string { return []string{"-modle", "x"} }, 2, "flag provided but not defined"},
 	}

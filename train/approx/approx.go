@@ -31,10 +31,11 @@ type Options struct {
 	Draws   int               // S, draws per image (and per class)
 	Seed    uint64            // the same seed gives the same report
 	Methods []graph.Inference // the approximations compared with Monte Carlo
-	// Rows is the number of rows (image × draw) of one Monte-Carlo graph
-	// run, at least the draws of one image (default 256: the states of a
-	// small batch stay in the cache, which makes the paper's CNN half as
-	// dear per row as batches of 1000, see BenchmarkRunCNN).
+	// Rows is the most rows (image × draw) of one Monte-Carlo graph run
+	// (default 256: the states of a small batch stay in the cache, which
+	// makes the paper's CNN half as dear per row as batches of 1000, see
+	// BenchmarkRunCNN). An image (or class) with more draws has them in
+	// several runs, so that memory does not grow with the draws.
 	Rows int
 	// Progress, when not nil, is told after each batch how many of total
 	// steps (test images, then classes, then the images of the likelihood)
@@ -50,6 +51,9 @@ type Options struct {
 
 // groups is the number of jackknife groups the draws are split into.
 const groups = 10
+
+// defaultRows is Options.Rows's default.
+const defaultRows = 256
 
 // Figure is a Monte-Carlo figure and its standard error.
 type Figure struct {
@@ -139,8 +143,11 @@ func Run(p *graph.Params, images []float32, labels []uint8, o Options) (*Report,
 	if o.Draws < 1 {
 		return nil, fmt.Errorf("approx: %d draws, want at least 1", o.Draws)
 	}
+	if o.Draws > MaxDraws {
+		return nil, fmt.Errorf("approx: %d draws, more than the %d accepted", o.Draws, MaxDraws)
+	}
 	if o.Rows == 0 {
-		o.Rows = 256
+		o.Rows = defaultRows
 	}
 	rep := &Report{Arch: p.Arch.String(), Encoding: p.Encoding.String(), Images: n, Draws: o.Draws, Seed: o.Seed}
 	for _, m := range o.Methods {
@@ -151,8 +158,8 @@ func Run(p *graph.Params, images []float32, labels []uint8, o Options) (*Report,
 		if llImages = o.LikelihoodImages; llImages <= 0 || llImages > n {
 			llImages = n
 		}
-		if slices.Min(o.LikelihoodDraws) < 1 {
-			return nil, fmt.Errorf("approx: %v importance samples, want at least 1", o.LikelihoodDraws)
+		if slices.Min(o.LikelihoodDraws) < 1 || slices.Max(o.LikelihoodDraws) > MaxLikelihoodDraws {
+			return nil, fmt.Errorf("approx: %v importance samples, want 1…%d", o.LikelihoodDraws, MaxLikelihoodDraws)
 		}
 	}
 	total := n + p.Classes + llImages
@@ -195,7 +202,8 @@ func floats64(v any) []float64 {
 
 // drawStats accumulates, for one image (or class) and one layer, the sums
 // of a unit's conditional means over all draws and over each jackknife
-// group, and their squares.
+// group, and their squares. The draws may come in several chunks (add);
+// done then sums the groups.
 type drawStats struct {
 	units, draws int
 	sum, sq      []float64 // per unit
@@ -210,55 +218,58 @@ func newDrawStats(units, draws int) *drawStats {
 // groupOf is the jackknife group of draw s.
 func groupOf(s, draws int) int { return s * groups / draws }
 
-// drawsOf returns the statistics of rows first … first+S−1 of a batch
-// node's value (float32 or float64): S draws of one image's layer.
-func drawsOf(v any, width, first, draws int) *drawStats {
-	d := newDrawStats(width, draws)
+// add adds rows first … first+n−1 of a batch node's value (float32 or
+// float64): draws s0 … s0+n−1 of one image's layer.
+func (d *drawStats) add(v any, first, s0, n int) {
+	w := d.units
 	switch x := v.(*tensor.Dense).Data().(type) {
 	case []float32:
-		addDraws(d, x[first*width:(first+draws)*width])
+		addDraws(d, x[first*w:(first+n)*w], s0)
 	case []float64:
-		addDraws(d, x[first*width:(first+draws)*width])
+		addDraws(d, x[first*w:(first+n)*w], s0)
 	}
-	return d
 }
 
-// addDraws adds the conditional means of every draw, one row each.
-func addDraws[T float32 | float64](d *drawStats, rows []T) {
-	for s := range d.draws {
-		g := groupOf(s, d.draws)
+// addDraws adds the conditional means of draws s0, s0+1, …, one row each.
+func addDraws[T float32 | float64](d *drawStats, rows []T, s0 int) {
+	for r := range len(rows) / d.units {
+		g := groupOf(s0+r, d.draws)
 		d.count[g]++
 		gs := d.group[g*d.units : (g+1)*d.units]
-		for i, x := range rows[s*d.units : (s+1)*d.units] {
+		for i, x := range rows[r*d.units : (r+1)*d.units] {
 			v := float64(x)
 			d.sq[i] += v * v
 			gs[i] += v
 		}
 	}
+}
+
+// done sums the groups once every draw was added.
+func (d *drawStats) done() *drawStats {
 	for g := range groups {
 		for i, v := range d.group[g*d.units : (g+1)*d.units] {
 			d.sum[i] += v
 		}
 	}
+	return d
 }
 
-// drawsOfRows returns drawsOf for n consecutive images, computed in
-// parallel, in order.
-func drawsOfRows(v any, width, n, draws int) []*drawStats {
-	out := make([]*drawStats, n)
+// addRows adds, for each of the n images of a batch whose draws fill
+// chunk consecutive rows each, the first k of them (draws s0 …
+// s0+k−1) to the image's statistics, in parallel.
+func addRows(stats []*drawStats, v any, chunk, s0, k int) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := range out {
+	for i, d := range stats {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			out[i] = drawsOf(v, width, i*draws, draws)
+			d.add(v, i*chunk, s0, k)
 			<-sem
 		}()
 	}
 	wg.Wait()
-	return out
 }
 
 // replicates returns the Monte-Carlo marginal estimated from all draws
@@ -412,6 +423,17 @@ func padTo(images []float32, size, n int) []float32 {
 	return out
 }
 
+// plan is how the Monte-Carlo chains are run: each graph run holds per
+// images (or one class) × chunk draws, at most Rows rows; an image with
+// more draws than Rows has them in several runs, their statistics
+// accumulated, so that memory does not grow with the draws.
+type plan struct{ per, chunk int }
+
+func planRuns(n, draws, rows int) plan {
+	chunk := min(draws, rows)
+	return plan{per: min(n, max(1, rows/chunk)), chunk: chunk}
+}
+
 // rowsOf reads a batch node's value row by row as float64, one row into a
 // reused buffer at a time.
 type rowsOf struct {
@@ -450,8 +472,9 @@ func (r *rowsOf) copyRow(i int) []float64 { return slices.Clone(r.row(i)) }
 // rep.Class.
 func forward(p *graph.Params, images []float32, labels []uint8, o Options, rng *rand.Rand, rep *Report, progress func(int)) error {
 	d, size, n, S, K := p.Depth(), p.Input.Size(), len(labels), o.Draws, p.Classes
-	per := min(n, max(1, o.Rows/S)) // images per batch
-	mc, err := graph.NewForward(p, per*S, graph.MonteCarlo)
+	pl := planRuns(n, S, o.Rows)
+	per := pl.per // images per batch
+	mc, err := graph.NewForward(p, per*pl.chunk, graph.MonteCarlo)
 	if err != nil {
 		return fmt.Errorf("approx: Monte-Carlo forward chain: %w", err)
 	}
@@ -475,12 +498,30 @@ func forward(p *graph.Params, images []float32, labels []uint8, o Options, rng *
 	for lo := 0; lo < n; lo += per {
 		hi := min(n, lo+per)
 		batch := padTo(images[lo*size:hi*size], size, per)
-		if err := mc.SetImages(replicate(batch, size, S)); err != nil {
+		// stats[j][i]: layer j (the class layer last) of image lo+i.
+		stats := make([][]*drawStats, len(layers)+1)
+		for j := range stats {
+			width := K
+			if j < len(layers) {
+				width = sizes[j]
+			}
+			for range hi - lo {
+				stats[j] = append(stats[j], newDrawStats(width, S))
+			}
+		}
+		if err := mc.SetImages(replicate(batch, size, pl.chunk)); err != nil {
 			return err
 		}
-		mc.DrawNoise(rng)
-		if err := mc.Run(); err != nil {
-			return fmt.Errorf("approx: Monte-Carlo forward chain: %w", err)
+		for s0 := 0; s0 < S; s0 += pl.chunk {
+			mc.DrawNoise(rng)
+			if err := mc.Run(); err != nil {
+				return fmt.Errorf("approx: Monte-Carlo forward chain: %w", err)
+			}
+			k := min(pl.chunk, S-s0)
+			for j, layer := range layers {
+				addRows(stats[j], mc.Means[layer].Value(), pl.chunk, s0, k)
+			}
+			addRows(stats[len(layers)], mc.Probs.Value(), pl.chunk, s0, k)
 		}
 		for i, f := range approx {
 			if err := f.SetImages(batch); err != nil {
@@ -495,16 +536,17 @@ func forward(p *graph.Params, images []float32, labels []uint8, o Options, rng *
 			for _, f := range approx {
 				mRows = append(mRows, newRows(f.Means[k].Value(), sizes[j]))
 			}
-			for i, ds := range drawsOfRows(mc.Means[k].Value(), sizes[j], hi-lo, S) {
+			for i, ds := range stats[j] {
 				ms := make([][]float64, len(mRows))
 				for m, r := range mRows {
 					ms[m] = r.copyRow(i)
 				}
+				ds.done()
 				accs[j].add(ds, ds.replicates(), ms)
 			}
 		}
-		for i, ds := range drawsOfRows(mc.Probs.Value(), K, hi-lo, S) {
-			reps := ds.replicates()
+		for i, ds := range stats[len(layers)] {
+			reps := ds.done().replicates()
 			if mcProbs == nil {
 				mcProbs = make([][]float64, len(reps))
 			}
@@ -606,7 +648,8 @@ func classFigures(probs []float64, labels []uint8, K int) [3]float64 {
 // and rep.Image.
 func reverse(p *graph.Params, images []float32, labels []uint8, o Options, rng *rand.Rand, rep *Report, progress func(int)) error {
 	d, size, S, K := p.Depth(), p.Input.Size(), o.Draws, p.Classes
-	mc, err := graph.NewReverse(p, S, graph.MonteCarlo)
+	chunk := planRuns(1, S, o.Rows).chunk // draws of a class per graph run
+	mc, err := graph.NewReverse(p, chunk, graph.MonteCarlo)
 	if err != nil {
 		return fmt.Errorf("approx: Monte-Carlo reverse chain: %w", err)
 	}
@@ -636,7 +679,7 @@ func reverse(p *graph.Params, images []float32, labels []uint8, o Options, rng *
 	}
 	accs := newLayerAccs(layers, sizes, len(o.Methods))
 	imgReps := make([][][]float64, K) // per class, per replicate: q(x^0 = 1)
-	same := make([]uint8, S)
+	same := make([]uint8, chunk)
 	for c := range K {
 		for i := range same {
 			same[i] = uint8(c)
@@ -644,12 +687,21 @@ func reverse(p *graph.Params, images []float32, labels []uint8, o Options, rng *
 		if err := mc.SetClasses(same); err != nil {
 			return err
 		}
-		mc.DrawNoise(rng)
-		if err := mc.Run(); err != nil {
-			return fmt.Errorf("approx: Monte-Carlo reverse chain: %w", err)
+		stats := make([]*drawStats, len(layers))
+		for j := range layers {
+			stats[j] = newDrawStats(sizes[j], S)
+		}
+		for s0 := 0; s0 < S; s0 += chunk {
+			mc.DrawNoise(rng)
+			if err := mc.Run(); err != nil {
+				return fmt.Errorf("approx: Monte-Carlo reverse chain: %w", err)
+			}
+			for j, k := range layers {
+				stats[j].add(mc.Means[k].Value(), 0, s0, min(chunk, S-s0))
+			}
 		}
 		for j, k := range layers {
-			ds := drawsOf(mc.Means[k].Value(), sizes[j], 0, S)
+			ds := stats[j].done()
 			ms := make([][]float64, len(approx))
 			for m, r := range approx {
 				ms[m] = newRows(r.Means[k].Value(), sizes[j]).copyRow(c)

@@ -2,21 +2,13 @@ package approx
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"dcim/graph"
 	"dcim/models"
-	"dcim/train/checkpoint"
 
 	"gorgonia.org/tensor"
 )
@@ -60,11 +52,18 @@ var both = []graph.Inference{graph.MeanField, graph.Moments}
 // TestExactLayers checks what no method approximates: without hidden
 // layers the class posterior and the image marginals are exact (KL 0, the
 // same accuracy, NLL and BCE), and with one hidden layer, that layer is
-// exact given the image (forward) and given the class (reverse).
+// exact given the image (forward) and given the class (reverse). It holds
+// as well when an image's 20 draws are run in chunks of 7.
 func TestExactLayers(t *testing.T) {
 	img, lab := tinyImages(7)
+	for _, rows := range []int{64, 7} {
+		t.Run(fmt.Sprintf("rows=%d", rows), func(t *testing.T) { exactLayers(t, img, lab, rows) })
+	}
+}
+
+func exactLayers(t *testing.T, img []float32, lab []uint8, rows int) {
 	for _, enc := range []graph.Encoding{graph.Binary, graph.Spin} {
-		rep, err := Run(tinyModel(t, "(3)", enc), img, lab, Options{Draws: 20, Seed: 1, Methods: both, Rows: 64})
+		rep, err := Run(tinyModel(t, "(3)", enc), img, lab, Options{Draws: 20, Seed: 1, Methods: both, Rows: rows})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +78,7 @@ func TestExactLayers(t *testing.T) {
 				t.Errorf("%v depth 1, %s: image BCE %g, Monte Carlo %g", enc, m, a, b)
 			}
 		}
-		rep, err = Run(tinyModel(t, "(2,1,3),(3)", enc), img, lab, Options{Draws: 20, Seed: 1, Methods: both, Rows: 64})
+		rep, err = Run(tinyModel(t, "(2,1,3),(3)", enc), img, lab, Options{Draws: 20, Seed: 1, Methods: both, Rows: rows})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,8 +107,9 @@ func TestJackknifeOfMean(t *testing.T) {
 		rows[s] = float64(s*s%7) + 0.5*float64(s/4)
 		groupMeans[groupOf(s, S)] += rows[s] / (S / groups)
 	}
-	addDraws(d, rows)
-	reps := d.replicates()
+	addDraws(d, rows[:13], 0) // in two chunks
+	addDraws(d, rows[13:], 13)
+	reps := d.done().replicates()
 	col := make([]float64, len(reps))
 	for i, r := range reps {
 		col[i] = r[0]
@@ -171,60 +171,6 @@ func TestSameSeedSameReport(t *testing.T) {
 	}
 }
 
-// TestMainCommand runs the command on real MNIST test images with a small saved
-// checkpoint, then checks its usage errors.
-func TestMainCommand(t *testing.T) {
-	dir := t.TempDir()
-	a, _ := models.Parse("(8),(6),(10)")
-	p, err := graph.NewParams(a, models.MNISTInput, 10, graph.Binary, tensor.Float32, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := checkpoint.Save(dir, p, checkpoint.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	var stdout, stderr bytes.Buffer
-	if code := Main([]string{"-model", dir, "-n", "30", "-draws", "10", "-out", out, "-json"}, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
-	}
-	var rep Report
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("-json output: %v", err)
-	}
-	// Layer 1 is exact; the Monte-Carlo and the mean-field graphs, of
-	// different batch sizes, round float32 a little differently.
-	if rep.Images != 30 || len(rep.Forward) != 2 || len(rep.Reverse) != 3 || rep.Forward[0].Errors["meanfield"].Max.Value > 1e-6 {
-		t.Errorf("report: %d images, %d forward and %d reverse layers, layer 1 error %+v; want 30, 2, 3 and below 1e-6",
-			rep.Images, len(rep.Forward), len(rep.Reverse), rep.Forward[0].Errors["meanfield"])
-	}
-	for _, f := range []string{"approx.json", "approx.png"} {
-		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
-			t.Errorf("%s not written: %v", f, err)
-		}
-	}
-
-	bad := t.TempDir()
-	if err := os.WriteFile(filepath.Join(bad, checkpoint.JSONName), []byte(`{"arch":"(5),(x)","encoding":"binary","input":[1,28,28]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-model", dir, "-draws", "0"}, "-draws 0"},
-		{[]string{"-model", dir, "-n", "10001"}, "-n 10001"},
-		{[]string{"-model", bad}, "layers"},
-		{[]string{"-draws", "5"}, "-model"},
-		{[]string{"-model", dir, "-inference", "exact"}, "-inference"},
-	} {
-		stderr.Reset()
-		if code := Main(c.args, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want 2 and a line naming %s", c.args, code, stderr.String(), c.want)
-		}
-	}
-}
-
 // BenchmarkRunCNN measures Run on the paper's CNN (random weights, ±1
 // units): per image, 200 draws through the forward chain and both methods,
 // with the Monte-Carlo graph run on batches of 200 and of 1000 rows. It
@@ -255,11 +201,27 @@ func BenchmarkRunCNN(b *testing.B) {
 	}
 }
 
-// cpuSeconds is the CPU time (user and system) the process has used.
-func cpuSeconds() float64 {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		return math.NaN()
+// TestMemoryFlatInDraws: once an image's draws fill a graph run, more
+// draws are run in more chunks and cost no memory; the estimate grows
+// with the model's states and with the images, and never overflows.
+func TestMemoryFlatInDraws(t *testing.T) {
+	p := tinyModel(t, "(2,1,3),(3)", graph.Binary)
+	base := Memory(p, 10, Options{Draws: 256, Methods: both})
+	for _, draws := range []int{300, 30000, MaxDraws} {
+		if m := Memory(p, 10, Options{Draws: draws, Methods: both}); m != base {
+			t.Errorf("%d draws: %d bytes, want %d as for 256", draws, m, base)
+		}
 	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano()).Seconds()
+	if small := Memory(p, 10, Options{Draws: 16, Methods: both}); small > base {
+		t.Errorf("16 draws: %d bytes, more than 256 draws' %d", small, base)
+	}
+	if more := Memory(p, 1000, Options{Draws: 256, Methods: both}); more <= base {
+		t.Errorf("1000 images: %d bytes, want more than 10 images' %d", more, base)
+	}
+	if m := Memory(p, math.MaxInt32, Options{Draws: MaxDraws, Rows: math.MaxInt32, Methods: both}); m <= 0 {
+		t.Errorf("huge flags: %d bytes, want a large positive estimate", m)
+	}
+	if _, err := Run(p, make([]float32, 36), []uint8{0}, Options{Draws: MaxDraws + 1}); err == nil {
+		t.Errorf("Run with %d draws: no error", MaxDraws+1)
+	}
 }

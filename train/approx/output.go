@@ -167,8 +167,8 @@ func (r *Report) PNG() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeFiles writes approx.json and approx.png into dir.
-func (r *Report) writeFiles(dir string) error {
+// WriteFiles writes approx.json and approx.png into dir.
+func (r *Report) WriteFiles(dir string) error {
 	js, err := r.JSON()
 	if err != nil {
 		return err

@@ -16,11 +16,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"dcim/data"
 	"dcim/graph"
 	"dcim/models"
 
@@ -114,7 +115,12 @@ func (m Meta) TrainedTerms() (models.Objective, error) {
 // Save writes model.npz and model.json of p into dir (created if needed),
 // each atomically, the arrays first. The architecture, encoding, input
 // shape and classes of meta are taken from p; Objective and Extra are kept.
+// Every parameter must be finite: a NaN or an infinity is an error naming
+// the array, and nothing is written.
 func Save(dir string, p *graph.Params, meta Meta) error {
+	if err := CheckFinite(p); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
@@ -149,11 +155,26 @@ func Save(dir string, p *graph.Params, meta Meta) error {
 	return nil
 }
 
-// maxJSONBytes bounds the size of a model.json read.
-const maxJSONBytes = 1 << 20
+// CheckFinite returns an error naming the first parameter array of p that
+// holds a NaN or an infinity, and where.
+func CheckFinite(p *graph.Params) error {
+	names := p.Names()
+	for i, t := range p.Tensors() {
+		a := NamedArray{Name: names[i], Data: t.Data()}
+		if err := checkFinite(a); err != nil {
+			return fmt.Errorf("parameter %s %w", names[i], err)
+		}
+	}
+	return nil
+}
 
-// ReadMeta reads dir/model.json, of at most 1 MiB, and checks that it
-// names an architecture; [Meta.ParamWants] checks the rest.
+// MaxJSONBytes bounds the size of a model.json read: one written by this
+// module takes well under 4 KiB.
+const MaxJSONBytes = 64 << 10
+
+// ReadMeta reads dir/model.json, a regular file of at most MaxJSONBytes
+// (a larger one is refused before it is read), and checks that it names
+// an architecture; [Meta.ParamWants] checks the rest.
 func ReadMeta(dir string) (Meta, error) {
 	var meta Meta
 	if st, err := os.Stat(dir); err != nil {
@@ -165,20 +186,9 @@ func ReadMeta(dir string) (Meta, error) {
 		return meta, fmt.Errorf("model folder %s: not a folder", dir)
 	}
 	path := filepath.Join(dir, JSONName)
-	f, err := os.Open(path)
+	b, err := data.ReadFile(path, MaxJSONBytes)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return meta, fmt.Errorf("%s: no such file", path)
-		}
-		return meta, fmt.Errorf("%s: %w", path, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxJSONBytes+1))
-	if err != nil {
-		return meta, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(b) > maxJSONBytes {
-		return meta, fmt.Errorf("%s: larger than the %d bytes accepted", path, maxJSONBytes)
+		return meta, fileError(path, err)
 	}
 	if err := json.Unmarshal(b, &meta); err != nil {
 		return meta, fmt.Errorf("%s: bad JSON: %v", path, err)
@@ -278,4 +288,17 @@ func Load(dir string) (*graph.Params, Meta, error) {
 		return nil, meta, err
 	}
 	return p, meta, nil
+}
+
+// fileError is the one-line error of a file that could not be opened or
+// read: "PATH: no such file", "PATH: a named pipe, not a regular file".
+func fileError(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: no such file", path)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", path, pe.Err)
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }

@@ -1,7 +1,11 @@
 package checkpoint
 
 import (
+	"bytes"
+	"dcim/data/datatest"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -230,6 +234,40 @@ func TestLoadErrors(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, NPZName), []byte("hello"), 0o644)
 			return dir
 		}, "model.npz: not a .npz archive"},
+		{"json a named pipe", func(t *testing.T) string {
+			dir := good(t)
+			fifo(t, filepath.Join(dir, JSONName))
+			return dir
+		}, "model.json: a named pipe, not a regular file"},
+		{"npz a named pipe", func(t *testing.T) string {
+			dir := good(t)
+			fifo(t, filepath.Join(dir, NPZName))
+			return dir
+		}, "model.npz: a named pipe, not a regular file"},
+		{"npz a device", func(t *testing.T) string {
+			dir := good(t)
+			os.Remove(filepath.Join(dir, NPZName))
+			if err := os.Symlink("/dev/zero", filepath.Join(dir, NPZName)); err != nil {
+				t.Fatal(err)
+			}
+			return dir
+		}, "model.npz: a character device, not a regular file"},
+		{"json a folder", func(t *testing.T) string {
+			dir := good(t)
+			os.Remove(filepath.Join(dir, JSONName))
+			os.Mkdir(filepath.Join(dir, JSONName), 0o755)
+			return dir
+		}, "model.json: a folder, not a regular file"},
+		{"json too large", func(t *testing.T) string {
+			dir := good(t)
+			writeJSON(t, dir, `{"arch": "(10)", "encoding": "spin", "input": [1,28,28], "extra": {"pad": "`+strings.Repeat("x", MaxJSONBytes)+`"}}`)
+			return dir
+		}, "model.json: file of 65614 bytes, more than the 65536 accepted"},
+		{"json of too many layers", func(t *testing.T) string {
+			dir := good(t)
+			writeJSON(t, dir, `{"arch": "`+strings.TrimSuffix(strings.Repeat("(2),", 65), ",")+`", "encoding": "spin", "input": [1,28,28]}`)
+			return dir
+		}, "model.json: arch \"(2),(2),(2),(2),(2),(2),(2),(2),(2),(2),\"…: 65 layers, more than the 64 accepted"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,6 +279,76 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error %q, want one line containing %q", msg, tc.want)
 			}
 		})
+	}
+}
+
+// fifo replaces path by a named pipe that nobody writes.
+func fifo(t *testing.T, path string) {
+	t.Helper()
+	os.Remove(path)
+	datatest.Mkfifo(t, path)
+}
+
+// TestSaveRefusesNonFinite: saving parameters that hold a NaN or an
+// infinity fails, naming the array, and leaves the files already in the
+// folder as they were.
+func TestSaveRefusesNonFinite(t *testing.T) {
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		t.Run(fmt.Sprint(bad), func(t *testing.T) {
+			dir := t.TempDir()
+			p := newParams(t, "(4),(10)", graph.Binary)
+			if err := Save(dir, p, Meta{Objective: "generative"}); err != nil {
+				t.Fatal(err)
+			}
+			before := map[string][]byte{}
+			for _, name := range []string{NPZName, JSONName} {
+				b, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				before[name] = b
+			}
+			p.Tensors()[2].Data().([]float32)[7] = bad // W2
+			err := Save(dir, p, Meta{Objective: "generative"})
+			want := fmt.Sprintf("save checkpoint: parameter W2 holds %v at index 7", bad)
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Fatalf("Save: %v, want an error starting %q", err, want)
+			}
+			for name, b := range before {
+				if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || !bytes.Equal(got, b) {
+					t.Errorf("%s changed (%v)", name, err)
+				}
+			}
+			fresh := filepath.Join(dir, "new")
+			if err := Save(fresh, p, Meta{}); err == nil {
+				t.Error("Save into a new folder succeeded")
+			}
+			if _, err := os.Stat(fresh); err == nil {
+				t.Error("a refused Save created its folder")
+			}
+		})
+	}
+}
+
+// TestWriteHook: the hook sees every atomic write twice, before and after
+// the rename, with the old and then the new content on disk.
+func TestWriteHook(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	if err := WriteFileAtomic(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	SetWriteHook(func(p string, renamed bool) {
+		b, _ := os.ReadFile(p)
+		seen = append(seen, fmt.Sprintf("%s %v %s", filepath.Base(p), renamed, b))
+	})
+	defer SetWriteHook(nil)
+	if err := WriteFileAtomic(path, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"f false old", "f true new"}; !slices.Equal(seen, want) {
+		t.Errorf("hook saw %q, want %q", seen, want)
 	}
 }
 

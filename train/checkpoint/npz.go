@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // NumPy dtype descriptors this package writes and reads.
@@ -229,6 +230,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	callWriteHook(path, false)
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
@@ -241,5 +243,29 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
 		return fmt.Errorf("write %s: sync folder: %w", path, err)
 	}
+	callWriteHook(path, true)
 	return nil
+}
+
+// writeHook is the function SetWriteHook installed, or nil.
+var writeHook atomic.Pointer[func(path string, renamed bool)]
+
+// SetWriteHook makes WriteFileAtomic call h at the two points of every
+// write where a crash leaves something different on disk: with renamed
+// false once the temporary file is written and synced (a crash leaves it
+// beside the old file), and with renamed true once it has replaced path.
+// It is for tests that kill a program at each of those points; nil
+// removes the hook.
+func SetWriteHook(h func(path string, renamed bool)) {
+	if h == nil {
+		writeHook.Store(nil)
+		return
+	}
+	writeHook.Store(&h)
+}
+
+func callWriteHook(path string, renamed bool) {
+	if h := writeHook.Load(); h != nil {
+		(*h)(path, renamed)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"dcim/data"
 	"dcim/models"
 )
 
@@ -57,16 +58,31 @@ func ReadArrays(path string, want []Want) (map[string]NamedArray, error) {
 	return readArrays(path, zr.File, want)
 }
 
-// openNPZ opens the zip archive at path.
-func openNPZ(path string) (*zip.ReadCloser, error) {
-	zr, err := zip.OpenReader(path)
+// npzFile is an open .npz archive.
+type npzFile struct {
+	*zip.Reader
+	f *os.File
+}
+
+func (z npzFile) Close() error { return z.f.Close() }
+
+// openNPZ opens the zip archive at path, a regular file.
+func openNPZ(path string) (npzFile, error) {
+	f, err := data.OpenFile(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: no such file", path)
-		}
-		return nil, fmt.Errorf("%s: not a .npz archive: %v", path, err)
+		return npzFile{}, fileError(path, err)
 	}
-	return zr, nil
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return npzFile{}, fileError(path, err)
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		f.Close()
+		return npzFile{}, fmt.Errorf("%s: not a .npz archive: %v", path, err)
+	}
+	return npzFile{zr, f}, nil
 }
 
 func readArrays(path string, files []*zip.File, want []Want) (map[string]NamedArray, error) {

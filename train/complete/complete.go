@@ -169,7 +169,6 @@ type evaluator struct {
 	classMeans    []float32        // q(x = 1 | c) of each class, classes×size
 	mixMeans      []float32        // q(x = 1 | x^{d−1}_s), S draws per class, classes·S×size
 	classMeans64  []float64
-	mixMeans64    []float64
 	joint         *graph.Joint // for GenerativeIS and JointIS
 	isRNG         *rand.Rand   // their samples' noise
 }
@@ -197,7 +196,7 @@ func Evaluate(p *graph.Params, set *data.Set, fill []float32, cfg Config) (*Resu
 		return nil, fmt.Errorf("%d iterate steps, want at least 0", cfg.Steps)
 	}
 	if cfg.Batch < 1 {
-		cfg.Batch = 500
+		cfg.Batch = defaultBatch
 	}
 	if cfg.Beta == 0 {
 		cfg.Beta = 1
@@ -284,37 +283,49 @@ func (e *evaluator) build() error {
 		if cfg.Draws < 1 {
 			return fmt.Errorf("method mixture with %d draws, want at least 1", cfg.Draws)
 		}
-		labels := make([]uint8, e.classes*cfg.Draws)
-		for i := range labels {
-			labels[i] = uint8(i / cfg.Draws)
-		}
-		rng := rand.New(rand.NewPCG(cfg.Seed, 0x6d6978)) // "mix"
-		if e.mixMeans, err = e.reverse(labels, []int{d - 1}, rng); err != nil {
+		if e.mixMeans, err = e.mixtureMeans(); err != nil {
 			return fmt.Errorf("reverse chain for the mixture: %w", err)
 		}
-		e.mixMeans64 = convert[float64](e.mixMeans)
 	}
 	return nil
 }
 
-// reverse runs the reverse chain from the one-hot labels, drawing the
-// layers draw with noise from rng, and returns the image means.
-func (e *evaluator) reverse(labels []uint8, draw []int, rng *rand.Rand) ([]float32, error) {
-	gen, err := graph.NewGenerator(e.p, e.p.Depth(), draw, len(labels))
+// mixChunk is the number of draws of layer d−1 the mixture method runs
+// down the reverse chain, and scores, at a time: its memory beside the
+// draws' image means is that of a few chunks, whatever the draws.
+const mixChunk = 256
+
+// mixtureMeans runs the reverse chain down from Draws draws of layer d−1
+// of each class, mixChunk rows at a time, and returns the image means,
+// class-major. The noise of the draws is one stream, taken row by row, so
+// the draws do not depend on the chunk size.
+func (e *evaluator) mixtureMeans() ([]float32, error) {
+	S, size := e.cfg.Draws, e.size
+	J := e.classes * S
+	rows := min(J, mixChunk)
+	gen, err := graph.NewGenerator(e.p, e.p.Depth(), []int{e.p.Depth() - 1}, rows)
 	if err != nil {
 		return nil, err
 	}
 	defer gen.Close()
-	if err := gen.SetClasses(labels); err != nil {
-		return nil, err
-	}
-	if rng != nil {
+	rng := rand.New(rand.NewPCG(e.cfg.Seed, 0x6d6978)) // "mix"
+	out := make([]float32, J*size)
+	labels := make([]uint8, rows)
+	for lo := 0; lo < J; lo += rows {
+		n := min(rows, J-lo)
+		for i := range labels {
+			labels[i] = uint8(min(lo+i, J-1) / S) // the last chunk repeats its last draw
+		}
+		if err := gen.SetClasses(labels); err != nil {
+			return nil, err
+		}
 		gen.DrawNoise(rng)
+		if err := gen.Run(); err != nil {
+			return nil, err
+		}
+		copy(out[lo*size:], graph.Float32s(gen.Image)[:n*size])
 	}
-	if err := gen.Run(); err != nil {
-		return nil, err
-	}
-	return gen.Images(), nil
+	return out, nil
 }
 
 func (e *evaluator) close() {
@@ -443,11 +454,11 @@ func (e *evaluator) batch(set *data.Set, m *Mask, lo, hi int, cells []Cell, show
 		return filled(func(i, j int) float32 { return float32(fill[i*size+j]) })
 	}
 	classMeans64 := e.classMeans64
-	var is *importance
-	sampled := func() (*importance, error) {
+	var is *importanceResults
+	sampled := func() (*importanceResults, error) {
 		var err error
 		if is == nil {
-			is, err = e.importanceSample(x, obs, meanFilled, e.isRNG)
+			is, err = e.importanceMethods(x, obs, meanFilled)
 		}
 		return is, err
 	}
@@ -481,20 +492,21 @@ func (e *evaluator) batch(set *data.Set, m *Mask, lo, hi int, cells []Cell, show
 		case Iterate:
 			post, done, err = e.iterate(x, obs, labels, meanFilled, meanPosterior)
 		case Mixture:
-			post, done = e.mixture(x, obs, completeFrom)
+			var fill []float64
+			post, fill = e.mixture(x, obs)
+			done = filled(func(i, j int) float32 { return float32(fill[i*size+j]) })
 		case Synthesis:
 			if post, err = e.synthesis(x, obs, labels, likelihoods(), filled); err == nil {
 				done = completeFrom(post, classMeans64)
 			}
 		case GenerativeIS, JointIS:
-			var im *importance
-			if im, err = sampled(); err != nil {
+			var r *importanceResults
+			if r, err = sampled(); err != nil {
 				break
 			}
-			if cells[k].Method == GenerativeIS {
-				post, done = im.posterior(x, obs, nil, 1, size, K)
-			} else {
-				post, done = im.posterior(x, obs, im.fwdPost, e.cfg.Beta, size, K)
+			post, done = r.genPost, r.genDone
+			if cells[k].Method == JointIS {
+				post, done = r.jointPost, r.jointDone
 			}
 		}
 		if err != nil {
@@ -560,22 +572,75 @@ func (e *evaluator) iterate(x []float32, obs []bool, labels []uint8, meanFilled 
 }
 
 // mixture scores each class by log q(x_obs | c) = log (1/S) Σ_s q(x_obs | x^{d−1}_s),
-// the draws x^{d−1}_s of layer d−1 made from class c, and completes the
-// missing pixels with the posterior mean over all draws.
-func (e *evaluator) mixture(x []float32, obs []bool, complete func(w, means []float64) []float32) ([]float64, []float32) {
+// the draws x^{d−1}_s of layer d−1 made from class c, and returns the
+// class posterior and the posterior mean image over all draws, with which
+// the missing pixels are completed. The draws are scored mixChunk at a
+// time, each chunk folded into running log-sum-exps, so that its memory
+// does not grow with the draws:
+//
+//	per image i and class c: m_ic = max, z_ic = Σ exp(ll − m_ic) over c's draws so far;
+//	per image i: M_i, Z_i the same over all draws so far, and
+//	A_i = Σ_j exp(ll_ij − M_i) means_j, so that the mean image is A_i / Z_i.
+func (e *evaluator) mixture(x []float32, obs []bool) (post, mean []float64) {
 	size, K, S := e.size, e.classes, e.cfg.Draws
-	b := len(x) / size
-	ll := LogLikelihoods(x, obs, e.mixMeans, size)
-	J := K * S
-	post := make([]float64, b*K)
-	for i := range b {
-		for c := range K {
-			post[i*K+c] = logMeanExp(ll[i*J+c*S : i*J+(c+1)*S])
+	b, J := len(x)/size, K*S
+	o := newObserved(x, obs, size)
+	cm, cz := make([]float64, b*K), make([]float64, b*K)
+	am, az := make([]float64, b), make([]float64, b)
+	for i := range cm {
+		cm[i] = math.Inf(-1)
+	}
+	for i := range am {
+		am[i] = math.Inf(-1)
+	}
+	mean = make([]float64, b*size) // A, then A / Z
+	means64 := make([]float64, min(J, mixChunk)*size)
+	for j0 := 0; j0 < J; j0 += mixChunk {
+		jc := min(mixChunk, J-j0)
+		chunk := e.mixMeans[j0*size : (j0+jc)*size]
+		ll := o.logLik(chunk) // b×jc, then the weights exp(ll − M_i)
+		for i := range b {
+			row := ll[i*jc : (i+1)*jc]
+			for j, v := range row {
+				k := i*K + (j0+j)/S
+				if v > cm[k] {
+					cz[k] = cz[k]*math.Exp(cm[k]-v) + 1
+					cm[k] = v
+				} else {
+					cz[k] += math.Exp(v - cm[k])
+				}
+			}
+			top := am[i]
+			for _, v := range row {
+				top = max(top, v)
+			}
+			if scale := math.Exp(am[i] - top); scale != 1 {
+				az[i] *= scale
+				blas64.Scal(scale, blas64.Vector{N: size, Inc: 1, Data: mean[i*size : (i+1)*size]})
+			}
+			am[i] = top
+			for j, v := range row {
+				row[j] = math.Exp(v - top)
+				az[i] += row[j]
+			}
 		}
+		for k, v := range chunk {
+			means64[k] = float64(v)
+		}
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
+			blas64.General{Rows: b, Cols: jc, Stride: jc, Data: ll},
+			blas64.General{Rows: jc, Cols: size, Stride: size, Data: means64[:jc*size]},
+			1, blas64.General{Rows: b, Cols: size, Stride: size, Data: mean})
+	}
+	for i := range b {
+		blas64.Scal(1/az[i], blas64.Vector{N: size, Inc: 1, Data: mean[i*size : (i+1)*size]})
+	}
+	post = make([]float64, b*K)
+	for k := range post {
+		post[k] = cm[k] + math.Log(cz[k]) - math.Log(float64(S))
 	}
 	softmaxRows(post, K)
-	softmaxRows(ll, J) // the posterior over all draws
-	return post, complete(ll, e.mixMeans64)
+	return post, mean
 }
 
 // synthesis scores each class c by log p(c | x_c) + β log q(x_obs | c),

@@ -237,7 +237,7 @@ func TestMarginalisation(t *testing.T) {
 		t.Run(enc.String(), func(t *testing.T) {
 			p := newParams(t, "(6),(3)", models.Shape{C: 1, H: 3, W: 4}, enc, tensor.Float64, 7)
 			e := &evaluator{p: p, size: 12, classes: 3}
-			means, err := e.reverse([]uint8{0, 1, 2}, nil, nil)
+			means, err := graph.ClassImages(e.p, []uint8{0, 1, 2}, graph.MeanField)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -291,6 +291,68 @@ func TestMarginalisation(t *testing.T) {
 }
 
 func clone[T any](v []T) []T { return append([]T(nil), v...) }
+
+// TestMixtureInChunks checks the mixture method, which scores the draws a
+// chunk at a time, against its formula evaluated on all draws at once:
+// log q(x_obs | c) = log (1/S) Σ_s q(x_obs | draw s of c), the posterior its
+// softmax, and the completion the mean image under the posterior over all
+// draws. With 3 classes × 200 draws the draws span three chunks.
+func TestMixtureInChunks(t *testing.T) {
+	const K, S, size, n = 3, 200, 12, 5
+	p := newParams(t, "(6),(3)", models.Shape{C: 1, H: 3, W: 4}, graph.Binary, tensor.Float64, 7)
+	e := &evaluator{p: p, size: size, classes: K, cfg: Config{Draws: S, Seed: 9}}
+	var err error
+	if e.mixMeans, err = e.mixtureMeans(); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.mixMeans) != K*S*size || K*S <= 2*mixChunk {
+		t.Fatalf("%d means for %d draws of %d chunks", len(e.mixMeans)/size, K*S, mixChunk)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, obs := make([]float32, n*size), make([]bool, n*size)
+	for i := range x {
+		x[i], obs[i] = rng.Float32(), rng.IntN(3) > 0
+	}
+	post, mean := e.mixture(x, obs)
+
+	ll := LogLikelihoods(x, obs, e.mixMeans, size) // n × K·S
+	for i := range n {
+		row := ll[i*K*S : (i+1)*K*S]
+		want := make([]float64, K)
+		for c := range K {
+			want[c] = logSumExp(row[c*S:(c+1)*S]) - math.Log(S)
+		}
+		softmaxRow(want)
+		for c := range K {
+			if got := post[i*K+c]; math.Abs(got-want[c]) > 1e-12 {
+				t.Errorf("image %d: p(class %d) = %v, want %v", i, c, got, want[c])
+			}
+		}
+		w := clone(row)
+		softmaxRow(w)
+		for j := range size {
+			var m float64
+			for d, wd := range w {
+				m += wd * float64(e.mixMeans[d*size+j])
+			}
+			if got := mean[i*size+j]; math.Abs(got-m) > 1e-12 {
+				t.Errorf("image %d pixel %d: mean %v, want %v", i, j, got, m)
+			}
+		}
+	}
+	// The draws do not depend on the chunk size: the first draws of a
+	// shorter run are the same.
+	e2 := &evaluator{p: p, size: size, classes: 1, cfg: Config{Draws: 300, Seed: 9}}
+	one, err := e2.mixtureMeans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range S * size {
+		if math.Abs(float64(one[i]-e.mixMeans[i])) > 1e-6 {
+			t.Fatalf("draw %d of class 0 differs between runs of 300 and 600 draws: %v, %v", i/size, one[i], e.mixMeans[i])
+		}
+	}
+}
 
 var (
 	mnistOnce sync.Once
@@ -477,5 +539,21 @@ func TestFitMasked(t *testing.T) {
 	}
 	if len(ces) != 2 || !(ces[1] < ces[0]) {
 		t.Errorf("training cross-entropy per epoch %v, want two falling values", ces)
+	}
+}
+
+// TestFitDiverges: a fit whose learning rate makes the parameters or the
+// loss non-finite ends with an error saying so, instead of handing back
+// NaN weights.
+func TestFitDiverges(t *testing.T) {
+	set := data.Synthetic(256, 10, 28, 1)
+	p := newParams(t, "(16),(10)", models.MNISTInput, graph.Binary, tensor.Float32, 3)
+	masks, err := ParseMasks("bottom", MaskOptions{}, 28, 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = FitMasked(p, set, masks, PixelMean(set), FitOptions{Epochs: 1, LR: math.Inf(1), Seed: 1})
+	if err == nil || !strings.Contains(err.Error(), "training diverged (a learning rate of +Inf is too high?)") {
+		t.Fatalf("FitMasked with an infinite learning rate: %v, want an error saying it diverged", err)
 	}
 }

@@ -2,17 +2,22 @@ package complete
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"dcim/data"
 	"dcim/graph"
 	"dcim/train"
+	"dcim/train/checkpoint"
 )
+
+// defaultFitBatch is FitOptions.Batch's default.
+const defaultFitBatch = 64
 
 // FitOptions configure FitMasked.
 type FitOptions struct {
 	Epochs int
-	Batch  int     // examples per step (default 64)
+	Batch  int     // examples per step (default defaultFitBatch, 64)
 	LR     float64 // Adam's learning rate (default train.DefaultLR)
 	Seed   uint64  // order of the examples and choice of masks
 	// Whole is the probability that an example is shown whole; below 0
@@ -28,13 +33,15 @@ type FitOptions struct {
 // example is shown whole (with probability o.Whole) or hidden by one of
 // masks, chosen uniformly, its hidden pixels set to fill (the Mean method's input). The loss is the
 // forward cross-entropy −log p(label | x^0) of eq. (15) alone; the reverse
-// chain shares the weights, so its model changes too.
+// chain shares the weights, so its model changes too. A step whose loss,
+// or an epoch after which a parameter, is not finite ends the fit with an
+// error: p then holds no usable model.
 func FitMasked(p *graph.Params, set *data.Set, masks []*Mask, fill []float32, o FitOptions) error {
 	if o.Epochs < 1 || len(masks) == 0 {
 		return fmt.Errorf("fit: %d epochs over %d masks", o.Epochs, len(masks))
 	}
 	if o.Batch < 1 {
-		o.Batch = 64
+		o.Batch = defaultFitBatch
 	}
 	if o.LR == 0 {
 		o.LR = train.DefaultLR
@@ -94,7 +101,11 @@ func FitMasked(p *graph.Params, set *data.Set, masks []*Mask, fill []float32, o 
 			if err := net.Run(); err != nil {
 				return fmt.Errorf("fit: %w", err)
 			}
-			ce += graph.Scalar(net.CE)
+			stepCE := graph.Scalar(net.CE)
+			if math.IsNaN(stepCE) || math.IsInf(stepCE, 0) {
+				return fmt.Errorf("fit: the cross-entropy is %v at epoch %d, step %d: training diverged (a learning rate of %g is too high?)", stepCE, epoch+1, steps+1, o.LR)
+			}
+			ce += stepCE
 			steps++
 			for i, g := range net.Grads {
 				grads[i] = nil
@@ -105,6 +116,9 @@ func FitMasked(p *graph.Params, set *data.Set, masks []*Mask, fill []float32, o 
 			if err := adam.Step(params, grads); err != nil {
 				return fmt.Errorf("fit: %w", err)
 			}
+		}
+		if err := checkpoint.CheckFinite(p); err != nil {
+			return fmt.Errorf("fit: %w after epoch %d: training diverged (a learning rate of %g is too high?)", err, epoch+1, o.LR)
 		}
 		if o.Progress != nil {
 			o.Progress(epoch+1, ce/float64(steps))

@@ -27,8 +27,45 @@ const (
 )
 
 // importanceRows is the number of rows (image × sample) of one run of the
-// joint graph.
-const importanceRows = 256
+// joint graph; importanceGroup bounds the samples whose image means are
+// kept at once (the images of a batch are taken in groups of at most
+// importanceGroup/S, at least one).
+const (
+	importanceRows  = 256
+	importanceGroup = 4096
+)
+
+// logMeanExp returns log (1/n) Σ exp(v).
+func logMeanExp(v []float64) float64 { return logSumExp(v) - math.Log(float64(len(v))) }
+
+// importanceResults are the two importance-sampling methods' posteriors
+// and completions of a batch.
+type importanceResults struct {
+	genPost, jointPost []float64 // b×K
+	genDone, jointDone []float32 // b×size
+}
+
+// importanceMethods runs GenerativeIS and JointIS on a batch, its images
+// in groups that bound the samples kept at once.
+func (e *evaluator) importanceMethods(x []float32, obs []bool, meanFilled []float32) (*importanceResults, error) {
+	size, K, S := e.size, e.classes, e.cfg.Draws
+	b := len(x) / size
+	g := max(1, importanceGroup/S)
+	r := &importanceResults{}
+	for lo := 0; lo < b; lo += g {
+		hi := min(lo+g, b)
+		xs, os, fs := x[lo*size:hi*size], obs[lo*size:hi*size], meanFilled[lo*size:hi*size]
+		im, err := e.importanceSample(xs, os, fs, e.isRNG)
+		if err != nil {
+			return nil, err
+		}
+		post, done := im.posterior(xs, os, nil, 1, size, K)
+		r.genPost, r.genDone = append(r.genPost, post...), append(r.genDone, done...)
+		post, done = im.posterior(xs, os, im.fwdPost, e.cfg.Beta, size, K)
+		r.jointPost, r.jointDone = append(r.jointPost, post...), append(r.jointDone, done...)
+	}
+	return r, nil
+}
 
 // importance is what the importance-sampling methods read for a batch: for
 // each image, log q(x_obs | c) and the Monte-Carlo forward posterior

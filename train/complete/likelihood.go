@@ -29,15 +29,31 @@ func logPair(m float32) (float64, float64) {
 // the missing pixels marginalise out exactly and are simply left out of
 // the sum. observed has one value per pixel of images.
 func LogLikelihoods(images []float32, observed []bool, means []float32, size int) []float64 {
-	n, J := len(images)/size, len(means)/size
-	// Two products, A·log(M)ᵀ + B·log(1−M)ᵀ, with A = observed·x and
-	// B = observed·(1−x).
-	a, b := make([]float64, n*size), make([]float64, n*size)
+	return newObserved(images, observed, size).logLik(means)
+}
+
+// observedImages are a batch of images with their observed pixels, as the
+// two factors of LogLikelihoods's products: A·log(M)ᵀ + B·log(1−M)ᵀ, with
+// A = observed·x and B = observed·(1−x), n×size each.
+type observedImages struct {
+	a, b    []float64
+	n, size int
+}
+
+func newObserved(images []float32, observed []bool, size int) *observedImages {
+	n := len(images) / size
+	o := &observedImages{a: make([]float64, n*size), b: make([]float64, n*size), n: n, size: size}
 	for i, x := range images {
 		if observed[i] {
-			a[i], b[i] = float64(x), 1-float64(x)
+			o.a[i], o.b[i] = float64(x), 1-float64(x)
 		}
 	}
+	return o
+}
+
+// logLik returns the n×J matrix of log q(x_obs | j) for J mean images.
+func (o *observedImages) logLik(means []float32) []float64 {
+	n, size, J := o.n, o.size, len(means)/o.size
 	l1, l0 := make([]float64, J*size), make([]float64, J*size)
 	for i, m := range means {
 		l1[i], l0[i] = logPair(m)
@@ -47,8 +63,8 @@ func LogLikelihoods(images []float32, observed []bool, means []float32, size int
 	mat := func(d []float64, rows int) blas64.General {
 		return blas64.General{Rows: rows, Cols: size, Stride: size, Data: d}
 	}
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, mat(a, n), mat(l1, J), 0, c)
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, mat(b, n), mat(l0, J), 1, c)
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, mat(o.a, n), mat(l1, J), 0, c)
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, mat(o.b, n), mat(l0, J), 1, c)
 	return out
 }
 
@@ -72,9 +88,6 @@ func softmaxRow(s []float64) {
 		s[i] = math.Exp(v - z)
 	}
 }
-
-// logMeanExp returns log((1/S) Σ_s exp(v_s)).
-func logMeanExp(v []float64) float64 { return logSumExp(v) - math.Log(float64(len(v))) }
 
 // pixelBCE is −[x log q + (1 − x) log(1 − q)] with q clamped as in logPair.
 func pixelBCE(x, q float32) float64 {

@@ -5,11 +5,13 @@ import (
 	"image"
 	"image/color"
 	_ "image/png" // png: masks
+	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"dcim/data"
 )
 
 // Mask says which pixels of each image are observed. Fixed masks (the
@@ -122,18 +124,30 @@ func NewMask(kind string, o MaskOptions, h, w int) (*Mask, error) {
 }
 
 // readPNGMask reads a mask image: pixels at least half white are observed.
+// The file must be a regular file, and its header is read first: an image
+// of another size than h×w is refused before a pixel of it is decoded.
 func readPNGMask(path string, h, w int) ([]bool, error) {
-	f, err := os.Open(path)
+	f, err := data.OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("mask %w", err)
 	}
 	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return nil, fmt.Errorf("mask %s: %w", path, err)
+	}
+	if cfg.Height != h || cfg.Width != w {
+		return nil, fmt.Errorf("mask %s is %d×%d pixels, want %d×%d", path, cfg.Height, cfg.Width, h, w)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("mask %s: %w", path, err)
+	}
 	img, _, err := image.Decode(f)
 	if err != nil {
 		return nil, fmt.Errorf("mask %s: %w", path, err)
 	}
 	b := img.Bounds()
-	if b.Dy() != h || b.Dx() != w {
+	if b.Dy() != h || b.Dx() != w { // a header that lied
 		return nil, fmt.Errorf("mask %s is %d×%d pixels, want %d×%d", path, b.Dy(), b.Dx(), h, w)
 	}
 	obs := make([]bool, h*w)

@@ -100,29 +100,41 @@ func (t *Tableau) Layout(scale int) (Layout, error) {
 	return l, nil
 }
 
-// Render draws the tableaux side by side: each image in grey levels
-// (white is q = 1), its forward-model class and probability above it
-// (red where that is not the class it was drawn for), row names on the
-// left and a caption on top.
-func Render(tabs []*Tableau, scale int) (*image.RGBA, error) {
+// layOut places the tableaux side by side, as Render draws them: their
+// layouts, the picture's size and its margin. It reads the tableaux'
+// shapes, titles and row names, not their images.
+func layOut(tabs []*Tableau, scale int) (layouts []Layout, width, height, margin int, err error) {
 	if len(tabs) == 0 {
-		return nil, fmt.Errorf("render: no tableau")
+		return nil, 0, 0, 0, fmt.Errorf("render: no tableau")
 	}
-	layouts := make([]Layout, len(tabs))
-	width, height, sep := 0, 0, 0
+	layouts = make([]Layout, len(tabs))
+	sep := 0
 	for i, t := range tabs {
 		l, err := t.Layout(scale)
 		if err != nil {
-			return nil, fmt.Errorf("render: %w", err)
+			return nil, 0, 0, 0, fmt.Errorf("render: %w", err)
 		}
 		layouts[i] = l
 		sep = 6 * l.Gap
 		width += l.Width
 		height = max(height, l.Height)
 	}
-	margin := sep / 2
+	margin = sep / 2
 	width += (len(tabs)-1)*sep + 2*margin
 	height += 2 * margin
+	return layouts, width, height, margin, nil
+}
+
+// Render draws the tableaux side by side: each image in grey levels
+// (white is q = 1), its forward-model class and probability above it
+// (red where that is not the class it was drawn for), row names on the
+// left and a caption on top.
+func Render(tabs []*Tableau, scale int) (*image.RGBA, error) {
+	layouts, width, height, margin, err := layOut(tabs, scale)
+	if err != nil {
+		return nil, err
+	}
+	sep := 2 * margin
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
 	draw.Draw(img, img.Bounds(), image.NewUniform(background), image.Point{}, draw.Src)
 	x := margin

@@ -12,6 +12,15 @@
 // The Go runtime exits with status 2 on an unrecovered panic; Main
 // recovers a panic of the command's goroutine and exits 3 instead, so that
 // a crash is never mistaken for a usage error.
+//
+// A test hook: with DCIM_PARSE_ONLY=1 in the environment, Parse exits the
+// process with status 0, printing nothing, as soon as the command line
+// has parsed (every flag is one of the command's, with a value its type
+// accepts, and positional arguments only where the command takes them);
+// a command line that does not parse fails as it always does. The test of
+// the README's commands (cmd/readme_test.go) runs every documented command
+// line this way. Without the variable, or with any other value, nothing
+// changes.
 package cli
 
 import (
@@ -24,6 +33,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"dcim/models"
@@ -112,8 +122,15 @@ func (c *Command) Parse(args []string, stdout io.Writer, positional bool) error 
 	if !positional && c.Flags.NArg() > 0 {
 		return Usagef("unexpected argument %q (all settings are flags)", c.Flags.Arg(0))
 	}
+	if os.Getenv(ParseOnlyEnv) == "1" {
+		os.Exit(ExitOK)
+	}
 	return nil
 }
+
+// ParseOnlyEnv is the environment variable of the test hook that stops a
+// command once its command line has parsed (see the package doc).
+const ParseOnlyEnv = "DCIM_PARSE_ONLY"
 
 // Set reports whether the flag name was given on the command line.
 func (c *Command) Set(name string) bool {
@@ -148,24 +165,45 @@ func (c *Command) Main(stderr io.Writer, body func() error) (code int) {
 	}
 }
 
-// SignalContext returns a context cancelled by the first SIGINT, SIGTERM
-// or SIGHUP (a closed terminal), with a line on stderr saying so; a second
-// signal kills the process at once. stop releases the signals.
-func SignalContext(name string, stderr io.Writer, what string) (ctx context.Context, stop func()) {
+// SignalContext handles SIGINT, SIGTERM and SIGHUP (a closed terminal)
+// for a command whose work can stop cleanly once it has begun. Until begin
+// is called (while the command loads its input, say), the first signal
+// ends the process at once with exit status 130 and a line on stderr.
+// After begin, the first signal cancels ctx, with a line on stderr saying
+// what the command does about it (what); a second signal kills the
+// process at once. stop releases the signals.
+func SignalContext(name string, stderr io.Writer, what string) (ctx context.Context, begin, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	var mu sync.Mutex // held while the first signal is handled
+	begun := false
 	go func() {
 		select {
 		case s := <-sig:
+			mu.Lock()
+			defer mu.Unlock()
+			if !begun {
+				fmt.Fprintf(stderr, "\n%s: %v: interrupted before any work began\n", name, s)
+				exit(ExitInterrupted)
+				return
+			}
 			signal.Stop(sig) // a second signal kills at once
 			fmt.Fprintf(stderr, "\n%s: %v: %s (send it again to quit at once)\n", name, s, what)
 			cancel()
 		case <-ctx.Done():
 		}
 	}()
-	return ctx, func() { signal.Stop(sig); cancel() }
+	begin = func() {
+		mu.Lock()
+		begun = true
+		mu.Unlock()
+	}
+	return ctx, begin, func() { signal.Stop(sig); cancel() }
 }
+
+// exit ends the process; tests replace it.
+var exit = os.Exit
 
 // rangedFloat is a float flag whose values are checked against a range
 // when the flag is parsed.

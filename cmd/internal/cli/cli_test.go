@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"dcim/models"
 )
@@ -90,5 +95,125 @@ func TestFloat(t *testing.T) {
 				t.Errorf("-beta %s: error %v, want a usage error containing %q", tc.arg, err, tc.err)
 			}
 		})
+	}
+}
+
+// TestSignalContext: before begin, the first signal ends the process with
+// status 130; after it, the first signal cancels the context.
+func TestSignalContext(t *testing.T) {
+	for _, begun := range []bool{false, true} {
+		t.Run(fmt.Sprintf("begun=%v", begun), func(t *testing.T) {
+			exited := make(chan int, 1)
+			exit = func(code int) { exited <- code }
+			defer func() { exit = os.Exit }()
+			var stderr syncBuffer
+			ctx, begin, stop := SignalContext("cmd", &stderr, "saving a checkpoint")
+			defer stop()
+			if begun {
+				begin()
+			}
+			self, _ := os.FindProcess(os.Getpid())
+			if err := self.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case code := <-exited:
+				if begun || code != ExitInterrupted || !strings.Contains(stderr.String(), "cmd: terminated: interrupted before any work began") {
+					t.Errorf("exit %d with %q (begun %v)", code, stderr.String(), begun)
+				}
+			case <-ctx.Done():
+				if !begun || !strings.Contains(stderr.String(), "cmd: terminated: saving a checkpoint (send it again to quit at once)") {
+					t.Errorf("context cancelled with %q (begun %v)", stderr.String(), begun)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the signal did nothing")
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestParseBytes(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  string
+	}{
+		{"2GiB", 2 << 30, ""},
+		{"512MiB", 512 << 20, ""},
+		{"1.5GiB", 3 << 29, ""},
+		{"1.5GB", 1_500_000_000, ""},
+		{"64K", 64 << 10, ""},
+		{"1000000", 1_000_000, ""},
+		{"100B", 100, ""},
+		{" 3 MiB ", 3 << 20, ""},
+		{"0", 0, `"0": want a size of 1 byte to 4EiB`},
+		{"-1GiB", 0, "want a size of 1 byte"},
+		{"NaN", 0, `"NaN": want a size such as 2GiB`},
+		{"InfGiB", 0, "want a size such as"},
+		{"1e30", 0, "want a size of 1 byte to 4EiB"},
+		{"2 gigs", 0, "want a size such as"},
+		{"GiB", 0, "want a size such as"},
+	} {
+		got, err := ParseBytes(tc.in)
+		if tc.err == "" && (err != nil || got != tc.want) || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d, %q", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+	for n, want := range map[int64]string{100: "100B", 2 << 30: "2GiB", 512 << 20: "512MiB", 1536 << 20: "1.5GiB", 3_300_000_000: "3.07GiB", 1020 << 20: "1020MiB", 25 << 19: "12.5MiB", 1 << 62: "4EiB"} {
+		if got := FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestMaxMemory: the flag reads sizes, and CheckMemory refuses an estimate
+// above it with a usage error naming the flags to lower.
+func TestMaxMemory(t *testing.T) {
+	c := New("cmd", "", "")
+	limit := c.MaxMemory()
+	if *limit != DefaultMaxMemory {
+		t.Fatalf("default %d, want %d", *limit, DefaultMaxMemory)
+	}
+	if err := c.Parse([]string{"-max-memory", "512MiB"}, io.Discard, false); err != nil || *limit != 512<<20 {
+		t.Fatalf("-max-memory 512MiB: %d, %v", *limit, err)
+	}
+	if err := c.Parse([]string{"-max-memory", "lots"}, io.Discard, false); err == nil || !IsUsage(err) {
+		t.Errorf("-max-memory lots: %v, want a usage error", err)
+	}
+	if err := CheckMemory(256<<20, 512<<20, "x", "-n"); err != nil {
+		t.Errorf("at the limit: %v", err)
+	}
+	for _, tc := range []struct {
+		need  int64
+		lower []string
+		want  string
+	}{
+		{3 << 29, []string{"-draws", "-n"}, "-draws 5 needs about 3GiB of memory, more than -max-memory 512MiB: lower -draws or -n, or raise -max-memory"},
+		{math.MaxInt64, []string{"-a", "-b", "-c"}, "-draws 5 needs more than 4EiB of memory, more than -max-memory 512MiB: lower -a, -b or -c, or raise -max-memory"},
+		{1 << 29, nil, "needs about 1GiB of memory, more than -max-memory 512MiB: raise -max-memory"},
+		{256<<20 + 1, nil, "needs about 512MiB of memory, more than -max-memory 512MiB: raise -max-memory"},
+	} {
+		err := CheckMemory(tc.need, 512<<20, "-draws 5", tc.lower...)
+		if err == nil || !IsUsage(err) || err.Error() != tc.want && !strings.HasSuffix(err.Error(), tc.want) {
+			t.Errorf("CheckMemory(%d): %v, want a usage error %q", tc.need, err, tc.want)
+		}
 	}
 }

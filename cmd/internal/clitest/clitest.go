@@ -6,6 +6,7 @@ package clitest
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -36,12 +37,21 @@ func ExitCode(err error) int {
 	return 0
 }
 
-// Run runs bin with args and returns its exit status and output.
+// Run runs bin with args in an empty temporary folder, removed afterwards,
+// and returns its exit status and output: whatever the command writes by
+// default (a run folder under runs/, a figure) never lands in the source
+// tree, so paths in args must be absolute.
 func Run(bin string, args ...string) (code int, stdout, stderr string) {
+	dir, err := os.MkdirTemp("", "clitest-")
+	if err != nil {
+		return -1, "", err.Error()
+	}
+	defer os.RemoveAll(dir)
 	var out, errOut bytes.Buffer
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
+	err = cmd.Run()
 	return ExitCode(err), out.String(), errOut.String()
 }
 

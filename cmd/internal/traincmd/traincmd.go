@@ -29,13 +29,16 @@ func Main(name, experiment string, args []string, stdout, stderr io.Writer) int 
 			"the field of the experiment it names. Ctrl-C (SIGINT), SIGTERM or SIGHUP saves\n"+
 			"a checkpoint; -resume continues the run.")
 	return c.Main(stderr, func() error {
-		collectSooner()
+		CollectSooner()
 		opts, err := parse(c, experiment, args, stdout)
 		if err != nil {
 			return err
 		}
-		ctx, stop := cli.SignalContext(name, stderr, "finishing the current step and saving a checkpoint")
+		// Until the run's first step a signal ends the command at once:
+		// loading and the first checkpoint leave nothing half-written.
+		ctx, begin, stop := cli.SignalContext(name, stderr, "finishing the current step and saving a checkpoint")
 		defer stop()
+		opts.Started = begin
 		opts.Log = stdout
 		_, err = train.Run(ctx, opts)
 		if err != nil && ctx.Err() != nil {
@@ -53,9 +56,9 @@ func Main(name, experiment string, args []string, stdout, stderr io.Writer) int 
 // only every few thousand steps.
 const trainingGOGC = 25
 
-// collectSooner sets the collector's target to trainingGOGC unless the
-// GOGC environment variable chooses one.
-func collectSooner() {
+// CollectSooner sets the collector's target of a training process to
+// trainingGOGC unless the GOGC environment variable chooses one.
+func CollectSooner() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(trainingGOGC)
 	}

@@ -21,10 +21,10 @@ func init() {
 	dense := models.MustParse("(512),(512),(10)")
 	cnn := models.MustParse("(3,1,32),(3,1,32),(2,2,32),(3,1,64),(3,1,64),(2,2,64),(50),(10)")
 	for _, e := range []models.Experiment{
-		{Name: "test-dense", Arch: dense, Encoding: models.Binary, Objective: models.Generative()},
-		{Name: "test-dense-discriminative", Arch: dense, Encoding: models.Binary, Objective: models.Discriminative()},
-		{Name: "test-cnn", Arch: cnn, Encoding: models.Spin, Objective: models.Generative()},
-		{Name: "test-cnn-sampled", Arch: cnn, Encoding: models.Spin, Objective: models.GenerativeSampled()},
+		{Name: "zz-traincmd-dense", Arch: dense, Encoding: models.Binary, Objective: models.Generative()},
+		{Name: "zz-traincmd-dense-discriminative", Arch: dense, Encoding: models.Binary, Objective: models.Discriminative()},
+		{Name: "zz-traincmd-cnn", Arch: cnn, Encoding: models.Spin, Objective: models.Generative()},
+		{Name: "zz-traincmd-cnn-sampled", Arch: cnn, Encoding: models.Spin, Objective: models.GenerativeSampled()},
 	} {
 		models.Register(e)
 	}
@@ -78,8 +78,8 @@ func TestFlagErrors(t *testing.T) {
 		{"out not empty, forced", []string{"-out", nonEmpty, "-force"}, ""},
 		{"out a file", []string{"-out", file}, "-out: " + file + " is not a folder"},
 		{"resume with flags", []string{"-resume", nonEmpty, "-seed", "3", "-lr", "1"}, "drop -lr, -seed"},
-		{"experiment", []string{"-experiment", "test-cnn-sampled", "-epochs", "2"}, ""},
-		{"unknown experiment", []string{"-experiment", "nope"}, `unknown experiment "nope"; known: cnn-binary-centred, cnn-binary-generative, cnn-generative,`},
+		{"experiment", []string{"-experiment", "zz-traincmd-cnn-sampled", "-epochs", "2"}, ""},
+		{"unknown experiment", []string{"-experiment", "no such experiment"}, `unknown experiment "no such experiment"; known: cnn-binary-centred, cnn-binary-generative, cnn-generative,`},
 		{"init", []string{"-init", "he"}, `-init "he": want glorot or centred`},
 		{"init centred spin", []string{"-init", "centred", "-encoding", "spin"}, "-init centred is for -encoding binary, not spin"},
 		{"init centred", []string{"-init", "centred"}, ""},
@@ -115,7 +115,7 @@ func TestFlagErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := parse(cli.New("train-dense", "", ""), "test-dense", tc.args, io.Discard)
+			_, err := parse(cli.New("train-dense", "", ""), "zz-traincmd-dense", tc.args, io.Discard)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("error %v", err)
@@ -146,15 +146,15 @@ func TestExperimentAndFlags(t *testing.T) {
 		schedule  string
 		run       string // the run's name
 	}{
-		{"dense default", "test-dense", nil, "generative", "binary", 10, "constant", "test-dense"},
-		{"cnn default", "test-cnn", nil, "generative", "spin", 10, "constant", "test-cnn"},
-		{"experiment", "test-dense", []string{"-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10, "constant", "test-cnn-sampled"},
-		{"flag before", "test-dense", []string{"-epochs", "3", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 3, "constant", "test-cnn-sampled+epochs=3"},
-		{"flag after", "test-dense", []string{"-experiment", "test-dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10, "constant", "test-dense-discriminative+encoding=spin"},
-		{"schedule before", "test-dense", []string{"-lr-schedule", "cosine", "-experiment", "test-cnn-sampled"}, "generative-sampled", "spin", 10, "cosine", "test-cnn-sampled+lr-schedule=cosine"},
-		{"the experiment's own value", "test-cnn", []string{"-objective", "ce+label", "-epochs", "10"}, "generative", "spin", 10, "constant", "test-cnn"},
-		{"overrides in table order", "test-cnn", []string{"-seed", "3", "-reverse-weight", "2", "-arch", "(3,1,8), (20),(10)"}, "generative", "spin", 10, "constant", "test-cnn+seed=3,reverse-weight=2,arch=(3,1,8),(20),(10)"},
-		{"a run setting is not in the name", "test-cnn", []string{"-eval-every", "7"}, "generative", "spin", 10, "constant", "test-cnn"},
+		{"dense default", "zz-traincmd-dense", nil, "generative", "binary", 10, "constant", "zz-traincmd-dense"},
+		{"cnn default", "zz-traincmd-cnn", nil, "generative", "spin", 10, "constant", "zz-traincmd-cnn"},
+		{"experiment", "zz-traincmd-dense", []string{"-experiment", "zz-traincmd-cnn-sampled"}, "generative-sampled", "spin", 10, "constant", "zz-traincmd-cnn-sampled"},
+		{"flag before", "zz-traincmd-dense", []string{"-epochs", "3", "-experiment", "zz-traincmd-cnn-sampled"}, "generative-sampled", "spin", 3, "constant", "zz-traincmd-cnn-sampled+epochs=3"},
+		{"flag after", "zz-traincmd-dense", []string{"-experiment", "zz-traincmd-dense-discriminative", "-encoding", "spin"}, "discriminative", "spin", 10, "constant", "zz-traincmd-dense-discriminative+encoding=spin"},
+		{"schedule before", "zz-traincmd-dense", []string{"-lr-schedule", "cosine", "-experiment", "zz-traincmd-cnn-sampled"}, "generative-sampled", "spin", 10, "cosine", "zz-traincmd-cnn-sampled+lr-schedule=cosine"},
+		{"the experiment's own value", "zz-traincmd-cnn", []string{"-objective", "ce+label", "-epochs", "10"}, "generative", "spin", 10, "constant", "zz-traincmd-cnn"},
+		{"overrides in table order", "zz-traincmd-cnn", []string{"-seed", "3", "-reverse-weight", "2", "-arch", "(3,1,8), (20),(10)"}, "generative", "spin", 10, "constant", "zz-traincmd-cnn+seed=3,reverse-weight=2,arch=(3,1,8),(20),(10)"},
+		{"a run setting is not in the name", "zz-traincmd-cnn", []string{"-eval-every", "7"}, "generative", "spin", 10, "constant", "zz-traincmd-cnn"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -219,7 +219,7 @@ func TestCollectSooner(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("GOGC", c.env)
 			debug.SetGCPercent(100)
-			collectSooner()
+			CollectSooner()
 			if got := debug.SetGCPercent(100); got != c.want {
 				t.Errorf("GC percent %d, want %d", got, c.want)
 			}

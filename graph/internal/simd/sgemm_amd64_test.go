@@ -9,10 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/cpu"
-	"golang.org/x/sys/unix"
 )
 
 // kernels returns the micro-kernels this CPU can run, the AVX-512 one
@@ -183,16 +181,6 @@ func benchShapes(b *testing.B, name string, f func(tA, tB bool, m, n, k int, a [
 	}
 }
 
-// threadTime is the CPU time the calling thread has used, which a busy
-// machine disturbs less than wall time.
-func threadTime() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // TestPickKernel checks the run-time choice: AVX-512 where the CPU has it
 // unless DCIM_SGEMM=avx2, and that Kernel names the choice.
 func TestPickKernel(t *testing.T) {
@@ -211,5 +199,20 @@ func TestPickKernel(t *testing.T) {
 	}
 	if Kernel() != kern.name {
 		t.Errorf("Kernel() = %q, want %q", Kernel(), kern.name)
+	}
+}
+
+// TestPickOK checks that DCIM_SGEMM=generic, and only it, switches the
+// kernels off.
+func TestPickOK(t *testing.T) {
+	vector := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	for _, c := range []struct {
+		env  string
+		want bool
+	}{{"", vector}, {"avx2", vector}, {"avx512", vector}, {"generic", false}} {
+		t.Setenv("DCIM_SGEMM", c.env)
+		if got := pickOK(); got != c.want {
+			t.Errorf("DCIM_SGEMM=%q: OK %v, want %v", c.env, got, c.want)
+		}
 	}
 }

@@ -2,11 +2,19 @@
 
 package simd
 
-import "golang.org/x/sys/cpu"
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
 
 // OK says whether the kernels of this package may run: the CPU has AVX2
-// and FMA.
-var OK = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// and FMA, and the environment does not switch them off (DCIM_SGEMM=generic).
+var OK = pickOK()
+
+func pickOK() bool {
+	return cpu.X86.HasAVX2 && cpu.X86.HasFMA && os.Getenv("DCIM_SGEMM") != "generic"
+}
 
 // wide says whether the Winograd tile kernels and TransposeStrip run their
 // AVX-512 versions: with the SGEMM's kernel (pickKernel), so that
