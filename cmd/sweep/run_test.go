@@ -38,7 +38,7 @@ func reference(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runCmd(t, 3*time.Minute, "-sweep", "zz-test-seeds", "-threads", "1", "-out", dir)
+	code, stdout, stderr := runCmd(t, 3*time.Minute, "-sweep", "zz-test-seeds", "-jobs", "1", "-threads", "1", "-out", dir)
 	if code != 0 {
 		os.RemoveAll(dir)
 		t.Fatalf("reference sweep: exit %d\n%s%s", code, stdout, stderr)
@@ -263,7 +263,7 @@ func TestKillResume(t *testing.T) {
 	if st := statusOf(t, dir); !strings.Contains(st, "0  failed  seed=1  checkpoint saved") || !strings.Contains(st, "1  done") {
 		t.Errorf("-status:\n%s", st)
 	}
-	code, stdout, stderr := runCmd(t, 3*time.Minute, "-sweep", "zz-test-seeds", "-threads", "1", "-out", dir)
+	code, stdout, stderr := runCmd(t, 3*time.Minute, "-sweep", "zz-test-seeds", "-jobs", "1", "-threads", "1", "-out", dir)
 	if code != 0 || !strings.Contains(stdout, "1 done, 1 to run") || !strings.Contains(stdout, "done 2/2 seed=1") {
 		t.Fatalf("rerun: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -308,7 +308,7 @@ func TestInterrupt(t *testing.T) {
 	if st := statusOf(t, dir); !strings.Contains(st, "2 interrupted") {
 		t.Errorf("-status:\n%s", st)
 	}
-	code, stdout, stderr := runCmd(t, 3*time.Minute, "-sweep", "zz-test-seeds", "-threads", "1", "-out", dir)
+	code, stdout, stderr := runCmd(t, 3*time.Minute, "-sweep", "zz-test-seeds", "-jobs", "1", "-threads", "1", "-out", dir)
 	if code != 0 || !strings.Contains(stdout, "0 done, 2 to run") {
 		t.Fatalf("rerun: exit %d\n%s%s", code, stdout, stderr)
 	}
