@@ -455,6 +455,18 @@ func writeTable(dir string, plan *sweep.Plan, samples bool, stdout, stderr io.Wr
 
 // commandLine is the command that runs the sweep again: its definition,
 // the training flags given and the folder.
+// sameFolder reports whether two paths name one folder, links resolved.
+func sameFolder(a, b string) bool {
+	if aa, err := filepath.Abs(a); err == nil {
+		if ab, err := filepath.Abs(b); err == nil && aa == ab {
+			return true
+		}
+	}
+	ra, err1 := filepath.EvalSymlinks(a)
+	rb, err2 := filepath.EvalSymlinks(b)
+	return err1 == nil && err2 == nil && ra == rb
+}
+
 func commandLine(o options, sw models.Sweep, given []train.Override, out string) string {
 	parts := []string{"go run ./cmd/sweep"}
 	if o.sweep != "" {
@@ -482,7 +494,7 @@ func commandLine(o options, sw models.Sweep, given []train.Override, out string)
 	for _, g := range given {
 		parts = append(parts, "-"+g.Name, sweep.ShellQuote(g.Value))
 	}
-	if o.out != "" {
+	if o.out != "" && !sameFolder(o.out, filepath.Join("sweeps", train.PathName(sw.Name))) {
 		parts = append(parts, "-out", sweep.ShellQuote(out))
 	}
 	if o.samples {
