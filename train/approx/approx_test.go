@@ -68,8 +68,10 @@ func exactLayers(t *testing.T, img []float32, lab []uint8, rows int) {
 			t.Fatal(err)
 		}
 		for _, m := range rep.Methods {
-			if kl := rep.Class.KL[m]; math.Abs(kl.Value) > 1e-9 || kl.SE > 1e-9 {
-				t.Errorf("%v depth 1, %s: KL(MC ‖ method) %v, want 0", enc, m, kl)
+			// Both sides are float32 logits summed in whatever order the
+			// CPU's kernels take, so 0 holds to float32 rounding (≈1e-7).
+			if kl := rep.Class.KL[m]; math.Abs(kl.Value) > 1e-6 || kl.SE > 1e-6 {
+				t.Errorf("%v depth 1, %s: KL(MC ‖ method) %v, want 0 (to float32 rounding)", enc, m, kl)
 			}
 			if a, b := rep.Class.Methods[m].NLL.Value, rep.Class.MC.NLL.Value; math.Abs(a-b) > 1e-6*b {
 				t.Errorf("%v depth 1, %s: NLL %g, Monte Carlo %g", enc, m, a, b)
