@@ -2,11 +2,11 @@
 // on the command line), each in a folder of its own, on this machine or
 // as a Slurm array job, and writes one table of their results.
 //
-//	go run ./cmd/sweep -sweep NAME [training flags] [-out DIR] [-jobs N] [-samples]
+//	go run ./cmd/sweep -sweep NAME [training flags] [-out DIR] [-jobs N] [-samples] [-dcim]
 //	go run ./cmd/sweep -base EXPERIMENT -vary SETTING=V1,V2 [-vary …] [-zip …] [training flags]
 //	go run ./cmd/sweep -sweep NAME -backend slurm [-cpus-per-task 2 -mem 4G -time 12:00:00 …] [-dry-run] [-wait]
 //	go run ./cmd/sweep -status DIR
-//	go run ./cmd/sweep -table DIR [-samples]
+//	go run ./cmd/sweep -table DIR [-samples] [-dcim]
 //	sweep -run DIR -point I     (what each child process and Slurm task runs)
 package main
 
@@ -23,6 +23,7 @@ import (
 
 	"dcim/cmd/internal/cli"
 	"dcim/cmd/internal/traincmd"
+	"dcim/data"
 	"dcim/models"
 	"dcim/train"
 	"dcim/train/sweep"
@@ -72,7 +73,8 @@ type options struct {
 	sbatch            multi
 	dryRun, wait      bool
 	poll              time.Duration
-	samples           bool
+	samples, dcim     bool
+	dataDir           string // the training flag -data, where -dcim reads the test set
 	runDir            string
 	point             int
 	status, table     string
@@ -116,6 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "slurm: print the sbatch script instead of submitting it")
 	fs.BoolVar(&o.wait, "wait", false, "slurm: wait for the submitted points to end, then write the results")
 	fs.BoolVar(&o.samples, "samples", false, "with the results: draw each run's samples in every mode (10 per class, seed 1, as sample does) and show how many the forward model assigns to their class and their per-pixel std")
+	fs.BoolVar(&o.dcim, "dcim", false, "with the results: measure each run's network itself as approx does (the first 1,000 test images, 100 draws, seed 1): mean-field and Monte-Carlo test accuracy and NLL, KL(MC ‖ mean field), and the log-likelihood log q(x | class) of the first 100 binarised test images, 100 importance samples")
 	fs.StringVar(&o.status, "status", "", "show where each point of the sweep in this `folder` stands: done, running, failed (with its log's last lines), interrupted or pending")
 	fs.StringVar(&o.table, "table", "", "write the results of the sweep in this `folder` (results.md, .csv, .json, frontier.png)")
 	fs.StringVar(&o.runDir, "run", "", "train one point of the sweep in this `folder` (with -point); what child processes and Slurm tasks run")
@@ -136,6 +139,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return err
 		}
 		o.poll = pollEvery
+		o.dataDir = s.Data
 		if v := os.Getenv("DCIM_SWEEP_POLL"); v != "" { // tests
 			if d, err := time.ParseDuration(v); err == nil {
 				o.poll = d
@@ -164,10 +168,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 			return status(o.status, stdout)
 		case o.table != "":
-			if err := only(c, "table", "samples"); err != nil {
+			if err := only(c, "table", "samples", "dcim", "data"); err != nil {
 				return err
 			}
-			return writeTable(o.table, nil, o.samples, stdout, stderr)
+			if c.Set("data") && !o.dcim {
+				return cli.Usagef("-table takes -data only with -dcim")
+			}
+			return writeTable(o.table, nil, o.extras(), stdout, stderr)
 		}
 		return runSweep(c, o, given, stdout, stderr)
 	})
@@ -302,7 +309,7 @@ func runSweep(c *cli.Command, o options, given []train.Override, stdout, stderr 
 	}
 	local := sweep.Local{Jobs: o.jobs, Threads: o.threads, Progress: stdout}
 	_, runErr := local.Run(ctx, dir, plan)
-	if terr := writeTable(dir, plan, o.samples, io.Discard, stderr); terr != nil && runErr == nil {
+	if terr := writeTable(dir, plan, o.extras(), io.Discard, stderr); terr != nil && runErr == nil {
 		runErr = terr
 	} else if terr == nil {
 		fmt.Fprintf(stdout, "results: %s\n", filepath.Join(dir, sweep.ResultsMD))
@@ -366,7 +373,7 @@ func runSlurm(ctx context.Context, o options, dir string, plan *sweep.Plan, stdo
 			}
 		}
 		if busy == 0 {
-			if err := writeTable(dir, plan, o.samples, io.Discard, stderr); err != nil {
+			if err := writeTable(dir, plan, o.extras(), io.Discard, stderr); err != nil {
 				return err
 			}
 			printStatus(stdout, plan, st)
@@ -433,16 +440,35 @@ func printStatus(w io.Writer, plan *sweep.Plan, st []sweep.Status) {
 		count(st, sweep.Done), count(st, sweep.Running), count(st, sweep.Failed), count(st, sweep.Interrupted), count(st, sweep.Pending), len(st))
 }
 
+// tableExtras are the measurements the results table adds (-samples,
+// -dcim); dataDir is the MNIST folder -dcim reads the test set from.
+type tableExtras struct {
+	samples, dcim bool
+	dataDir       string
+}
+
+func (o options) extras() tableExtras {
+	return tableExtras{samples: o.samples, dcim: o.dcim, dataDir: o.dataDir}
+}
+
 // writeTable writes the results of the sweep in dir (plan: its plan, or
 // nil to read it) and prints results.md to stdout.
-func writeTable(dir string, plan *sweep.Plan, samples bool, stdout, stderr io.Writer) error {
+func writeTable(dir string, plan *sweep.Plan, x tableExtras, stdout, stderr io.Writer) error {
 	if plan == nil {
 		var err error
 		if plan, err = sweep.ReadPlan(dir); err != nil {
 			return err
 		}
 	}
-	r, err := sweep.Collect(dir, plan, nil, samples)
+	extras := sweep.Extras{Samples: x.samples, DCIM: x.dcim}
+	if x.dcim {
+		m, err := data.Load(data.Options{Dir: x.dataDir, Log: stderr})
+		if err != nil {
+			return err
+		}
+		extras.Test = m.Test
+	}
+	r, err := sweep.Collect(dir, plan, nil, extras)
 	if err != nil {
 		return err
 	}
@@ -499,6 +525,9 @@ func commandLine(o options, sw models.Sweep, given []train.Override, out string)
 	}
 	if o.samples {
 		parts = append(parts, "-samples")
+	}
+	if o.dcim {
+		parts = append(parts, "-dcim")
 	}
 	return strings.Join(parts, " ")
 }

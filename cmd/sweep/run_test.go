@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"dcim/cmd/internal/clitest"
+	"dcim/data"
 	"dcim/graph"
 	"dcim/train"
+	"dcim/train/approx"
 	"dcim/train/checkpoint"
 	"dcim/train/sampling"
 	"dcim/train/sweep"
@@ -222,8 +224,42 @@ func TestLocalSweep(t *testing.T) {
 			}
 		}
 	}
+	// -dcim adds approx's figures of each run's network itself.
+	code, stdout, stderr = runCmd(t, 2*time.Minute, "-table", ref, "-dcim")
+	if code != 0 || !strings.Contains(stdout, "| MF test acc. | MC test acc. | MF NLL | MC NLL | KL(MC‖MF) | log q(x\\|y) |") {
+		t.Fatalf("-table -dcim: exit %d\n%s%s", code, stdout, stderr)
+	}
+	res = sweep.Results{}
+	if b, err := os.ReadFile(filepath.Join(ref, "results.json")); err != nil || json.Unmarshal(b, &res) != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	m, err := data.Load(data.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range points {
+		params, _, err := checkpoint.Load(filepath.Join(ref, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := approx.Run(params, m.Test.Batch(nil, 0, 1000), m.Test.Labels[:1000], approx.Options{Draws: 100, Seed: 1,
+			Methods: []graph.Inference{graph.MeanField}, LikelihoodDraws: []int{100}, LikelihoodImages: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mf := rep.Class.Methods["meanfield"]
+		want := sweep.DCIM{Images: 1000, Draws: 100, MFAccuracy: mf.Accuracy.Value, MFNLL: mf.NLL.Value,
+			MCAccuracy: rep.Class.MC.Accuracy.Value, MCNLL: rep.Class.MC.NLL.Value, KL: rep.Class.KL["meanfield"].Value,
+			LogLikelihood: rep.Likelihood.Estimates[0].Conditional.Value, LLDraws: 100, LLImages: 100}
+		if got := res.Rows[i].DCIM; got == nil || *got != want {
+			t.Errorf("point %s: DCIM %+v, want approx -n 1000 -draws 100 -ll-draws 100 -ll-n 100 -seed 1's %+v", p, got, want)
+		}
+	}
 	if code, _, _ := runCmd(t, time.Minute, "-table", ref); code != 0 || !reflect.DeepEqual(csvTable(t, ref), table0) {
-		t.Errorf("-table after -samples: exit %d", code)
+		t.Errorf("-table after -samples and -dcim: exit %d", code)
+	}
+	if code, _, stderr := runCmd(t, time.Minute, "-table", ref, "-data", "x"); code != 2 || !strings.Contains(stderr, "-table takes -data only with -dcim") {
+		t.Errorf("-table -data without -dcim: exit %d, %q", code, stderr)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,8 +15,10 @@ import (
 	"strconv"
 	"strings"
 
+	"dcim/data"
 	"dcim/graph"
 	"dcim/train"
+	"dcim/train/approx"
 	"dcim/train/checkpoint"
 	"dcim/train/sampling"
 
@@ -36,6 +39,29 @@ const (
 	samplesPerClass = 10
 	samplesSeed     = 1
 )
+
+// The DCIM measurements of a results table are the approx command's on
+// the first dcimImages test images with dcimDraws draws each (seed 1),
+// the log-likelihood with dcimLLDraws importance samples on the first
+// dcimLLImages of them.
+const (
+	dcimImages   = 1000
+	dcimDraws    = 100
+	dcimLLDraws  = 100
+	dcimLLImages = 100
+)
+
+// Extras are the measurements a results table adds to the runs' own
+// figures, each made on a run's saved model.
+type Extras struct {
+	// Samples draws each run's samples in every mode as the sample
+	// command does by default and records the forward model's verdicts.
+	Samples bool
+	// DCIM measures the network itself, every hidden unit drawn, as the
+	// approx command does, on the test set Test (which it needs).
+	DCIM bool
+	Test *data.Set
+}
 
 // Results is a sweep's table: a row per point and, when seed is an axis,
 // the other axes' combinations with the mean and standard deviation of
@@ -69,6 +95,26 @@ type Row struct {
 	Seconds         train.Number            `json:"seconds"`
 	ImagesPerSecond train.Number            `json:"images_per_second"`
 	Samples         []Samples               `json:"samples,omitempty"`
+	DCIM            *DCIM                   `json:"dcim,omitempty"`
+}
+
+// DCIM is the network itself measured on test images: the class layer's
+// accuracy and NLL under mean field (approximation (2)) and under Monte
+// Carlo (every hidden layer drawn), the KL divergence of the mean-field
+// class posterior from the Monte-Carlo one, and the reverse model's
+// importance-sampled log-likelihood of the binarised images given their
+// class, in nats per image.
+type DCIM struct {
+	Images        int     `json:"images"`
+	Draws         int     `json:"draws"`
+	MFAccuracy    float64 `json:"mf_accuracy"`
+	MFNLL         float64 `json:"mf_nll"`
+	MCAccuracy    float64 `json:"mc_accuracy"`
+	MCNLL         float64 `json:"mc_nll"`
+	KL            float64 `json:"kl_mc_mf"`
+	LogLikelihood float64 `json:"log_likelihood"`
+	LLDraws       int     `json:"ll_draws"`
+	LLImages      int     `json:"ll_images"`
 }
 
 // Samples is the forward model's verdict on the reverse model's samples
@@ -95,12 +141,14 @@ type MeanSD struct {
 	SD   train.Number `json:"sd"`
 }
 
-// Collect reads the results of every point of plan in folder dir; with
-// samples, it also draws each done point's samples in every mode and
-// records the forward model's verdicts. statuses, when given, are the
-// points' states (else their folders tell).
-func Collect(dir string, plan *Plan, statuses []Status, samples bool) (*Results, error) {
-	r := &Results{Sweep: plan.Name, Command: plan.Command, Table: TableCommand(dir, samples), Build: Build()}
+// Collect reads the results of every point of plan in folder dir, and
+// makes the measurements of extras on each done point. statuses, when
+// given, are the points' states (else their folders tell).
+func Collect(dir string, plan *Plan, statuses []Status, extras Extras) (*Results, error) {
+	if extras.DCIM && extras.Test == nil {
+		return nil, errors.New("sweep: the DCIM measurements need the test set")
+	}
+	r := &Results{Sweep: plan.Name, Command: plan.Command, Table: TableCommand(dir, extras), Build: Build()}
 	for _, a := range plan.Axes {
 		r.Axes = append(r.Axes, a.Setting)
 	}
@@ -127,12 +175,19 @@ func Collect(dir string, plan *Plan, statuses []Status, samples bool) (*Results,
 					r.Terms = append(r.Terms, k)
 				}
 			}
-			if samples {
+			if extras.Samples {
 				v, err := sample(p.Folder(dir))
 				if err != nil {
 					return nil, fmt.Errorf("point %s: samples: %w", p.Name, err)
 				}
 				row.Samples = v
+			}
+			if extras.DCIM {
+				v, err := measureDCIM(p.Folder(dir), extras.Test)
+				if err != nil {
+					return nil, fmt.Errorf("point %s: DCIM: %w", p.Name, err)
+				}
+				row.DCIM = v
 			}
 		}
 		r.Rows = append(r.Rows, row)
@@ -176,12 +231,86 @@ func sample(folder string) ([]Samples, error) {
 	return out, nil
 }
 
+// measureDCIM measures a run's network itself as the approx command does
+// (see the constants dcim*).
+func measureDCIM(folder string, test *data.Set) (*DCIM, error) {
+	p, _, err := checkpoint.Load(folder)
+	if err != nil {
+		return nil, err
+	}
+	if test.C != p.Input.C || test.H != p.Input.H || test.W != p.Input.W || test.N < dcimImages {
+		return nil, fmt.Errorf("the test set's %d images of %d×%d×%d do not fit a model of %v", test.N, test.C, test.H, test.W, p.Input)
+	}
+	images, labels := test.Batch(nil, 0, dcimImages), test.Labels[:dcimImages]
+	rep, err := approx.Run(p, images, labels, approx.Options{Draws: dcimDraws, Seed: 1, Methods: []graph.Inference{graph.MeanField},
+		LikelihoodDraws: []int{dcimLLDraws}, LikelihoodImages: dcimLLImages})
+	if err != nil {
+		return nil, err
+	}
+	mf := graph.MeanField.String()
+	d := &DCIM{Images: dcimImages, Draws: dcimDraws, LLDraws: dcimLLDraws, LLImages: dcimLLImages,
+		MFAccuracy: rep.Class.Methods[mf].Accuracy.Value, MFNLL: rep.Class.Methods[mf].NLL.Value,
+		MCAccuracy: rep.Class.MC.Accuracy.Value, MCNLL: rep.Class.MC.NLL.Value, KL: rep.Class.KL[mf].Value,
+		LogLikelihood: math.NaN()}
+	if l := rep.Likelihood; l != nil && len(l.Estimates) > 0 {
+		d.LogLikelihood = l.Estimates[0].Conditional.Value
+	}
+	return d, nil
+}
+
+// dcimColumns are the DCIM figures of a row by column name, in table
+// order, with their headings.
+var dcimColumns = []struct{ key, head string }{
+	{"mf_accuracy", "MF test acc."}, {"mc_accuracy", "MC test acc."}, {"mf_nll", "MF NLL"}, {"mc_nll", "MC NLL"},
+	{"kl_mc_mf", "KL(MC‖MF)"}, {"log_likelihood", "log q(x|y)"},
+}
+
+func (d *DCIM) figure(key string) float64 {
+	if d == nil {
+		return math.NaN()
+	}
+	switch key {
+	case "mf_accuracy":
+		return d.MFAccuracy
+	case "mc_accuracy":
+		return d.MCAccuracy
+	case "mf_nll":
+		return d.MFNLL
+	case "mc_nll":
+		return d.MCNLL
+	case "kl_mc_mf":
+		return d.KL
+	case "log_likelihood":
+		return d.LogLikelihood
+	}
+	return math.NaN()
+}
+
+// hasDCIM reports whether any row has DCIM figures.
+func (r *Results) hasDCIM() bool {
+	return slices.ContainsFunc(r.Rows, func(row Row) bool { return row.DCIM != nil })
+}
+
+// groupColumns are the columns a group summarises, in table order.
+func (r *Results) groupColumns() []string {
+	cols := append([]string{"val_accuracy", "val_reverse_bce_21", "val_reverse_bce_22"}, r.Terms...)
+	if r.hasDCIM() {
+		for _, c := range dcimColumns {
+			cols = append(cols, c.key)
+		}
+	}
+	return cols
+}
+
 // columns are the figures of a row that groups summarise, by name.
 func (r *Results) columns(row Row) map[string]float64 {
 	c := map[string]float64{
 		"val_accuracy":       float64(row.ValAccuracy),
 		"val_reverse_bce_21": float64(row.ValReverseBCE21),
 		"val_reverse_bce_22": float64(row.ValReverseBCE22),
+	}
+	for _, d := range dcimColumns {
+		c[d.key] = row.DCIM.figure(d.key)
 	}
 	for _, k := range r.Terms {
 		v, ok := row.Terms[k]
@@ -212,7 +341,7 @@ func group(r *Results, seed int) []Group {
 		}
 	}
 	for i := range groups {
-		for _, col := range append([]string{"val_accuracy", "val_reverse_bce_21", "val_reverse_bce_22"}, r.Terms...) {
+		for _, col := range r.groupColumns() {
 			var xs []float64
 			for _, v := range values[i] {
 				if x := v[col]; !math.IsNaN(x) {
@@ -267,10 +396,13 @@ func Build() string {
 }
 
 // TableCommand is the command that writes a sweep folder's table again.
-func TableCommand(dir string, samples bool) string {
+func TableCommand(dir string, extras Extras) string {
 	c := "go run ./cmd/sweep -table " + shellQuote(dir)
-	if samples {
+	if extras.Samples {
 		c += " -samples"
+	}
+	if extras.DCIM {
+		c += " -dcim"
 	}
 	return c
 }
@@ -344,6 +476,12 @@ func (r *Results) Markdown(w io.Writer) {
 	for _, m := range r.sampleModes() {
 		head = append(head, "samples "+m)
 	}
+	dcim := r.hasDCIM()
+	if dcim {
+		for _, c := range dcimColumns {
+			head = append(head, c.head)
+		}
+	}
 	table(w, head, func(emit func([]string)) {
 		for _, row := range r.Rows {
 			cells := slices.Clone(row.Values)
@@ -370,6 +508,11 @@ func (r *Results) Markdown(w io.Writer) {
 			for _, s := range row.Samples {
 				cells = append(cells, fmt.Sprintf("%d/%d, std %.3f", s.Correct, s.N, s.PixelStd))
 			}
+			if dcim {
+				for _, c := range dcimColumns {
+					cells = append(cells, dcimCell(c.key, row.DCIM.figure(c.key)))
+				}
+			}
 			emit(cells)
 		}
 	})
@@ -387,15 +530,36 @@ func (r *Results) Markdown(w io.Writer) {
 	for _, k := range r.Terms {
 		head = append(head, k+" (val)")
 	}
+	if dcim {
+		for _, c := range dcimColumns {
+			head = append(head, c.head)
+		}
+	}
 	table(w, head, func(emit func([]string)) {
 		for _, g := range r.Groups {
 			cells := append(slices.Clone(g.Values), strconv.Itoa(g.N))
-			for _, col := range append([]string{"val_accuracy", "val_reverse_bce_21", "val_reverse_bce_22"}, r.Terms...) {
+			for _, col := range r.groupColumns() {
+				if col == "log_likelihood" {
+					cells = append(cells, pm1(g.Stats[col]))
+					continue
+				}
 				cells = append(cells, pm(g.Stats[col]))
 			}
 			emit(cells)
 		}
 	})
+}
+
+// dcimCell formats a DCIM figure: the log-likelihood in nats to 1
+// decimal, the others to 4.
+func dcimCell(key string, v float64) string {
+	if !finite(v) {
+		return "—"
+	}
+	if key == "log_likelihood" {
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.4f", v)
 }
 
 // sampleModes are the modes of the rows' sample verdicts.
@@ -449,6 +613,17 @@ func pm(m MeanSD) string {
 	return fmt.Sprintf("%.4f ± %.4f", float64(m.Mean), float64(m.SD))
 }
 
+// pm1 is pm to one decimal, for figures in nats per image.
+func pm1(m MeanSD) string {
+	switch {
+	case !finite(float64(m.Mean)):
+		return "—"
+	case !finite(float64(m.SD)):
+		return fmt.Sprintf("%.1f", float64(m.Mean))
+	}
+	return fmt.Sprintf("%.1f ± %.1f", float64(m.Mean), float64(m.SD))
+}
+
 // CSV writes a row per point, with every figure to full precision
 // (empty where a point has none).
 func (r *Results) CSV(w io.Writer) error {
@@ -461,6 +636,12 @@ func (r *Results) CSV(w io.Writer) error {
 	head = append(head, "seconds", "images_per_second")
 	for _, m := range r.sampleModes() {
 		head = append(head, "samples_"+m+"_correct", "samples_"+m+"_n", "samples_"+m+"_pixel_std")
+	}
+	dcim := r.hasDCIM()
+	if dcim {
+		for _, c := range dcimColumns {
+			head = append(head, "dcim_"+c.key)
+		}
 	}
 	cw.Write(head)
 	num := func(v train.Number) string {
@@ -482,6 +663,11 @@ func (r *Results) CSV(w io.Writer) error {
 		rec = append(rec, num(row.Seconds), num(row.ImagesPerSecond))
 		for _, s := range row.Samples {
 			rec = append(rec, strconv.Itoa(s.Correct), strconv.Itoa(s.N), strconv.FormatFloat(s.PixelStd, 'g', -1, 64))
+		}
+		if dcim {
+			for _, c := range dcimColumns {
+				rec = append(rec, num(train.Number(row.DCIM.figure(c.key))))
+			}
 		}
 		cw.Write(rec)
 	}

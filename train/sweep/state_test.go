@@ -162,7 +162,7 @@ func TestResults(t *testing.T) {
 		writeSummary(t, dir, &p.Points[i], p.Points[i].Settings, acc[i])
 	}
 	p.Command = "go run ./cmd/sweep -sweep zz-test"
-	r, err := Collect(dir, p, nil, false)
+	r, err := Collect(dir, p, nil, Extras{})
 	if err != nil {
 		t.Fatal(err)
 	}
