@@ -21,8 +21,8 @@ import (
 
 // DefaultJobs is how many points the local backend trains at once unless
 // told otherwise; each gets runtime.NumCPU()/jobs threads (GOMAXPROCS).
-// On two cores two one-thread runs side by side trained 8% (the paper's
-// CNN) and 20% (its dense net) more images per second between them than
+// On two cores two one-thread runs side by side trained 7% (the paper's
+// CNN) and 17% (its dense net) more images per second between them than
 // one two-thread run after the other: a run's kernels do not keep two
 // cores fully busy (see cmd/sweep/README.md).
 const DefaultJobs = 2
