@@ -297,6 +297,9 @@ func codeLines(file string, r io.Reader) []docLine {
 // with an error if a command's folder is missing or an argument stands for
 // text left out ("…", "...").
 func commandRuns(root string, l docLine) ([]goRun, error) {
+	if !strings.Contains(l.text, "go run") {
+		return nil, nil // a program's output, Go code, …: not a command line of ours
+	}
 	cmds, err := shellCommands(strings.TrimPrefix(l.text, "$ "))
 	if err != nil {
 		return nil, err
