@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -397,7 +398,7 @@ func Build() string {
 
 // TableCommand is the command that writes a sweep folder's table again.
 func TableCommand(dir string, extras Extras) string {
-	c := "go run ./cmd/sweep -table " + shellQuote(dir)
+	c := "go run ./cmd/sweep -table " + shellQuote(relative(dir))
 	if extras.Samples {
 		c += " -samples"
 	}
@@ -405,6 +406,19 @@ func TableCommand(dir string, extras Extras) string {
 		c += " -dcim"
 	}
 	return c
+}
+
+// relative is dir relative to the working folder when it lies inside it
+// (the command a reader copies runs from the module's root), else dir.
+func relative(dir string) string {
+	wd, err := os.Getwd()
+	if err != nil || !filepath.IsAbs(dir) {
+		return dir
+	}
+	if r, err := filepath.Rel(wd, dir); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return r
+	}
+	return dir
 }
 
 // Write writes results.md, results.csv, results.json and frontier.png
