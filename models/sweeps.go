@@ -38,12 +38,12 @@ func init() {
 
 	// The weight of the top reverse layer's term, which trains the layer
 	// that layer-mode sampling draws from.
-	Register(Sweep{Name: "layer-weight", Doc: "eq. (22) plus the top reverse layer at weights 1, 5 and 20, with and without straight-through draws, cosine rate, 10 epochs",
+	Register(Sweep{Name: "layer-weight", Doc: "eq. (22) plus the top reverse layer: weight 1 with the draws as data against weight 5 with straight-through draws (cnn-layer-st), cosine rate, 10 epochs",
 		Base: "cnn-layer-st",
 		Set:  map[string]string{"eval-every": "0"},
 		Axes: []Axis{
-			Vary("objective", "ce+draw+layer", "ce+draw+layer", "ce+draw+5*layer", "ce+draw+20*layer"),
-			Zip("draw-gradient", "none", "straight-through", "straight-through", "straight-through"),
+			Vary("objective", "ce+draw+layer", "ce+draw+5*layer"),
+			Zip("draw-gradient", "none", "straight-through"),
 		}})
 
 	// The CNN with {0,1} logistic units: Keras's initialisation against
