@@ -7,6 +7,7 @@
 //	go run ./cmd/sweep -sweep NAME -backend slurm [-cpus-per-task 2 -mem 4G -time 12:00:00 …] [-dry-run] [-wait]
 //	go run ./cmd/sweep -status DIR
 //	go run ./cmd/sweep -table DIR [-samples] [-dcim]
+//	go run ./cmd/sweep -docs FILE.md     # paste each sweep's results.md into its block
 //	sweep -run DIR -point I     (what each child process and Slurm task runs)
 package main
 
@@ -26,6 +27,7 @@ import (
 	"dcim/data"
 	"dcim/models"
 	"dcim/train"
+	"dcim/train/checkpoint"
 	"dcim/train/sweep"
 )
 
@@ -78,13 +80,14 @@ type options struct {
 	runDir            string
 	point             int
 	status, table     string
+	docs              multi
 }
 
 // pollEvery is how often -wait looks at the queue and the folders.
 const pollEvery = 5 * time.Second
 
 func run(args []string, stdout, stderr io.Writer) int {
-	c := cli.New("sweep", "-sweep NAME | -base EXPERIMENT -vary SETTING=V1,V2… [training flags] [flags] | -status DIR | -table DIR | -run DIR -point I",
+	c := cli.New("sweep", "-sweep NAME | -base EXPERIMENT -vary SETTING=V1,V2… [training flags] [flags] | -status DIR | -table DIR | -docs FILE | -run DIR -point I",
 		"Trains every point of a sweep, a set of runs declared in the models package (listed below)\n"+
 			"or given with -base and -vary, each in its own folder of the sweep folder (-out, default\n"+
 			"sweeps/NAME) named by the point's values, e.g. reverse-weight=2,seed=3. Every point's\n"+
@@ -121,6 +124,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.dcim, "dcim", false, "with the results: measure each run's network itself as approx does (the first 1,000 test images, 100 draws, seed 1): mean-field and Monte-Carlo test accuracy and NLL, KL(MC ‖ mean field), and the log-likelihood log q(x | class) of the first 100 binarised test images, 100 importance samples")
 	fs.StringVar(&o.status, "status", "", "show where each point of the sweep in this `folder` stands: done, running, failed (with its log's last lines), interrupted or pending")
 	fs.StringVar(&o.table, "table", "", "write the results of the sweep in this `folder` (results.md, .csv, .json, frontier.png)")
+	fs.Var(&o.docs, "docs", "paste into this Markdown `file` each sweep's results.md (from sweeps/NAME) between its markers <!-- sweep:NAME --> and <!-- /sweep --> (repeatable)")
 	fs.StringVar(&o.runDir, "run", "", "train one point of the sweep in this `folder` (with -point); what child processes and Slurm tasks run")
 	fs.IntVar(&o.point, "point", -1, "with -run: the point's `index` in the folder's sweep.json")
 	// The training flags show no defaults: the sweep's base experiment
@@ -167,6 +171,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return err
 			}
 			return status(o.status, stdout)
+		case len(o.docs) > 0:
+			if err := only(c, "docs"); err != nil {
+				return err
+			}
+			return pasteDocs(o.docs, stdout)
 		case o.table != "":
 			if err := only(c, "table", "samples", "dcim", "data"); err != nil {
 				return err
@@ -178,6 +187,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return runSweep(c, o, given, stdout, stderr)
 	})
+}
+
+// pasteDocs replaces the sweep blocks of each file with the results of
+// the sweeps in their default folders, writing each file whole or not at
+// all.
+func pasteDocs(files []string, stdout io.Writer) error {
+	for _, f := range files {
+		doc, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("-docs: %w", err)
+		}
+		out, names, err := sweep.Paste(doc, func(name string) ([]byte, error) {
+			return os.ReadFile(filepath.Join("sweeps", train.PathName(name), sweep.ResultsMD))
+		})
+		if err != nil {
+			return fmt.Errorf("-docs %s: %w", f, err)
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("-docs %s: no <!-- sweep:NAME --> … <!-- /sweep --> block", f)
+		}
+		if err := checkpoint.WriteFileAtomic(f, out, 0o644); err != nil {
+			return fmt.Errorf("-docs: %w", err)
+		}
+		fmt.Fprintf(stdout, "%s: pasted %s\n", f, strings.Join(names, ", "))
+	}
+	return nil
 }
 
 // only refuses the flags given but those named.

@@ -115,3 +115,41 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("-h: exit %d, the test sweeps not listed with their axes:\n%s", code, stdout)
 	}
 }
+
+// TestDocs: -docs pastes each sweep's results.md from sweeps/NAME into
+// its block and keeps the rest of the file; a block whose sweep has no
+// results leaves the file as it was and names the sweep.
+func TestDocs(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "sweeps", "zz-a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sweeps", "zz-a", "results.md"), []byte("| a |\n|---|\n| 1 |\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc := filepath.Join(dir, "doc.md")
+	for _, c := range []struct {
+		name, text, want string
+		code             int
+		stderr           string
+	}{
+		{"pasted", "# T\n\n<!-- sweep:zz-a -->\nold\n<!-- /sweep -->\n\nafter\n", "# T\n\n<!-- sweep:zz-a -->\n| a |\n|---|\n| 1 |\n<!-- /sweep -->\n\nafter\n", 0, ""},
+		{"missing", "<!-- sweep:zz-b -->\nold\n<!-- /sweep -->\n", "<!-- sweep:zz-b -->\nold\n<!-- /sweep -->\n", 1, "-docs doc.md: sweep zz-b: open "},
+		{"no block", "text\n", "text\n", 1, "-docs doc.md: no <!-- sweep:NAME --> … <!-- /sweep --> block"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(doc, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := sweepCmd("-docs", "doc.md")
+			cmd.Dir = dir
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			code := clitest.ExitCode(cmd.Run())
+			got, _ := os.ReadFile(doc)
+			if code != c.code || string(got) != c.want || !strings.Contains(errOut.String(), c.stderr) {
+				t.Errorf("exit %d, stderr %q, file\n%s\nwant exit %d, %q, file\n%s", code, errOut.String(), got, c.code, c.stderr, c.want)
+			}
+		})
+	}
+}
