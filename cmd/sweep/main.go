@@ -183,7 +183,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if c.Set("data") && !o.dcim {
 				return cli.Usagef("-table takes -data only with -dcim")
 			}
-			return writeTable(o.table, nil, o.extras(), stdout, stderr)
+			return writeTable(context.Background(), o.table, nil, o.extras(), stdout, stderr)
 		}
 		return runSweep(c, o, given, stdout, stderr)
 	})
@@ -344,7 +344,7 @@ func runSweep(c *cli.Command, o options, given []train.Override, stdout, stderr 
 	}
 	local := sweep.Local{Jobs: o.jobs, Threads: o.threads, Progress: stdout}
 	_, runErr := local.Run(ctx, dir, plan)
-	if terr := writeTable(dir, plan, o.extras(), io.Discard, stderr); terr != nil && runErr == nil {
+	if terr := writeTable(ctx, dir, plan, o.extras(), io.Discard, stderr); terr != nil && runErr == nil {
 		runErr = terr
 	} else if terr == nil {
 		fmt.Fprintf(stdout, "results: %s\n", filepath.Join(dir, sweep.ResultsMD))
@@ -408,7 +408,7 @@ func runSlurm(ctx context.Context, o options, dir string, plan *sweep.Plan, stdo
 			}
 		}
 		if busy == 0 {
-			if err := writeTable(dir, plan, o.extras(), io.Discard, stderr); err != nil {
+			if err := writeTable(ctx, dir, plan, o.extras(), io.Discard, stderr); err != nil {
 				return err
 			}
 			printStatus(stdout, plan, st)
@@ -487,8 +487,10 @@ func (o options) extras() tableExtras {
 }
 
 // writeTable writes the results of the sweep in dir (plan: its plan, or
-// nil to read it) and prints results.md to stdout.
-func writeTable(dir string, plan *sweep.Plan, x tableExtras, stdout, stderr io.Writer) error {
+// nil to read it) and prints results.md to stdout; once ctx ends (a
+// signal), the remaining rows go without the -samples and -dcim
+// measurements.
+func writeTable(ctx context.Context, dir string, plan *sweep.Plan, x tableExtras, stdout, stderr io.Writer) error {
 	if plan == nil {
 		var err error
 		if plan, err = sweep.ReadPlan(dir); err != nil {
@@ -503,7 +505,7 @@ func writeTable(dir string, plan *sweep.Plan, x tableExtras, stdout, stderr io.W
 		}
 		extras.Test = m.Test
 	}
-	r, err := sweep.Collect(dir, plan, nil, extras)
+	r, err := sweep.Collect(ctx, dir, plan, nil, extras)
 	if err != nil {
 		return err
 	}

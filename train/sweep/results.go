@@ -3,6 +3,7 @@ package sweep
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -143,9 +144,10 @@ type MeanSD struct {
 }
 
 // Collect reads the results of every point of plan in folder dir, and
-// makes the measurements of extras on each done point. statuses, when
-// given, are the points' states (else their folders tell).
-func Collect(dir string, plan *Plan, statuses []Status, extras Extras) (*Results, error) {
+// makes the measurements of extras on each done point until ctx ends (the
+// rows after that have none). statuses, when given, are the points'
+// states (else their folders tell).
+func Collect(ctx context.Context, dir string, plan *Plan, statuses []Status, extras Extras) (*Results, error) {
 	if extras.DCIM && extras.Test == nil {
 		return nil, errors.New("sweep: the DCIM measurements need the test set")
 	}
@@ -176,14 +178,14 @@ func Collect(dir string, plan *Plan, statuses []Status, extras Extras) (*Results
 					r.Terms = append(r.Terms, k)
 				}
 			}
-			if extras.Samples {
+			if extras.Samples && ctx.Err() == nil {
 				v, err := sample(p.Folder(dir))
 				if err != nil {
 					return nil, fmt.Errorf("point %s: samples: %w", p.Name, err)
 				}
 				row.Samples = v
 			}
-			if extras.DCIM {
+			if extras.DCIM && ctx.Err() == nil {
 				v, err := measureDCIM(p.Folder(dir), extras.Test)
 				if err != nil {
 					return nil, fmt.Errorf("point %s: DCIM: %w", p.Name, err)

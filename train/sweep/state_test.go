@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,7 +163,17 @@ func TestResults(t *testing.T) {
 		writeSummary(t, dir, &p.Points[i], p.Points[i].Settings, acc[i])
 	}
 	p.Command = "go run ./cmd/sweep -sweep zz-test"
-	r, err := Collect(dir, p, nil, Extras{})
+	// The points have a summary and no model: with -samples, sampling
+	// them fails, unless a signal has ended ctx, which skips it.
+	if _, err := Collect(context.Background(), dir, p, nil, Extras{Samples: true}); err == nil || !strings.Contains(err.Error(), "samples") {
+		t.Errorf("samples of points without a model: %v", err)
+	}
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if r, err := Collect(ended, dir, p, nil, Extras{Samples: true}); err != nil || r.Rows[0].Samples != nil {
+		t.Errorf("after a signal: %v, samples %v", err, r.Rows[0].Samples)
+	}
+	r, err := Collect(context.Background(), dir, p, nil, Extras{})
 	if err != nil {
 		t.Fatal(err)
 	}
