@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"dcim/graph/cputime"
 	"dcim/models"
 
 	"gorgonia.org/tensor"
@@ -42,7 +43,7 @@ func BenchmarkStep(b *testing.B) {
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
-				c0 := cpuTime()
+				c0 := cputime.Process()
 				for range b.N {
 					net.DrawNoise(rng)
 					if err := net.Run(); err != nil {
@@ -50,7 +51,7 @@ func BenchmarkStep(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
-				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+				b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N)/1e6, "cpu-ms/op")
 			})
 		}
 	}
@@ -86,7 +87,7 @@ func BenchmarkSampledStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
-			c0 := cpuTime()
+			c0 := cputime.Process()
 			for range b.N {
 				net.DrawNoise(rng)
 				if err := net.Run(); err != nil {
@@ -94,7 +95,7 @@ func BenchmarkSampledStep(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
-			b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+			b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N)/1e6, "cpu-ms/op")
 		})
 	}
 }

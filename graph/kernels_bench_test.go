@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"dcim/graph/cputime"
 	"dcim/models"
 )
 
@@ -71,12 +72,12 @@ func BenchmarkConv(b *testing.B) {
 					run()
 					b.ReportAllocs()
 					b.ResetTimer()
-					c0 := cpuTime()
+					c0 := cputime.Process()
 					for range b.N {
 						run()
 					}
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-					b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+					b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N)/1e6, "cpu-ms/op")
 				})
 			}
 		}
@@ -108,12 +109,12 @@ func BenchmarkDense(b *testing.B) {
 			b.Run(fmt.Sprintf("%dx%d/%s", s.out, s.in, c.name), func(b *testing.B) {
 				out := make([]float32, c.m*c.nn)
 				b.ReportAllocs()
-				c0 := cpuTime()
+				c0 := cputime.Process()
 				for range b.N {
 					gemmSplit(c.tA, c.tB, c.m, c.nn, c.k, c.a, c.lda, c.bb, c.ldb, out)
 				}
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+				b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N)/1e6, "cpu-ms/op")
 			})
 		}
 	}
@@ -146,13 +147,13 @@ func BenchmarkConvChunk(b *testing.B) {
 					defer SetConvAlgorithm(convAlgorithm)
 					SetConvAlgorithm(a.algo)
 					var ws workspace[float32]
-					c0 := cpuTime()
+					c0 := cputime.Process()
 					for range b.N {
 						convForward(g, x, w, y, &ws)
 						convTranspose(g, y, w, dx, &ws)
 						convKernelGrad(g, x, y, dw, &ws)
 					}
-					b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+					b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N)/1e6, "cpu-ms/op")
 				})
 			}
 		}
@@ -166,11 +167,11 @@ func BenchmarkSgemmPeak(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 1))
 		a, bb, c := randF32(rng, n*n), randF32(rng, n*n), make([]float32, n*n)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			c0 := cpuTime()
+			c0 := cputime.Process()
 			for range b.N {
 				gemm(false, false, n, n, n, 1, a, n, bb, n, 0, c, n)
 			}
-			b.ReportMetric(2*float64(n*n*n)*float64(b.N)/(float64(cpuTime()-c0)/1e9)/1e9, "GF/cpu-s")
+			b.ReportMetric(2*float64(n*n*n)*float64(b.N)/(float64(cputime.Process()-c0)/1e9)/1e9, "GF/cpu-s")
 		})
 	}
 }
@@ -192,11 +193,11 @@ func BenchmarkGemmShapes(b *testing.B) {
 			{"kg", func() { gemm(false, true, g.O, rows, lg, 1, yg, lg, col, lg, 1, w, rows) }},
 		} {
 			b.Run(fmt.Sprintf("L%d/%s/%dx%dx%d", li+1, c.name, g.O, lg, rows), func(b *testing.B) {
-				c0 := cpuTime()
+				c0 := cputime.Process()
 				for range b.N {
 					c.f()
 				}
-				b.ReportMetric(2*float64(g.O*lg*rows)*float64(b.N)/(float64(cpuTime()-c0)/1e9)/1e9, "GF/cpu-s")
+				b.ReportMetric(2*float64(g.O*lg*rows)*float64(b.N)/(float64(cputime.Process()-c0)/1e9)/1e9, "GF/cpu-s")
 			})
 		}
 	}

@@ -51,6 +51,7 @@ import (
 	"dcim/cmd/internal/cli"
 	"dcim/data"
 	"dcim/graph"
+	"dcim/graph/cputime"
 	"dcim/models"
 	"dcim/train"
 
@@ -385,7 +386,7 @@ func measure(c config) (Result, error) {
 	}
 	var rates, ms, cpu []float64
 	for range c.Repeats {
-		t0, c0 := time.Now(), cpuTime()
+		t0, c0 := time.Now(), cputime.Process()
 		for range steps {
 			if err := step(); err != nil {
 				return Result{}, err
@@ -394,7 +395,7 @@ func measure(c config) (Result, error) {
 		sec := time.Since(t0).Seconds()
 		rates = append(rates, float64(steps*rows)/sec)
 		ms = append(ms, 1000*sec/float64(steps))
-		cpu = append(cpu, (cpuTime()-c0).Seconds()*1000/float64(steps))
+		cpu = append(cpu, (cputime.Process()-c0).Seconds()*1000/float64(steps))
 	}
 	peak, err := peakRSS()
 	if err != nil {

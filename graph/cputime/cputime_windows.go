@@ -1,4 +1,4 @@
-package main
+package cputime
 
 import (
 	"time"
@@ -6,8 +6,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// cpuTime is the CPU time (user and kernel) this process has used so far.
-func cpuTime() time.Duration {
+// Process is the CPU time (user and kernel) this process has used so
+// far, 0 where it cannot be read.
+func Process() time.Duration {
 	var creation, exit, kernel, user windows.Filetime
 	if err := windows.GetProcessTimes(windows.CurrentProcess(), &creation, &exit, &kernel, &user); err != nil {
 		return 0
