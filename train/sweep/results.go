@@ -526,7 +526,7 @@ func (r *Results) Markdown(w io.Writer) {
 			}
 			if dcim {
 				for _, c := range dcimColumns {
-					cells = append(cells, dcimCell(c.key, row.DCIM.figure(c.key)))
+					cells = append(cells, cell(row.DCIM.figure(c.key), precision(c.key)))
 				}
 			}
 			emit(cells)
@@ -555,27 +555,11 @@ func (r *Results) Markdown(w io.Writer) {
 		for _, g := range r.Groups {
 			cells := append(slices.Clone(g.Values), strconv.Itoa(g.N))
 			for _, col := range r.groupColumns() {
-				if col == "log_likelihood" {
-					cells = append(cells, pm1(g.Stats[col]))
-					continue
-				}
-				cells = append(cells, pm(g.Stats[col]))
+				cells = append(cells, pm(g.Stats[col], precision(col)))
 			}
 			emit(cells)
 		}
 	})
-}
-
-// dcimCell formats a DCIM figure: the log-likelihood in nats to 1
-// decimal, the others to 4.
-func dcimCell(key string, v float64) string {
-	if !finite(v) {
-		return "—"
-	}
-	if key == "log_likelihood" {
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.4f", v)
 }
 
 // sampleModes are the modes of the rows' sample verdicts.
@@ -610,34 +594,33 @@ func table(w io.Writer, head []string, rows func(emit func([]string))) {
 	rows(line)
 }
 
-// f4 writes a figure with four decimals, or "—" for none.
-func f4(v train.Number) string {
-	if !finite(float64(v)) {
-		return "—"
+// precision is the number of decimals a column is written with: the
+// log-likelihood, in nats per image, to 1; every other figure to 4.
+func precision(col string) int {
+	if col == "log_likelihood" {
+		return 1
 	}
-	return fmt.Sprintf("%.4f", float64(v))
+	return 4
 }
 
-// pm writes a mean ± SD, or the mean alone for one value.
-func pm(m MeanSD) string {
-	switch {
-	case !finite(float64(m.Mean)):
+// cell is a figure with prec decimals, or a dash where there is none.
+func cell(v float64, prec int) string {
+	if !finite(v) {
 		return "—"
-	case !finite(float64(m.SD)):
-		return f4(m.Mean)
 	}
-	return fmt.Sprintf("%.4f ± %.4f", float64(m.Mean), float64(m.SD))
+	return strconv.FormatFloat(v, 'f', prec, 64)
 }
 
-// pm1 is pm to one decimal, for figures in nats per image.
-func pm1(m MeanSD) string {
-	switch {
-	case !finite(float64(m.Mean)):
-		return "—"
-	case !finite(float64(m.SD)):
-		return fmt.Sprintf("%.1f", float64(m.Mean))
+// f4 is a figure to 4 decimals.
+func f4(v train.Number) string { return cell(float64(v), 4) }
+
+// pm is a mean ± standard deviation with prec decimals (the mean alone
+// when there is no deviation).
+func pm(m MeanSD, prec int) string {
+	if !finite(float64(m.Mean)) || !finite(float64(m.SD)) {
+		return cell(float64(m.Mean), prec)
 	}
-	return fmt.Sprintf("%.1f ± %.1f", float64(m.Mean), float64(m.SD))
+	return cell(float64(m.Mean), prec) + " ± " + cell(float64(m.SD), prec)
 }
 
 // CSV writes a row per point, with every figure to full precision
