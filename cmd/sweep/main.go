@@ -183,7 +183,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if c.Set("data") && !o.dcim {
 				return cli.Usagef("-table takes -data only with -dcim")
 			}
-			return writeTable(context.Background(), o.table, nil, o.extras(), stdout, stderr)
+			return writeTable(context.Background(), o.table, nil, o, stdout, stderr)
 		}
 		return runSweep(c, o, given, stdout, stderr)
 	})
@@ -344,7 +344,7 @@ func runSweep(c *cli.Command, o options, given []train.Override, stdout, stderr 
 	}
 	local := sweep.Local{Jobs: o.jobs, Threads: o.threads, Progress: stdout}
 	_, runErr := local.Run(ctx, dir, plan)
-	if terr := writeTable(ctx, dir, plan, o.extras(), io.Discard, stderr); terr != nil && runErr == nil {
+	if terr := writeTable(ctx, dir, plan, o, io.Discard, stderr); terr != nil && runErr == nil {
 		runErr = terr
 	} else if terr == nil {
 		fmt.Fprintf(stdout, "results: %s\n", filepath.Join(dir, sweep.ResultsMD))
@@ -408,7 +408,7 @@ func runSlurm(ctx context.Context, o options, dir string, plan *sweep.Plan, stdo
 			}
 		}
 		if busy == 0 {
-			if err := writeTable(ctx, dir, plan, o.extras(), io.Discard, stderr); err != nil {
+			if err := writeTable(ctx, dir, plan, o, io.Discard, stderr); err != nil {
 				return err
 			}
 			printStatus(stdout, plan, st)
@@ -475,31 +475,21 @@ func printStatus(w io.Writer, plan *sweep.Plan, st []sweep.Status) {
 		count(st, sweep.Done), count(st, sweep.Running), count(st, sweep.Failed), count(st, sweep.Interrupted), count(st, sweep.Pending), len(st))
 }
 
-// tableExtras are the measurements the results table adds (-samples,
-// -dcim); dataDir is the MNIST folder -dcim reads the test set from.
-type tableExtras struct {
-	samples, dcim bool
-	dataDir       string
-}
-
-func (o options) extras() tableExtras {
-	return tableExtras{samples: o.samples, dcim: o.dcim, dataDir: o.dataDir}
-}
-
 // writeTable writes the results of the sweep in dir (plan: its plan, or
-// nil to read it) and prints results.md to stdout; once ctx ends (a
+// nil to read it) with the measurements o asks for (-samples; -dcim on
+// the test set of -data), and prints results.md to stdout; once ctx ends (a
 // signal), the remaining rows go without the -samples and -dcim
 // measurements.
-func writeTable(ctx context.Context, dir string, plan *sweep.Plan, x tableExtras, stdout, stderr io.Writer) error {
+func writeTable(ctx context.Context, dir string, plan *sweep.Plan, o options, stdout, stderr io.Writer) error {
 	if plan == nil {
 		var err error
 		if plan, err = sweep.ReadPlan(dir); err != nil {
 			return err
 		}
 	}
-	extras := sweep.Extras{Samples: x.samples, DCIM: x.dcim}
-	if x.dcim {
-		m, err := data.Load(data.Options{Dir: x.dataDir, Log: stderr})
+	extras := sweep.Extras{Samples: o.samples, DCIM: o.dcim}
+	if o.dcim {
+		m, err := data.Load(data.Options{Dir: o.dataDir, Log: stderr})
 		if err != nil {
 			return err
 		}
