@@ -144,13 +144,16 @@ type Net struct {
 	Recon21 *G.Node // q(x^0 = 1 | onehot(label)), N×C×H×W
 	Recon22 *G.Node // q(x^0 = 1 | s)
 	Sample  *G.Node // the draw s of layer d−1 (Draws[d−1]), nil if not built
+	Dream   *G.Node // the sleep term's dreams q(x^0 = 1 | x^1), N×C×H×W; nil if not built
 	Loss    *G.Node // Σ weight·term; reverse terms' weights times λ
 	Grads   G.Nodes // ∂Loss/∂Learnables(), when Config.Grad; nil where the loss does not depend on it
 
-	repeated  map[*G.Node]*G.Node // batch nodes stacked Config.Draws times (see repeat)
-	dataDraws map[int]*G.Node     // draws read as data by the reverse terms (see reverseDraw)
-	drawMeans map[int]*G.Node     // the mean each draw is made from
-	mfCE      *G.Node             // the mean-field cross-entropy beside another inference (see meanFieldCE)
+	repeated   map[*G.Node]*G.Node // batch nodes stacked Config.Draws times (see repeat)
+	dataDraws  map[int]*G.Node     // draws read as data by the reverse terms (see reverseDraw)
+	drawMeans  map[int]*G.Node     // the mean each draw is made from
+	mfCE       *G.Node             // the mean-field cross-entropy beside another inference (see meanFieldCE)
+	sleep      *G.Node             // the sleep term's value (see sleepCE)
+	sleepNoise []*G.Node           // its noise inputs, one per drawn layer, top first
 }
 
 // chain is what every graph of a DCIM holds: one W and one b node per
@@ -372,6 +375,14 @@ var termBuilders = map[models.TermKind]termBuilder{
 	models.ReverseLayer: {
 		build: func(n *Net, t models.Term) (*G.Node, error) { return n.reverseLayerLoss(t.Layer) },
 		reach: func(t models.Term, _ int, r *reach) { r.w[t.Layer+1], r.b[t.Layer] = true, true },
+	},
+	models.Sleep: {
+		build: func(n *Net, _ models.Term) (*G.Node, error) { return n.sleepCE() },
+		reach: func(_ models.Term, d int, r *reach) { // the forward chain only: a dream is data
+			for k := 1; k <= d; k++ {
+				r.w[k], r.b[k] = true, true
+			}
+		},
 	},
 	models.MeanFieldCE: {
 		build: func(n *Net, _ models.Term) (*G.Node, error) { return n.meanFieldCE() },
@@ -649,6 +660,9 @@ func (n *Net) DrawNoise(rng *rand.Rand) {
 		if noise, ok := n.Noise[k]; ok {
 			fill(noise.Value().(*tensor.Dense), rng.Float64)
 		}
+	}
+	for _, noise := range n.sleepNoise { // then the sleep term's, top first
+		fill(noise.Value().(*tensor.Dense), rng.Float64)
 	}
 }
 

@@ -29,7 +29,7 @@ func TestEveryKindHasABuilder(t *testing.T) {
 // kinds score the reverse model; a kind missing from it fails the test,
 // so that a new kind is a decision.
 func TestLambdaOnEveryKind(t *testing.T) {
-	reverse := map[string]bool{"ce": false, "label": true, "draw": true, "layer": true, "ce-mf": false}
+	reverse := map[string]bool{"ce": false, "label": true, "draw": true, "layer": true, "ce-mf": false, "sleep": false}
 	p := mustParams(t, "(3,1,2),(5),(3)", models.Shape{C: 1, H: 4, W: 4}, 3, Spin, tensor.Float64)
 	randomize(p, 3)
 	img, lab := tinyBatch(4, p.Input, 3, 5)
@@ -170,5 +170,89 @@ func TestMeanFieldCEBesideOtherInference(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// sleep is the mean-field cross-entropy of the chain-mode dreams, read as
+// data: its dreams are the images the chain-mode Generator draws from the
+// same noise, and its value and gradients are those of ce in a graph
+// whose images are the dreams (no gradient through the reverse chain,
+// none to a⁰).
+func TestSleepIsCEOnChainDreams(t *testing.T) {
+	for _, enc := range []Encoding{Spin, Binary} {
+		t.Run(enc.String(), func(t *testing.T) {
+			p := mustParams(t, "(3,1,2),(5),(4),(3)", models.Shape{C: 1, H: 5, W: 5}, 3, enc, tensor.Float64)
+			randomize(p, 9)
+			img, lab := tinyBatch(4, p.Input, 3, 6)
+			net, err := New(p, Config{Objective: models.MustParseObjective("sleep"), Batch: 4, Grad: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer net.Close()
+			if err := net.SetBatch(img, lab); err != nil {
+				t.Fatal(err)
+			}
+			net.DrawNoise(rand.New(rand.NewPCG(5, 5)))
+			if err := net.Run(); err != nil {
+				t.Fatal(err)
+			}
+			dream := slices.Clone(net.Dream.Value().Data().([]float64))
+
+			d := p.Depth()
+			gen, err := NewGenerator(p, d, []int{3, 2, 1}[:d-1], 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gen.Close()
+			if err := gen.SetClasses(lab); err != nil {
+				t.Fatal(err)
+			}
+			gen.DrawNoise(rand.New(rand.NewPCG(5, 5)))
+			if err := gen.Run(); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range gen.Image.Value().Data().([]float64) {
+				if v != dream[i] {
+					t.Fatalf("dream[%d] = %g, chain-mode generator %g", i, dream[i], v)
+				}
+			}
+
+			ce, err := New(p, Config{Objective: models.MustParseObjective("ce"), Batch: 4, Grad: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ce.Close()
+			if err := ce.SetBatch(img, lab); err != nil {
+				t.Fatal(err)
+			}
+			i := 0
+			fill(ce.X.Value().(*tensor.Dense), func() float64 { v := dream[i]; i++; return v })
+			if err := ce.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := Scalar(net.Loss), Scalar(ce.Loss); math.Abs(got-want) > 1e-12 {
+				t.Errorf("sleep = %.15g, ce on the dreams %.15g", got, want)
+			}
+			if len(net.Grads) != len(ce.Grads) {
+				t.Fatalf("%d and %d gradients", len(net.Grads), len(ce.Grads))
+			}
+			for k, g := range net.Grads {
+				if (g == nil) != (ce.Grads[k] == nil) {
+					t.Fatalf("gradient %s: sleep has one %t, ce %t", p.Names()[k], g != nil, ce.Grads[k] != nil)
+				}
+				if g == nil {
+					continue
+				}
+				want := ce.Grads[k].Value().Data().([]float64)
+				for j, v := range g.Value().Data().([]float64) {
+					if math.Abs(v-want[j]) > 1e-12*(1+math.Abs(v)) {
+						t.Fatalf("gradient %s[%d] = %g, ce on the dreams %g", p.Names()[k], j, v, want[j])
+					}
+				}
+			}
+			if net.Grads[len(net.Grads)-1] != nil {
+				t.Error("sleep has a gradient to a⁰: the dream is not data")
+			}
+		})
 	}
 }

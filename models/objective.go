@@ -41,6 +41,13 @@ const (
 	// mean-field classifier of the same weights beside the DCIM itself;
 	// under mean field it is ce.
 	MeanFieldCE
+	// Sleep is the sleep phase of wake-sleep: the mean-field forward
+	// chain's cross-entropy −log p̂(label | x̃) on a dream x̃, an image the
+	// reverse chain draws given the label with every hidden layer drawn
+	// (chain-mode sampling), read as data. It fits the forward model to
+	// the reverse model's samples, as the layer terms fit each reverse
+	// conditional to the forward chain's.
+	Sleep
 )
 
 // kindInfo is what a term kind is, apart from how a graph computes it.
@@ -75,6 +82,7 @@ var termKinds = [...]kindInfo{
 			return []int{k}
 		}},
 	MeanFieldCE: {name: "ce-mf", doc: "the forward cross-entropy of the mean-field chain, approximation (2), whatever -inference (under montecarlo: beside ce)"},
+	Sleep:       {name: "sleep", doc: "wake-sleep's sleep phase: the mean-field cross-entropy of a dream, an image the reverse chain draws given the label with every hidden layer drawn, read as data"},
 }
 
 // TermKinds lists every kind, in the order of their constants.

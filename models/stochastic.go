@@ -34,6 +34,13 @@ func init() {
 	Register(Experiment{Name: "cnn-stochastic", Doc: "the DCIM both ways: sampled forward chain (ce + ce-mf, straight-through) and every reverse layer's term (the top one ×5), eq. (21)'s label term, cosine rate",
 		Arch: MNISTCNN(), Encoding: Spin, Objective: MustParseObjective("ce+ce-mf+label+draw:1+layer:1+layer:2+layer:3+layer:4+layer:5+layer:6+5*layer:7"),
 		Inference: "montecarlo", DrawGradient: "straight-through", LRSchedule: "cosine"})
+	// Wake-sleep's two phases on top of it: cnn-stochastic (the wake phase,
+	// every reverse layer fitted to the forward chain's samples) plus the
+	// sleep phase, the mean-field classifier fitted to the reverse chain's
+	// dreams given their class.
+	Register(Experiment{Name: "cnn-stochastic-sleep", Doc: "cnn-stochastic plus wake-sleep's sleep phase (sleep: the mean-field cross-entropy of chain-mode dreams given their class)",
+		Arch: MNISTCNN(), Encoding: Spin, Objective: MustParseObjective("ce+ce-mf+label+draw:1+layer:1+layer:2+layer:3+layer:4+layer:5+layer:6+5*layer:7+sleep"),
+		Inference: "montecarlo", DrawGradient: "straight-through", LRSchedule: "cosine"})
 
 	// The table of training methods: mean field as in the paper, moments,
 	// the sampled chain with each estimator, with and without every

@@ -67,7 +67,7 @@ func SettingNames() []string {
 
 var table = []Setting{
 	{Name: "objective", Experiment: true, Named: true,
-		Doc:            "training objective: discriminative (§2.2), generative (eq. 21), generative-sampled (eq. 22), or weighted terms such as \"ce+0.5*label+0.5*draw:-1\" (terms: ce, label, draw[:k], layer[:k])",
+		Doc:            "training objective: discriminative (§2.2), generative (eq. 21), generative-sampled (eq. 22), or weighted terms such as \"ce+0.5*label+0.5*draw:-1\" (terms: " + termKindNames() + ")",
 		field:          func(s *Settings) any { return &s.Objective },
 		fromExperiment: func(e models.Experiment) any { return e.Objective.String() },
 		check: func(s Settings) error {
@@ -452,4 +452,18 @@ func PathName(name string) string {
 // defaultOut is the run folder of a run that names none.
 func defaultOut(name, stamp string) string {
 	return filepath.Join("runs", PathName(name)+"-"+stamp)
+}
+
+// termKindNames lists the term kinds as objectives spell them, layered
+// ones with their optional layer: "ce, label, draw[:k], …".
+func termKindNames() string {
+	var names []string
+	for _, k := range models.TermKinds() {
+		name := k.String()
+		if k.Layered() {
+			name += "[:k]"
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ", ")
 }

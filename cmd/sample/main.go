@@ -2,7 +2,7 @@
 // reverse model (the paper's Figures 2 and 3) and classifies them with its
 // forward model.
 //
-//	go run ./cmd/sample -model RUN_DIR [-mode all|chain|layer|mean] [-per-class 10] [-seed 1] [-scale 2] [-out DIR] [-reconstruct K] [-json]
+//	go run ./cmd/sample -model RUN_DIR [-mode all|chain|layer|mean] [-per-class 10] [-seed 1] [-scale 2] [-out DIR] [-reconstruct K] [-judge RUN_DIR] [-json]
 //
 // It writes samples.png and samples.npz (images N×28×28 float32 in [0,1],
 // labels, pred, prob) into -out (default: the run folder); with -mode all
@@ -11,7 +11,9 @@
 // reconstruct.png and reconstruct.npz: K MNIST test images beside their
 // reconstruction through forward-then-reverse. It prints, for each mode,
 // how many samples the forward model assigns to their class and the
-// per-pixel standard deviation across a class's samples (-json: as JSON).
+// per-pixel standard deviation across a class's samples (-json: as JSON);
+// with -judge, also how many another run's forward model assigns to their
+// class.
 package main
 
 import (
@@ -36,6 +38,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 // options are the validated flags.
 type options struct {
 	model, out, dataDir string
+	judge               string
 	modes               []sampling.Mode
 	all                 bool
 	perClass, scale     int
@@ -66,6 +69,7 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 	fs.IntVar(&o.reconstruct, "reconstruct", 0, "also show `K` MNIST test images beside their forward-then-reverse reconstruction (reconstruct.png, reconstruct.npz)")
 	fs.StringVar(&o.inference, "inference", "meanfield", "how the chains pass states on: meanfield (the paper's approximation (2)) or moments (means and variances; the mean mode and the forward model's verdicts)")
 	fs.BoolVar(&o.json, "json", false, "print the verdicts (per mode: samples classified as their class, per-pixel std) as JSON instead of text")
+	fs.StringVar(&o.judge, "judge", "", "also classify the samples with the forward model of this run `folder` (another network, trained apart): a verdict that does not rest on the model's own classifier")
 	fs.StringVar(&o.dataDir, "data", "", "MNIST `folder` for -reconstruct (default: found as the data package does)")
 	o.maxMemory = c.MaxMemory()
 	if err := c.Parse(args, stdout, false); err != nil {
@@ -166,6 +170,12 @@ func sample(o options, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
 	}
+	var judge *graph.Params
+	if o.judge != "" {
+		if judge, _, err = checkpoint.Load(o.judge); err != nil {
+			return fmt.Errorf("-judge: %w", err)
+		}
+	}
 	rep := report{Model: o.model, Arch: meta.Arch, Encoding: meta.Encoding, Objective: meta.Objective}
 	fmt.Fprintf(text, "model %s: %s, %s encoding", o.model, meta.Arch, meta.Encoding)
 	if meta.Objective != "" {
@@ -180,6 +190,13 @@ func sample(o options, stdout, stderr io.Writer) error {
 		}
 		tabs = append(tabs, t)
 		v := t.Verdict()
+		if judge != nil {
+			n, err := t.JudgedBy(judge)
+			if err != nil {
+				return fmt.Errorf("-judge %s: %w", o.judge, err)
+			}
+			v.Judge = &sampling.Judgement{Model: o.judge, Correct: n}
+		}
 		rep.Modes = append(rep.Modes, v)
 		printVerdict(text, v)
 		if o.all {
@@ -227,7 +244,11 @@ func printVerdict(w io.Writer, v sampling.Verdict) {
 	for _, s := range v.Classes {
 		fmt.Fprintf(w, "  %d %d/%d %.2f", s.Class, s.Correct, s.N, s.MeanProb)
 	}
-	fmt.Fprintf(w, "  | %d/%d classified as their class, per-pixel std %.4f\n", v.Correct, v.N, v.PixelStd)
+	fmt.Fprintf(w, "  | %d/%d classified as their class, per-pixel std %.4f", v.Correct, v.N, v.PixelStd)
+	if v.Judge != nil {
+		fmt.Fprintf(w, "; %d/%d by %s", v.Judge.Correct, v.N, v.Judge.Model)
+	}
+	fmt.Fprintln(w)
 }
 
 // reconstruct writes reconstruct.png and reconstruct.npz and returns the

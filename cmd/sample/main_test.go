@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"dcim/data/datatest"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -198,6 +200,12 @@ func TestErrors(t *testing.T) {
 			}
 			return []string{"-model", dir}
 		}, 1, "model.npz: a character device, not a regular file"},
+		{"missing judge", func(t *testing.T) []string {
+			return []string{"-model", saveModel(t, "(20),(10)"), "-mode", "mean", "-judge", filepath.Join(t.TempDir(), "none")}
+		}, 1, "-judge: model folder"},
+		{"judge of other images", func(t *testing.T) []string {
+			return []string{"-model", saveModel(t, "(20),(10)"), "-mode", "mean", "-per-class", "1", "-judge", bigInputModel(t)}
+		}, 1, "-judge "},
 		{"max-memory not a size", func(t *testing.T) []string { return []string{"-model", "x", "-max-memory", "0"} }, 2, `"0": want a size of 1 byte`},
 		{"stray argument", func(t *testing.T) []string { return []string{"-model", "x", "extra"} }, 2, `unexpected argument "extra"`},
 		{"unknown flag", func(t *testing.T) []string { return []string{"-modle", "x"} }, 2, "flag provided but not defined"},
@@ -246,5 +254,32 @@ func TestReconstructFlag(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "reconstruct: 12 test images") {
 		t.Errorf("stdout %q", stdout)
+	}
+}
+
+// -judge classifies the samples with another run's forward model: a run
+// judging its own samples agrees with its own verdict, mode by mode, and
+// the verdict is in the text and the JSON.
+func TestJudge(t *testing.T) {
+	model := saveModel(t, "(40),(30),(10)")
+	code, stdout, stderr := runSample("-model", model, "-out", t.TempDir(), "-per-class", "3", "-judge", model, "-json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Modes) != 3 {
+		t.Fatalf("%d modes", len(rep.Modes))
+	}
+	for _, v := range rep.Modes {
+		if v.Judge == nil || v.Judge.Model != model || v.Judge.Correct != v.Correct {
+			t.Errorf("%s: judge %+v, own verdict %d/%d", v.Mode, v.Judge, v.Correct, v.N)
+		}
+	}
+	code, stdout, stderr = runSample("-model", model, "-out", t.TempDir(), "-per-class", "3", "-mode", "chain", "-judge", model)
+	if want := fmt.Sprintf("/30 by %s\n", model); code != 0 || !strings.Contains(stdout, want) {
+		t.Errorf("exit %d, stdout %q lacks %q (%s)", code, stdout, want, stderr)
 	}
 }

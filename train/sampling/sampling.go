@@ -323,6 +323,39 @@ type Verdict struct {
 	// PixelStd is the per-class PixelStd averaged over the classes.
 	PixelStd float64      `json:"pixel_std"`
 	Classes  []ClassStats `json:"classes"`
+	// Judge is another model's verdict on the same samples (nil: none
+	// asked), a check that does not rest on the forward model that
+	// trained with the reverse one.
+	Judge *Judgement `json:"judge,omitempty"`
+}
+
+// Judgement is how many samples another model's forward chain assigns to
+// their class.
+type Judgement struct {
+	Model   string `json:"model"` // the judge's run folder
+	Correct int    `json:"correct"`
+}
+
+// JudgedBy classifies the tableau's samples with the forward model of
+// another network (mean field) and returns how many it assigns to their
+// class. The judge must read images of the tableau's shape and have as
+// many classes.
+func (t *Tableau) JudgedBy(judge *graph.Params) (int, error) {
+	if judge.Input.C != t.C || judge.Input.H != t.H || judge.Input.W != t.W || judge.Classes != t.Classes {
+		return 0, fmt.Errorf("judge reads %v images into %d classes; the samples are %d×%d×%d of %d classes", judge.Input, judge.Classes, t.C, t.H, t.W, t.Classes)
+	}
+	probs, err := Classify(judge, t.Images, t.Labels)
+	if err != nil {
+		return 0, err
+	}
+	pred, _ := Top(probs, judge.Classes)
+	correct := 0
+	for i, c := range t.Labels {
+		if !t.blank(i) && pred[i] == c {
+			correct++
+		}
+	}
+	return correct, nil
 }
 
 // Verdict sums up the tableau's Stats.
