@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -350,10 +351,18 @@ func runSweep(c *cli.Command, o options, given []train.Override, stdout, stderr 
 		fmt.Fprintf(stdout, "results: %s\n", filepath.Join(dir, sweep.ResultsMD))
 	}
 	if errors.Is(runErr, sweep.ErrInterrupted) {
-		return fmt.Errorf("%w: %w", cli.ErrInterrupted, runErr)
+		return interrupted{runErr}
 	}
 	return runErr
 }
+
+// interrupted is an error of a sweep stopped by a signal, which the
+// command line ends with the exit status of one (its text says
+// "interrupted" once).
+type interrupted struct{ error }
+
+func (e interrupted) Is(target error) bool { return target == cli.ErrInterrupted }
+func (e interrupted) Unwrap() error        { return e.error }
 
 // runSlurm submits the points that are neither done nor queued as one
 // array job (or prints its script), and with -wait waits for them.
@@ -453,7 +462,7 @@ func status(dir string, stdout io.Writer) error {
 // printStatus writes a line per point, with the detail of those not done
 // indented below it, and the counts.
 func printStatus(w io.Writer, plan *sweep.Plan, st []sweep.Status) {
-	wState, wName := 0, 0
+	wIndex, wState, wName := len(strconv.Itoa(len(st)-1)), 0, 0
 	for i, s := range st {
 		wState, wName = max(wState, len(s.State.String())), max(wName, len(plan.Points[i].Name))
 	}
@@ -464,7 +473,7 @@ func printStatus(w io.Writer, plan *sweep.Plan, st []sweep.Status) {
 		} else if s.Resumable {
 			figures = "checkpoint saved"
 		}
-		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%d  %-*s  %-*s  %s", i, wState, s.State, wName, plan.Points[i].Name, figures), " "))
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%*d  %-*s  %-*s  %s", wIndex, i, wState, s.State, wName, plan.Points[i].Name, figures), " "))
 		if s.Detail != "" && s.State != sweep.Done {
 			for line := range strings.SplitSeq(s.Detail, "\n") {
 				fmt.Fprintf(w, "      %s\n", line)

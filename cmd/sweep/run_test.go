@@ -330,7 +330,7 @@ func TestInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := c.Wait()
-	if code := clitest.ExitCode(err); code != 130 || !strings.Contains(errOut.String(), "interrupted: 0 of 2 points done; 2 interrupted with a checkpoint saved") {
+	if code := clitest.ExitCode(err); code != 130 || !strings.Contains(errOut.String(), "sweep: interrupted: 0 of 2 points done; 2 interrupted with a checkpoint saved") || strings.Contains(errOut.String(), "interrupted: interrupted") {
 		t.Fatalf("interrupted sweep: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 	for _, p := range points {
