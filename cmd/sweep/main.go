@@ -243,7 +243,7 @@ func runPoint(o options, stderr io.Writer) error {
 	begin()
 	err := sweep.RunPoint(ctx, o.runDir, o.point)
 	if err != nil && errors.Is(err, train.ErrInterrupted) {
-		return fmt.Errorf("%w: %w", cli.ErrInterrupted, err)
+		return cli.Interrupted(err)
 	}
 	return err
 }
@@ -351,18 +351,10 @@ func runSweep(c *cli.Command, o options, given []train.Override, stdout, stderr 
 		fmt.Fprintf(stdout, "results: %s\n", filepath.Join(dir, sweep.ResultsMD))
 	}
 	if errors.Is(runErr, sweep.ErrInterrupted) {
-		return interrupted{runErr}
+		return cli.Interrupted(runErr)
 	}
 	return runErr
 }
-
-// interrupted is an error of a sweep stopped by a signal, which the
-// command line ends with the exit status of one (its text says
-// "interrupted" once).
-type interrupted struct{ error }
-
-func (e interrupted) Is(target error) bool { return target == cli.ErrInterrupted }
-func (e interrupted) Unwrap() error        { return e.error }
 
 // runSlurm submits the points that are neither done nor queued as one
 // array job (or prints its script), and with -wait waits for them.

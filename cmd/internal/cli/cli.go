@@ -51,6 +51,15 @@ const (
 // ErrInterrupted marks errors that end a command on a signal (exit 130).
 var ErrInterrupted = errors.New("interrupted")
 
+// Interrupted marks err as ending the command on a signal (exit 130)
+// without adding to its text: for errors that say so themselves.
+func Interrupted(err error) error { return interruptedError{err} }
+
+type interruptedError struct{ error }
+
+func (e interruptedError) Is(target error) bool { return target == ErrInterrupted }
+func (e interruptedError) Unwrap() error        { return e.error }
+
 // UsageError is a mistake on the command line.
 type UsageError struct{ Err error }
 

@@ -30,6 +30,7 @@ func TestMainExitCodes(t *testing.T) {
 		{"usage", func() error { return Usagef("-n %d: want at least 1", 0) }, ExitUsage, "cmd: -n 0: want at least 1 (see cmd -h)\n"},
 		{"wrapped usage", func() error { return fmt.Errorf("parsing: %w", &UsageError{errors.New("bad")}) }, ExitUsage, "(see cmd -h)"},
 		{"interrupted", func() error { return fmt.Errorf("%w at step 3", ErrInterrupted) }, ExitInterrupted, "cmd: interrupted at step 3\n"},
+		{"marked interrupted", func() error { return Interrupted(errors.New("interrupted at iteration 7; checkpoint saved")) }, ExitInterrupted, "cmd: interrupted at iteration 7; checkpoint saved\n"},
 		{"panic", func() error { panic("index out of range") }, ExitPanic, "cmd: internal error: index out of range"},
 	}
 	for _, tc := range tests {

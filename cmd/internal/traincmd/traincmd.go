@@ -42,7 +42,7 @@ func Main(name, experiment string, args []string, stdout, stderr io.Writer) int 
 		opts.Log = stdout
 		_, err = train.Run(ctx, opts)
 		if err != nil && ctx.Err() != nil {
-			return fmt.Errorf("%w: %w", cli.ErrInterrupted, err)
+			return cli.Interrupted(err) // its text says "interrupted"
 		}
 		return err
 	})
