@@ -496,7 +496,13 @@ func writeTable(ctx context.Context, dir string, plan *sweep.Plan, o options, st
 		}
 		extras.Test = m.Test
 	}
-	r, err := sweep.Collect(ctx, dir, plan, nil, extras)
+	// The points' states as -status tells them (a point running here or
+	// on Slurm is running, not failed), even after a signal.
+	st, err := sweep.Statuses(context.WithoutCancel(ctx), dir, plan)
+	if err != nil {
+		return err
+	}
+	r, err := sweep.Collect(ctx, dir, plan, st, extras)
 	if err != nil {
 		return err
 	}

@@ -326,6 +326,12 @@ func TestInterrupt(t *testing.T) {
 	if st := statusOf(t, dir); !strings.Contains(st, "2 running") {
 		t.Errorf("-status of a sweep in progress:\n%s", st)
 	}
+	// A table written meanwhile shows the points running, not failed.
+	if code, _, stderr := runCmd(t, time.Minute, "-table", dir); code != 0 {
+		t.Errorf("-table of a sweep in progress: exit %d\n%s", code, stderr)
+	} else if md, _ := os.ReadFile(filepath.Join(dir, "results.md")); strings.Count(string(md), "| (running) |") != 2 {
+		t.Errorf("results.md of a sweep in progress:\n%s", md)
+	}
 	if err := c.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -343,6 +349,9 @@ func TestInterrupt(t *testing.T) {
 	}
 	if st := statusOf(t, dir); !strings.Contains(st, "2 interrupted") {
 		t.Errorf("-status:\n%s", st)
+	}
+	if md, _ := os.ReadFile(filepath.Join(dir, "results.md")); strings.Count(string(md), "| (interrupted) |") != 2 {
+		t.Errorf("results.md of the interrupted sweep:\n%s", md)
 	}
 	code, stdout, stderr := runCmd(t, 3*time.Minute, "-sweep", "zz-test-seeds", "-jobs", "1", "-threads", "1", "-out", dir)
 	if code != 0 || !strings.Contains(stdout, "0 done, 2 to run") {
