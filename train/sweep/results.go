@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -368,34 +367,6 @@ func meanSD(xs []float64) MeanSD {
 	}
 	m, sd := stat.MeanStdDev(xs, nil)
 	return MeanSD{train.Number(m), train.Number(sd)}
-}
-
-// Build is the program's commit, from its build information ("+dirty"
-// when the tree had changes), or "unknown".
-func Build() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "unknown"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "+dirty"
-	}
-	return rev
 }
 
 // TableCommand is the command that writes a sweep folder's table again.
