@@ -108,9 +108,9 @@ func parseFlags(c *cli.Command, args []string, stdout io.Writer) (options, error
 // checkSize refuses outputs whose PNG would exceed sampling.MaxPixels, before any
 // is drawn: the sample grid (classes rows of per-class tiles for each
 // mode) and the reconstruction grid (K originals and K reconstructions);
-// and flags whose memory, estimated by sampling.Memory, is above
-// -max-memory.
-func checkSize(o options, p *graph.Params) error {
+// and flags whose memory, estimated by sampling.Memory (plus the judge's
+// classifier with -judge), is above -max-memory.
+func checkSize(o options, p, judge *graph.Params) error {
 	if n := sampling.TilePixels(int64(p.Classes)*int64(o.perClass)*int64(len(o.modes)), p.Input, o.scale); n > sampling.MaxPixels {
 		return cli.Usagef("-per-class %d with -scale %d and %d mode(s) makes a %d-Mpixel image; the limit is %d Mpixels: lower -per-class or -scale", o.perClass, o.scale, len(o.modes), n>>20, sampling.MaxPixels>>20)
 	}
@@ -122,9 +122,13 @@ func checkSize(o options, p *graph.Params) error {
 		return err
 	}
 	units, _ := p.Arch.StateUnits(p.Input, p.Classes)
-	return cli.CheckMemory(need, *o.maxMemory,
-		fmt.Sprintf("-per-class %d with -scale %d, %d mode(s) and -reconstruct %d, for a model of %d state units per image,", o.perClass, o.scale, len(o.modes), o.reconstruct, units),
-		"-per-class", "-scale", "-reconstruct")
+	what := fmt.Sprintf("-per-class %d with -scale %d, %d mode(s) and -reconstruct %d, for a model of %d state units per image,", o.perClass, o.scale, len(o.modes), o.reconstruct, units)
+	if judge != nil {
+		need = graph.SatAdd(need, sampling.JudgeBytes(judge, p.Classes*o.perClass))
+		judgeUnits, _ := judge.Arch.StateUnits(judge.Input, judge.Classes)
+		what = fmt.Sprintf("-per-class %d with -scale %d, %d mode(s), -reconstruct %d and -judge, for a model of %d and a judge of %d state units per image,", o.perClass, o.scale, len(o.modes), o.reconstruct, units, judgeUnits)
+	}
+	return cli.CheckMemory(need, *o.maxMemory, what, "-per-class", "-scale", "-reconstruct")
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -164,17 +168,17 @@ func sample(o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := checkSize(o, p); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
-	}
 	var judge *graph.Params
 	if o.judge != "" {
 		if judge, _, err = checkpoint.Load(o.judge); err != nil {
 			return fmt.Errorf("-judge: %w", err)
 		}
+	}
+	if err := checkSize(o, p, judge); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
 	}
 	rep := report{Model: o.model, Arch: meta.Arch, Encoding: meta.Encoding, Objective: meta.Objective}
 	fmt.Fprintf(text, "model %s: %s, %s encoding", o.model, meta.Arch, meta.Encoding)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"dcim/cmd/internal/cli"
 	"dcim/data/datatest"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"dcim/graph/graphtest"
 	"dcim/models"
 	"dcim/train/checkpoint"
+	"dcim/train/sampling"
 
 	"gorgonia.org/tensor"
 )
@@ -281,5 +283,33 @@ func TestJudge(t *testing.T) {
 	code, stdout, stderr = runSample("-model", model, "-out", t.TempDir(), "-per-class", "3", "-mode", "chain", "-judge", model)
 	if want := fmt.Sprintf("/30 by %s\n", model); code != 0 || !strings.Contains(stdout, want) {
 		t.Errorf("exit %d, stdout %q lacks %q (%s)", code, stdout, want, stderr)
+	}
+}
+
+// -judge counts the judge's classifier in the memory estimate: a budget
+// that fits the samples alone refuses them with a judge of larger
+// states, naming -judge.
+func TestJudgeMemory(t *testing.T) {
+	model, judge := saveModel(t, "(40),(30),(10)"), saveModel(t, "(3,1,64),(10)")
+	p, _, err := checkpoint.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jp, _, err := checkpoint.Load(judge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	need, err := sampling.Memory(p, []sampling.Mode{sampling.Chain}, 3, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := (need + sampling.JudgeBytes(jp, 30)/2) * cli.HeapGrowth
+	args := []string{"-model", model, "-out", t.TempDir(), "-mode", "chain", "-per-class", "3", "-max-memory", fmt.Sprint(limit)}
+	if code, _, stderr := runSample(args...); code != 0 {
+		t.Fatalf("without -judge: exit %d: %s", code, stderr)
+	}
+	code, _, stderr := runSample(append(args, "-judge", judge)...)
+	if code != 2 || !strings.Contains(stderr, "-judge, for a model of") || !strings.Contains(stderr, "more than -max-memory") {
+		t.Errorf("with -judge: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -71,3 +71,10 @@ func Memory(p *graph.Params, modes []Mode, perClass, scale, reconstruct int) (in
 	}
 	return graph.SatAdd(tableaux, peak), nil
 }
+
+// JudgeBytes is what classifying n samples with a judge's forward model
+// (Tableau.JudgedBy) holds beyond Memory's estimate: the judge's
+// classifier graph for one batch.
+func JudgeBytes(judge *graph.Params, n int) int64 {
+	return graph.StateBytes(judge, min(n, classifyBatch), classifyValues)
+}
