@@ -266,12 +266,9 @@ func (n *chain) input(name string, shape tensor.Shape) *G.Node {
 func (n *Net) forward() error {
 	p := n.Params
 	d := p.Depth()
-	var err error
-	h := n.X
-	if p.Encoding == Spin {
-		if h, err = G.ApplyOp(&affineOp{a: 2, c: -1, dims: 4}, n.X); err != nil {
-			return err
-		}
+	h, err := n.encodeImage(n.X)
+	if err != nil {
+		return err
 	}
 	if n.Config.Inference == MonteCarlo {
 		return n.forwardSampled(h)
@@ -305,6 +302,15 @@ func (n *Net) forward() error {
 		return err
 	}
 	return n.classProbs()
+}
+
+// encodeImage maps grey levels x in [0,1] to the image state x⁰: 2x − 1
+// for ±1 units, x itself for {0,1} units.
+func (n *Net) encodeImage(x *G.Node) (*G.Node, error) {
+	if n.Params.Encoding != Spin {
+		return x, nil
+	}
+	return G.ApplyOp(&affineOp{a: 2, c: -1, dims: x.Dims()}, x)
 }
 
 // classProbs adds p(x^d | x^0) = softmax(logits), eq. (15), and the

@@ -152,14 +152,24 @@ func (n *Net) meanFieldCE() (*G.Node, error) {
 	if n.mfCE != nil {
 		return n.mfCE, nil
 	}
-	p := n.Params
-	d := p.Depth()
-	act := activationOf(p.Encoding)
-	h := n.States[0]
-	if d > 1 {
-		h = n.States[1] // layer 1's mean given the image, N rows
+	if n.Params.Depth() == 1 {
+		return n.CE, nil
 	}
-	for _, l := range n.Layers[1 : d-1] {
+	logits, err := n.meanFieldLogits(n.States[1], 1) // layer 1's mean given the image, N rows
+	if err != nil {
+		return nil, err
+	}
+	n.mfCE, err = G.ApplyOp(crossEntropyOp{}, logits, n.Y)
+	return n.mfCE, err
+}
+
+// meanFieldLogits runs the mean-field forward chain (eq. 14) from h, the
+// state of layer from (0: the encoded image), up through the hidden
+// layers, and returns the class logits a^d = W^d x̄^{d−1} + b^d.
+func (n *Net) meanFieldLogits(h *G.Node, from int) (*G.Node, error) {
+	d := n.Params.Depth()
+	act := activationOf(n.Params.Encoding)
+	for _, l := range n.Layers[from : d-1] {
 		z, err := l.Forward(h)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d mean-field forward: %w", l.Index, err)
@@ -168,18 +178,10 @@ func (n *Net) meanFieldCE() (*G.Node, error) {
 			return nil, err
 		}
 	}
-	if d == 1 {
-		return n.CE, nil
-	}
 	top := n.Layers[d-1]
 	z, err := top.Forward(h)
 	if err != nil {
 		return nil, fmt.Errorf("layer %d mean-field forward: %w", d, err)
 	}
-	logits, err := biasAct(z, top.B, actIdentity)
-	if err != nil {
-		return nil, err
-	}
-	n.mfCE, err = G.ApplyOp(crossEntropyOp{}, logits, n.Y)
-	return n.mfCE, err
+	return biasAct(z, top.B, actIdentity)
 }

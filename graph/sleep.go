@@ -39,29 +39,12 @@ func (n *Net) sleepCE() (*G.Node, error) {
 		return nil, err
 	}
 	n.Dream = h
-	if spin {
-		if h, err = G.ApplyOp(&affineOp{a: 2, c: -1, dims: h.Dims()}, h); err != nil {
-			return nil, err
-		}
-	}
-	act := activationOf(p.Encoding)
-	for _, l := range n.Layers[:d-1] {
-		z, err := l.Forward(h)
-		if err != nil {
-			return nil, fmt.Errorf("layer %d forward of the dream: %w", l.Index, err)
-		}
-		if h, err = biasAct(z, l.B, act); err != nil {
-			return nil, err
-		}
-	}
-	top := n.Layers[d-1]
-	z, err := top.Forward(h)
-	if err != nil {
-		return nil, fmt.Errorf("layer %d forward of the dream: %w", d, err)
-	}
-	logits, err := biasAct(z, top.B, actIdentity)
-	if err != nil {
+	if h, err = n.encodeImage(h); err != nil {
 		return nil, err
+	}
+	logits, err := n.meanFieldLogits(h, 0)
+	if err != nil {
+		return nil, fmt.Errorf("forward of the dream: %w", err)
 	}
 	n.sleep, err = G.ApplyOp(crossEntropyOp{}, logits, n.Y)
 	return n.sleep, err
