@@ -122,13 +122,16 @@ func checkSize(o options, p, judge *graph.Params) error {
 		return err
 	}
 	units, _ := p.Arch.StateUnits(p.Input, p.Classes)
-	what := fmt.Sprintf("-per-class %d with -scale %d, %d mode(s) and -reconstruct %d, for a model of %d state units per image,", o.perClass, o.scale, len(o.modes), o.reconstruct, units)
+	flags, model := fmt.Sprintf("%d mode(s) and -reconstruct %d", len(o.modes), o.reconstruct), fmt.Sprint(units)
 	if judge != nil {
 		need = graph.SatAdd(need, sampling.JudgeBytes(judge, p.Classes*o.perClass))
 		judgeUnits, _ := judge.Arch.StateUnits(judge.Input, judge.Classes)
-		what = fmt.Sprintf("-per-class %d with -scale %d, %d mode(s), -reconstruct %d and -judge, for a model of %d and a judge of %d state units per image,", o.perClass, o.scale, len(o.modes), o.reconstruct, units, judgeUnits)
+		flags = fmt.Sprintf("%d mode(s), -reconstruct %d and -judge", len(o.modes), o.reconstruct)
+		model = fmt.Sprintf("%d and a judge of %d", units, judgeUnits)
 	}
-	return cli.CheckMemory(need, *o.maxMemory, what, "-per-class", "-scale", "-reconstruct")
+	return cli.CheckMemory(need, *o.maxMemory,
+		fmt.Sprintf("-per-class %d with -scale %d, %s, for a model of %s state units per image,", o.perClass, o.scale, flags, model),
+		"-per-class", "-scale", "-reconstruct")
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
