@@ -1,3 +1,4 @@
-// Package cputime reads the CPU time the process has used, for the
-// benchmarks and the bench command's CPU milliseconds per step.
+// Package cputime reads the CPU time the process, or the calling thread,
+// has used, for the benchmarks and the bench command's CPU milliseconds
+// per step.
 package cputime

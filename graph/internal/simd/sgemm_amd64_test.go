@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"dcim/graph/cputime"
+
 	"golang.org/x/sys/cpu"
 )
 
@@ -170,11 +172,11 @@ func benchShapes(b *testing.B, name string, f func(tA, tB bool, m, n, k int, a [
 		b.Run(fmt.Sprintf("%s/%s%s_%dx%dx%d/%s", s.net, t[s.tA], t[s.tB], s.m, s.n, s.k, name), func(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			c0 := threadTime()
+			c0 := cputime.Thread()
 			for range b.N {
 				f(s.tA, s.tB, s.m, s.n, s.k, x, lda, y, ldb, z)
 			}
-			cpu := float64(threadTime()-c0) / float64(b.N)
+			cpu := float64(cputime.Thread()-c0) / float64(b.N)
 			b.ReportMetric(cpu, "cpu-ns/op")
 			b.ReportMetric(2*float64(s.m*s.n*s.k)/cpu, "GFLOP/cpu-s")
 		})
